@@ -1,0 +1,76 @@
+/* User-namespace id maps: validation and writing. */
+#include "config.h"
+#include "cleanup.h"
+#include "fdutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int sbx_idmap_validate(const struct sbx_idmap *m, size_t n, const char *what, sh_error *e)
+{
+  if (n > 340)
+    return sh_err(e, EINVAL, "config", what, "the kernel allows at most 340 ranges");
+  for (size_t i = 0; i < n; i++) {
+    char ctx[128];
+    snprintf(ctx, sizeof ctx, "%s[%zu]", what, i);
+    if ((uint64_t) m[i].container_id + m[i].size > (uint64_t) UINT32_MAX + 1 ||
+        (uint64_t) m[i].host_id + m[i].size > (uint64_t) UINT32_MAX + 1)
+      return sh_err(e, EINVAL, "config", ctx, "range wraps past 2^32");
+    /* Host id 0 anywhere in the range would give the container host root. */
+    if (m[i].host_id == 0)
+      return sh_err(e, EPERM, "config", ctx,
+                    "maps container id %u to host root; sbx never runs privileged containers",
+                    m[i].container_id);
+    for (size_t j = 0; j < i; j++) {
+      bool c_overlap = m[i].container_id < m[j].container_id + m[j].size &&
+                       m[j].container_id < m[i].container_id + m[i].size;
+      bool h_overlap = m[i].host_id < m[j].host_id + m[j].size &&
+                       m[j].host_id < m[i].host_id + m[i].size;
+      if (c_overlap)
+        return sh_err(e, EINVAL, "config", ctx, "container range overlaps %s[%zu]", what, j);
+      if (h_overlap)
+        return sh_err(e, EINVAL, "config", ctx, "host range overlaps %s[%zu]", what, j);
+    }
+  }
+  return 0;
+}
+
+uint32_t sbx_idmap_to_host(const struct sbx_idmap *m, size_t n, uint32_t id)
+{
+  for (size_t i = 0; i < n; i++)
+    if (id >= m[i].container_id && id - m[i].container_id < m[i].size)
+      return m[i].host_id + (id - m[i].container_id);
+  return (uint32_t) -1;
+}
+
+static int write_map(int procfd, const char *file, const struct sbx_idmap *m, size_t n, sh_error *e)
+{
+  char buf[340 * 36];
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++)
+    len += (size_t) snprintf(buf + len, sizeof buf - len, "%u %u %u\n",
+                             m[i].container_id, m[i].host_id, m[i].size);
+  _cleanup_close_ int fd = openat(procfd, file, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return sh_errno(e, "open id map", file);
+  /* The kernel wants the whole map in one write. */
+  if (write(fd, buf, len) != (ssize_t) len)
+    return sh_errno(e, "write id map", file);
+  return 0;
+}
+
+int sbx_idmap_write(pid_t pid, const struct sbx_config *c, sh_error *e)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d", pid);
+  _cleanup_close_ int procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (procfd < 0)
+    return sh_errno(e, "open", path);
+  int r = write_map(procfd, "uid_map", c->uid_map, c->n_uid_map, e);
+  if (r < 0)
+    return r;
+  return write_map(procfd, "gid_map", c->gid_map, c->n_gid_map, e);
+}
