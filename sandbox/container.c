@@ -75,6 +75,9 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
 
   if (sbx_sync_recv(a->sync_fd, &m) < 0 || m.type != SBX_SYNC_GO)
     _exit(1);
+  int root_fd = -1, *bind_fds = NULL;
+  if (sbx_rootfs_open(c, &root_fd, &bind_fds, e) < 0)
+    goto fail;
   /* Become root of the new user namespace before touching any file, so we
    * never act with the host-root uid we were cloned with. */
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
@@ -104,6 +107,8 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
     .c = c,
     .sysfs_from_host = !(c->ns_new_flags & CLONE_NEWNET),
     .selinux = a->selinux,
+    .root_fd = root_fd,
+    .bind_fds = bind_fds,
   };
   if ((r = sbx_rootfs_setup(&ro, e)) < 0)
     goto fail;

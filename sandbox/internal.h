@@ -27,7 +27,12 @@ struct sbx_rootfs_opts {
   const struct sbx_config *c;
   bool sysfs_from_host;   /* network namespace was joined: sysfs cannot be mounted */
   bool selinux;           /* apply mountLabel */
+  int root_fd;            /* O_PATH of root.path, opened with host credentials */
+  const int *bind_fds;    /* O_PATH of each bind source (-1 for other mounts) */
 };
+/* Open root.path and the bind sources while we still carry the host uid, so
+ * 0700 bundle directories need not be traversable by the container's ids. */
+int sbx_rootfs_open(const struct sbx_config *c, int *root_fd, int **bind_fds, sh_error *e);
 /* In the setup child, after it became root of its user namespace:
  * build the rootfs and pivot into it. */
 int sbx_rootfs_setup(const struct sbx_rootfs_opts *o, sh_error *e);

@@ -101,14 +101,14 @@ static int fs_create(const char *type, const char *source, char **data, const ch
   return m;
 }
 
-static int do_mount(int root, const struct sbx_mount *m, const struct sbx_rootfs_opts *o, sh_error *e)
+static int do_mount(int root, const struct sbx_mount *m, int src_fd, const struct sbx_rootfs_opts *o, sh_error *e)
 {
   const char *type = m->type;
   bool dir = true;
   int r;
   if (m->kind == SBX_MNT_BIND) {
     struct stat st;
-    if (stat(m->source, &st) < 0)
+    if (fstat(src_fd, &st) < 0)
       return sh_errno(e, "bind mount source", m->source);
     dir = S_ISDIR(st.st_mode);
   }
@@ -124,7 +124,7 @@ static int do_mount(int root, const struct sbx_mount *m, const struct sbx_rootfs
   }
   _cleanup_close_ int mfd = -1;
   if (m->kind == SBX_MNT_BIND) {
-    mfd = clone_tree(AT_FDCWD, m->source, m->recursive, m->destination, e);
+    mfd = clone_tree(src_fd, "", m->recursive, m->destination, e);
     if (mfd < 0)
       return mfd;
     if ((r = set_attr(mfd, m->recursive_attr, m->attr_set, m->attr_clr, m->propagation, m->destination, e)) < 0)
@@ -268,6 +268,33 @@ static int readonly_paths(int root, char **paths, sh_error *e)
   return 0;
 }
 
+int sbx_rootfs_open(const struct sbx_config *c, int *root_fd, int **bind_fds, sh_error *e)
+{
+  _cleanup_close_ int rfd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rfd < 0)
+    return sh_errno(e, "open rootfs", c->root_path);
+  int *fds = calloc(c->n_mounts + 1, sizeof *fds);
+  if (!fds)
+    return sh_err(e, ENOMEM, "open rootfs", NULL, NULL);
+  for (size_t i = 0; i < c->n_mounts; i++) {
+    fds[i] = -1;
+    if (c->mounts[i].kind != SBX_MNT_BIND)
+      continue;
+    fds[i] = open(c->mounts[i].source, O_PATH | O_CLOEXEC);
+    if (fds[i] < 0) {
+      int r = sh_err(e, errno, "bind mount source", c->mounts[i].source, "for %s", c->mounts[i].destination);
+      while (i-- > 0)
+        if (fds[i] >= 0)
+          close(fds[i]);
+      free(fds);
+      return r;
+    }
+  }
+  *root_fd = steal_fd(rfd);
+  *bind_fds = fds;
+  return 0;
+}
+
 int sbx_rootfs_setup(const struct sbx_rootfs_opts *o, sh_error *e)
 {
   const struct sbx_config *c = o->c;
@@ -275,9 +302,7 @@ int sbx_rootfs_setup(const struct sbx_rootfs_opts *o, sh_error *e)
   /* Nothing we mount may propagate back to the host. */
   if (mount(NULL, "/", NULL, c->rootfs_propagation, NULL) < 0)
     return sh_errno(e, "set mount propagation", "/");
-  _cleanup_close_ int rfd = open(c->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rfd < 0)
-    return sh_errno(e, "open rootfs", c->root_path);
+  int rfd = o->root_fd;
   _cleanup_close_ int root = clone_tree(rfd, "", true, c->root_path, e);
   if (root < 0)
     return root;
@@ -286,7 +311,7 @@ int sbx_rootfs_setup(const struct sbx_rootfs_opts *o, sh_error *e)
     return r;
 
   for (size_t i = 0; i < c->n_mounts; i++)
-    if ((r = do_mount(root, &c->mounts[i], o, e)) < 0)
+    if ((r = do_mount(root, &c->mounts[i], o->bind_fds[i], o, e)) < 0)
       return r;
   if (dev_is_tmpfs(c) && (r = setup_dev(root, c, e)) < 0)
     return r;
