@@ -1,0 +1,33 @@
+#!/bin/bash
+# Install what Sandhost needs from Debian's archive (idempotent), then build.
+# usage: scripts/setup.sh [BUILD_DIR [MESON_ARGS...]]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build, runtime, test and benchmark dependencies, by Debian package name.
+packages=(
+  meson ninja-build pkg-config gcc libc6-dev python3 jq
+  libseccomp-dev libselinux1-dev libbpf-dev libnftnl-dev libmnl-dev libssl-dev
+  libsqlite3-dev libjansson-dev
+  busybox-static procps
+  qemu-system-x86 cpio kmod
+  hyperfine runc crun lxc bubblewrap uidmap
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "setup: run as root to install: ${missing[*]}" >&2; exit 1; }
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "${missing[@]}" ||
+    { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }
+fi
+
+build=${1:-build}
+shift || true
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$@"
+fi
+ninja -C "$build"

@@ -1,0 +1,13 @@
+#!/bin/bash
+# Set up, then run every test tier: unit, integration (root), vm (qemu), and
+# unit + integration again under address and undefined-behaviour sanitizers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh build
+meson test -C build --suite unit --print-errorlogs
+meson test -C build --suite integration --print-errorlogs
+meson test -C build --suite vm --print-errorlogs
+./scripts/setup.sh build-sanitize -Db_sanitize=address,undefined -Db_lundef=false
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+meson test -C build-sanitize --suite unit --suite integration --print-errorlogs
+echo "all test tiers passed"
