@@ -200,19 +200,23 @@ int sh_mkpath_in_root(int rootfd, const char *path, int dir, enum sh_resolve how
 
 int sh_mkdir_p(const char *path, mode_t mode)
 {
+  /* Usually only the last component is missing: try it first. */
+  if (mkdir(path, mode) == 0 || errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return -errno;
   char buf[PATH_MAX];
   if (strlen(path) >= sizeof buf)
     return -ENAMETOOLONG;
   strcpy(buf, path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(buf, mode) < 0 && errno != EEXIST)
-      return -errno;
-    *p = '/';
-  }
-  if (mkdir(buf, mode) < 0 && errno != EEXIST)
+  char *slash = strrchr(buf, '/');
+  if (!slash || slash == buf)
+    return -ENOENT;
+  *slash = '\0';
+  int r = sh_mkdir_p(buf, mode);
+  if (r < 0)
+    return r;
+  if (mkdir(path, mode) < 0 && errno != EEXIST)
     return -errno;
   return 0;
 }

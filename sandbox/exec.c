@@ -136,8 +136,12 @@ __attribute__((noreturn)) static void grandchild(const struct exec_child *x)
 __attribute__((noreturn)) static void intermediary(const struct exec_child *x)
 {
   sh_error err = {0};
-  char self[16];
-  snprintf(self, sizeof self, "%d", getpid());
+  /* Non-dumpable before the grandchild exists: it inherits the flag, so no
+   * container process ever sees it dumpable. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    sh_errno(&err, "prctl", "PR_SET_DUMPABLE");
+    sbx_sync_fail(x->sync_fd, &err);
+  }
   /* Join the cgroup first, while we still see the host's cgroup tree. */
   if (sbx_cgroup_enter(&x->s->cg, getpid(), &err) < 0)
     sbx_sync_fail(x->sync_fd, &err);
