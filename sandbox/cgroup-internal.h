@@ -11,6 +11,8 @@ struct sbx_cg_write *cg_plan_add(struct cg_plan *p, const char *ctrl, const char
                                  const char *alt, const char *field, const char *fmt, ...)
   __attribute__((format(printf, 6, 7)));
 
+/* cpuset and pids files have the same names in both modes. */
+void cg_plan_cpuset_pids(const struct sbx_resources *r, struct cg_plan *p);
 int cg_plan_v1(const struct sbx_resources *r, struct cg_plan *p, sh_error *e);
 int cg_plan_v2(const struct sbx_resources *r, struct cg_plan *p, sh_error *e);
 

@@ -52,16 +52,7 @@ int cg_plan_v2(const struct sbx_resources *r, struct cg_plan *p, sh_error *e)
   }
   if (r->cpu_idle.set)
     cg_plan_add(p, "cpu", "cpu.idle", NULL, cr, "%lld", (long long) r->cpu_idle.v);
-  if (r->cpus)
-    cg_plan_add(p, "cpuset", "cpuset.cpus", NULL, cr, "%s", r->cpus);
-  if (r->mems)
-    cg_plan_add(p, "cpuset", "cpuset.mems", NULL, cr, "%s", r->mems);
-  if (r->pids_limit.set) {
-    if (r->pids_limit.v > 0)
-      cg_plan_add(p, "pids", "pids.max", NULL, "linux.resources.pids", "%lld", (long long) r->pids_limit.v);
-    else
-      cg_plan_add(p, "pids", "pids.max", NULL, "linux.resources.pids", "max");
-  }
+  cg_plan_cpuset_pids(r, p);
   if (r->blkio_weight.set)
     cg_plan_add(p, "io", "io.weight", "io.bfq.weight", "linux.resources.blockIO.weight", "default %lld",
                 (long long) (1 + (r->blkio_weight.v - 10) * 9999 / 990));

@@ -44,6 +44,21 @@ struct sbx_cg_write *cg_plan_add(struct cg_plan *p, const char *ctrl, const char
   return w;
 }
 
+void cg_plan_cpuset_pids(const struct sbx_resources *r, struct cg_plan *p)
+{
+  const char *cr = "linux.resources.cpu";
+  if (r->cpus)
+    cg_plan_add(p, "cpuset", "cpuset.cpus", NULL, cr, "%s", r->cpus);
+  if (r->mems)
+    cg_plan_add(p, "cpuset", "cpuset.mems", NULL, cr, "%s", r->mems);
+  if (r->pids_limit.set) {
+    if (r->pids_limit.v > 0)
+      cg_plan_add(p, "pids", "pids.max", NULL, "linux.resources.pids", "%lld", (long long) r->pids_limit.v);
+    else
+      cg_plan_add(p, "pids", "pids.max", NULL, "linux.resources.pids", "max");
+  }
+}
+
 int sbx_cgroup_plan(const struct sbx_resources *r, enum sbx_cg_mode mode,
                     struct sbx_cg_write **out, size_t *n, sh_error *e)
 {
@@ -317,25 +332,35 @@ int sbx_cgroup_open_leaf(const struct sbx_cgroup *cg, sh_error *e)
   return fd;
 }
 
-/* SIGKILL every process listed in dir; returns how many were left. */
-static int kill_procs(const char *dir)
+/* Signal every process listed in dir; returns how many were signalled. */
+static int signal_procs(const char *dir, int sig)
 {
   char f[PATH_MAX];
   _cleanup_free_ char *text = NULL;
   snprintf(f, sizeof f, "%s/cgroup.procs", dir);
   if (sh_read_file_at(AT_FDCWD, f, &text, NULL, NULL) < 0)
-    return 0;
+    return -errno;
   int n = 0;
   for (char *p = text, *end; *p; p = end) {
     long pid = strtol(p, &end, 10);
     if (end == p)
       break;
-    if (pid > 0 && kill((pid_t) pid, SIGKILL) == 0)
+    if (pid > 0 && kill((pid_t) pid, sig) == 0)
       n++;
     while (*end == '\n')
       end++;
   }
   return n;
+}
+
+static int kill_procs(const char *dir)
+{
+  return signal_procs(dir, SIGKILL);
+}
+
+int sbx_cgroup_signal(const struct sbx_cgroup *cg, int sig)
+{
+  return signal_procs(cg->unified, sig);
 }
 
 static int rmdir_wait(const char *dir, sh_error *e)

@@ -47,6 +47,8 @@ int sbx_cgroup_enter(const struct sbx_cgroup *cg, pid_t pid, sh_error *e);
 int sbx_cgroup_open_leaf(const struct sbx_cgroup *cg, sh_error *e);
 /* Kill what is left and remove the leaves.  Missing leaves are fine. */
 int sbx_cgroup_destroy(const struct sbx_cgroup *cg, sh_error *e);
+/* Send sig to every process of the container's cgroup. */
+int sbx_cgroup_signal(const struct sbx_cgroup *cg, int sig);
 int sbx_cgroup_freeze(const struct sbx_cgroup *cg, bool freeze, sh_error *e);
 bool sbx_cgroup_is_frozen(const struct sbx_cgroup *cg);
 /* Live update of limits (used by hostd). */

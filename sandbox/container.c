@@ -529,25 +529,6 @@ int sbx_state(const char *root, const char *id, char **json_out, sh_error *e)
   return *json_out ? 0 : sh_err(e, ENOMEM, "state", id, NULL);
 }
 
-static int signal_all(const struct sbx_state *s, int sig, sh_error *e)
-{
-  char f[PATH_MAX];
-  _cleanup_free_ char *text = NULL;
-  snprintf(f, sizeof f, "%s/cgroup.procs", s->cg.unified);
-  if (sh_read_file_at(AT_FDCWD, f, &text, NULL, e) < 0)
-    return -e->err;
-  for (char *p = text, *end; *p; p = end) {
-    long pid = strtol(p, &end, 10);
-    if (end == p)
-      break;
-    if (pid > 0)
-      kill((pid_t) pid, sig);
-    while (*end == '\n')
-      end++;
-  }
-  return 0;
-}
-
 int sbx_kill(const char *root, const char *id, int sig, bool all, sh_error *e)
 {
   struct sbx_state s;
@@ -559,7 +540,7 @@ int sbx_kill(const char *root, const char *id, int sig, bool all, sh_error *e)
   if (st == SBX_STOPPED) {
     r = sh_err(e, ESRCH, "kill", id, "container is not running");
   } else if (all) {
-    r = signal_all(&s, sig, e);
+    r = sbx_cgroup_signal(&s.cg, sig) < 0 ? sh_errno(e, "kill --all", s.cg.unified) : 0;
   } else {
     _cleanup_close_ int pidfd = sbx_state_pidfd(&s, e);
     r = pidfd < 0 ? pidfd : sbx_pidfd_send_signal(pidfd, sig) < 0 ? sh_errno(e, "kill", id) : 0;
