@@ -35,9 +35,11 @@ static const struct { const char *dest, *type, *source, *opts; } default_mounts[
 
 static const char *const basic_caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE" };
 
-/* What a system container's root needs inside its user namespace. */
+/* What a system container's root needs inside its user namespace.  SYS_ADMIN
+ * and NET_ADMIN count only there: they let systemd mount and sandbox services
+ * and let the tenant configure its own network namespace, nothing on the host. */
 static const char *const hardened_caps[] = {
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID",
+  "CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID",
   "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SYS_CHROOT",
   "CAP_KILL", "CAP_AUDIT_WRITE",
 };

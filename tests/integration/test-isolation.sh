@@ -34,7 +34,7 @@ in sh -c 'touch /sys/x' 2>/dev/null
 ok $((! $?)) "nothing can be created in /sys"
 
 # Capabilities and seccomp as configured.
-want=$(printf '%016x' $(( (1<<0)|(1<<1)|(1<<4)|(1<<3)|(1<<6)|(1<<7)|(1<<31)|(1<<8)|(1<<10)|(1<<13)|(1<<18)|(1<<5)|(1<<29) )))
+want=$(printf '%016x' $(( (1<<21)|(1<<12)|(1<<0)|(1<<1)|(1<<4)|(1<<3)|(1<<6)|(1<<7)|(1<<31)|(1<<8)|(1<<10)|(1<<13)|(1<<18)|(1<<5)|(1<<29) )))
 is "$(in grep CapEff /proc/self/status | awk '{print $2}')" "$want" "CapEff is the hardened set"
 is "$(in grep CapBnd /proc/self/status | awk '{print $2}')" "$want" "CapBnd is the hardened set"
 is "$(in grep CapAmb /proc/self/status | awk '{print $2}')" 0000000000000000 "no ambient capabilities"
