@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #define CACHE_MAGIC "SBXSECC1"
+/* Bump when the compiler changes its output, so cached filters are redone. */
+#define COMPILER_REV 2
 
 static const struct { const char *name; uint32_t action; bool errno_arg; } actions[] = {
   {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false},
@@ -75,11 +77,23 @@ static int parse_action(json_t *o, const char *key, const char *ctx, int64_t def
                 "unknown or unsupported action %s", name);
 }
 
+static bool runnable_here(uint32_t arch)
+{
+  uint32_t native = seccomp_arch_native();
+  if (arch == native)
+    return true;
+  if (native == SCMP_ARCH_X86_64)
+    return arch == SCMP_ARCH_X86 || arch == SCMP_ARCH_X32;
+  if (native == SCMP_ARCH_AARCH64)
+    return arch == SCMP_ARCH_ARM;
+  return false;
+}
+
 static int add_arches(scmp_filter_ctx ctx, json_t *arr, sh_error *e)
 {
   size_t i;
   json_t *v;
-  json_array_foreach(arr, i, v) {
+  json_array_foreach(arr ? arr : NULL, i, v) {
     char name[32];
     const char *s = json_is_string(v) ? json_string_value(v) : "";
     if (strncmp(s, "SCMP_ARCH_", 10) != 0 || strlen(s) - 10 >= sizeof name)
@@ -91,6 +105,12 @@ static int add_arches(scmp_filter_ctx ctx, json_t *arr, sh_error *e)
     uint32_t arch = seccomp_arch_resolve_name(name);
     if (!arch)
       return sh_err(e, EINVAL, "config", "linux.seccomp.architectures", "unknown architecture '%s'", s);
+    /* A process can only enter through this host's own entry points; code for
+     * other architectures would only make every syscall slower. */
+    if (!runnable_here(arch)) {
+      sh_debug("seccomp: %s cannot run on this host; left out of the filter", s);
+      continue;
+    }
     int r = seccomp_arch_add(ctx, arch);
     if (r < 0 && r != -EEXIST)
       return sh_err(e, -r, "seccomp", "linux.seccomp.architectures", "adding %s", s);
@@ -214,12 +234,15 @@ static int compile(json_t *spec, struct sbx_seccomp *out, sh_error *e)
     return sh_err(e, ENOMEM, "seccomp", c, "seccomp_init");
   /* We load the program ourselves; keep libseccomp from setting NNP. */
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+  /* A binary tree instead of a linear list: every syscall of the container
+   * pays for the filter, so its depth matters more than its size. */
+  seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   json_t *arches = NULL, *flags = NULL, *sys = NULL;
   if ((r = sh_json_get_arr(spec, "architectures", c, &arches, e)) < 0 ||
       (r = sh_json_get_arr(spec, "flags", c, &flags, e)) < 0 ||
       (r = sh_json_get_arr(spec, "syscalls", c, &sys, e)) < 0)
     goto out;
-  if ((r = add_arches(ctx, arches ? arches : json_array(), e)) < 0)
+  if ((r = add_arches(ctx, arches, e)) < 0)
     goto out;
   out->flags = 0;
   size_t i;
@@ -315,7 +338,7 @@ int sbx_seccomp_compile(json_t *spec, const char *cache_dir, struct sbx_seccomp 
     return sh_err(e, ENOMEM, "seccomp", "linux.seccomp", NULL);
   const struct scmp_version *ver = seccomp_version();
   _cleanup_free_ char *keyed = NULL;
-  if (asprintf(&keyed, "%u.%u.%u|%u|%s", ver->major, ver->minor, ver->micro, seccomp_arch_native(), canon) < 0)
+  if (asprintf(&keyed, "%d|%u.%u.%u|%u|%s", COMPILER_REV, ver->major, ver->minor, ver->micro, seccomp_arch_native(), canon) < 0)
     return sh_err(e, ENOMEM, "seccomp", "linux.seccomp", NULL);
   char hash[65], name[80];
   if (sh_sha256_hex(keyed, strlen(keyed), hash) < 0)
