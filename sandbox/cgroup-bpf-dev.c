@@ -95,14 +95,16 @@ int sbx_cgroup_dev_attach(const char *unified_leaf, const struct sbx_dev_rule *r
   size_t count = 0;
   if (sbx_cgroup_dev_build(rules, n, &insns, &count) < 0)
     return sh_err(e, ENOMEM, "build device program", unified_leaf, NULL);
+  /* No program name: libbpf would otherwise probe the kernel for name support
+   * with an extra program load on every start. */
   char log[4096] = "";
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof log, .log_level = 0);
-  _cleanup_close_ int prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "sbx_devices", "GPL",
+  _cleanup_close_ int prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, NULL, "GPL",
                                            insns, count, &opts);
   if (prog < 0) {
     /* Retry with the verifier log so the error says why. */
     opts.log_level = 1;
-    prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "sbx_devices", "GPL", insns, count, &opts);
+    prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, NULL, "GPL", insns, count, &opts);
     return sh_err(e, errno ? errno : EINVAL, "load device program", unified_leaf, "%.300s", log);
   }
   _cleanup_close_ int cg = open(unified_leaf, O_DIRECTORY | O_RDONLY | O_CLOEXEC);

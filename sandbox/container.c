@@ -328,11 +328,8 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
         goto fail;
     }
     snprintf(f, sizeof f, "%s/config.json", x.dir);
-    _cleanup_free_ char *text = json_dumps(c->json, JSON_COMPACT);
-    if (!text || (r = sh_write_file_atomic(f, text, 0600, e)) < 0) {
-      r = r < 0 ? r : sh_err(e, ENOMEM, "write config copy", f, NULL);
+    if ((r = sh_write_file_atomic(f, c->text, 0600, e)) < 0)
       goto fail;
-    }
   }
   if ((r = sbx_cgroup_resolve(c, o->id, &x.cg, e)) < 0)
     goto fail;

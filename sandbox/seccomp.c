@@ -1,7 +1,6 @@
 /* OCI seccomp → libseccomp → classic BPF, cached by content hash. */
 #include "sbx-seccomp.h"
 #include "cleanup.h"
-#include "digest.h"
 #include "fdutil.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -20,7 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define CACHE_MAGIC "SBXSECC1"
+#define CACHE_MAGIC "SBXSECC2"
 /* Bump when the compiler changes its output, so cached filters are redone. */
 #define COMPILER_REV 2
 
@@ -291,15 +290,26 @@ out:
   return r;
 }
 
-int sbx_seccomp_save(const struct sbx_seccomp *s, int dirfd, const char *name, sh_error *e)
+/* File layout: magic, flags, program length, key length, key, program.  The
+ * key is the exact canonical JSON the program was compiled from; a cache hit
+ * must match it byte for byte, so the file name hash needs no crypto. */
+struct file_hdr {
+  char magic[8];
+  uint32_t flags, prog_len, key_len, pad;
+};
+
+static int save_keyed(const struct sbx_seccomp *s, int dirfd, const char *name, const char *key,
+                      sh_error *e)
 {
   char tmp[300];
   snprintf(tmp, sizeof tmp, ".%s.%d", name, getpid());
   _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return sh_errno(e, "write seccomp", tmp);
-  uint32_t hdr[2] = { s->flags, (uint32_t) s->len };
-  if (write(fd, CACHE_MAGIC, 8) != 8 || write(fd, hdr, sizeof hdr) != sizeof hdr ||
+  struct file_hdr h = { .flags = s->flags, .prog_len = (uint32_t) s->len, .key_len = (uint32_t) strlen(key) };
+  memcpy(h.magic, CACHE_MAGIC, sizeof h.magic);
+  if (sh_write_all(fd, &h, sizeof h) != (ssize_t) sizeof h ||
+      sh_write_all(fd, key, h.key_len) != (ssize_t) h.key_len ||
       sh_write_all(fd, s->prog, s->len) != (ssize_t) s->len || renameat(dirfd, tmp, dirfd, name) < 0) {
     int r = sh_errno(e, "write seccomp", name);
     unlinkat(dirfd, tmp, 0);
@@ -308,26 +318,49 @@ int sbx_seccomp_save(const struct sbx_seccomp *s, int dirfd, const char *name, s
   return 0;
 }
 
-int sbx_seccomp_read(int dirfd, const char *name, struct sbx_seccomp *out, sh_error *e)
+/* key NULL: accept any key (the state dir's own copy). */
+static int read_keyed(int dirfd, const char *name, const char *key, struct sbx_seccomp *out, sh_error *e)
 {
   _cleanup_free_ char *buf = NULL;
   size_t len = 0;
   int r = sh_read_file_at(dirfd, name, &buf, &len, e);
   if (r < 0)
     return r;
-  uint32_t hdr[2];
-  if (len < 16 || memcmp(buf, CACHE_MAGIC, 8) != 0)
+  struct file_hdr h;
+  if (len < sizeof h)
     return sh_err(e, EINVAL, "read seccomp", name, "not a compiled filter");
-  memcpy(hdr, buf + 8, sizeof hdr);
-  if (hdr[1] != len - 16 || hdr[1] % sizeof(struct sock_filter))
+  memcpy(&h, buf, sizeof h);
+  if (memcmp(h.magic, CACHE_MAGIC, sizeof h.magic) != 0)
+    return sh_err(e, EINVAL, "read seccomp", name, "not a compiled filter");
+  if ((uint64_t) h.key_len + h.prog_len + sizeof h != len || h.prog_len % sizeof(struct sock_filter))
     return sh_err(e, EINVAL, "read seccomp", name, "truncated filter");
-  out->flags = hdr[0];
-  out->len = hdr[1];
+  if (key && (strlen(key) != h.key_len || memcmp(buf + sizeof h, key, h.key_len) != 0))
+    return sh_err(e, ESTALE, "read seccomp", name, "compiled from another profile");
+  out->flags = h.flags;
+  out->len = h.prog_len;
   out->prog = malloc(out->len);
   if (!out->prog)
     return sh_err(e, ENOMEM, "read seccomp", name, NULL);
-  memcpy(out->prog, buf + 16, out->len);
+  memcpy(out->prog, buf + sizeof h + h.key_len, out->len);
   return 0;
+}
+
+int sbx_seccomp_save(const struct sbx_seccomp *s, int dirfd, const char *name, sh_error *e)
+{
+  return save_keyed(s, dirfd, name, "", e);
+}
+
+int sbx_seccomp_read(int dirfd, const char *name, struct sbx_seccomp *out, sh_error *e)
+{
+  return read_keyed(dirfd, name, NULL, out, e);
+}
+
+static uint64_t fnv1a(const char *s)
+{
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (; *s; s++)
+    h = (h ^ (unsigned char) *s) * 0x100000001b3ULL;
+  return h;
 }
 
 int sbx_seccomp_compile(json_t *spec, const char *cache_dir, struct sbx_seccomp *out, sh_error *e)
@@ -337,19 +370,18 @@ int sbx_seccomp_compile(json_t *spec, const char *cache_dir, struct sbx_seccomp 
   if (!canon)
     return sh_err(e, ENOMEM, "seccomp", "linux.seccomp", NULL);
   const struct scmp_version *ver = seccomp_version();
-  _cleanup_free_ char *keyed = NULL;
-  if (asprintf(&keyed, "%d|%u.%u.%u|%u|%s", COMPILER_REV, ver->major, ver->minor, ver->micro, seccomp_arch_native(), canon) < 0)
+  _cleanup_free_ char *key = NULL;
+  if (asprintf(&key, "%d|%u.%u.%u|%u|%s", COMPILER_REV, ver->major, ver->minor, ver->micro,
+               seccomp_arch_native(), canon) < 0)
     return sh_err(e, ENOMEM, "seccomp", "linux.seccomp", NULL);
-  char hash[65], name[80];
-  if (sh_sha256_hex(keyed, strlen(keyed), hash) < 0)
-    return sh_err(e, EIO, "seccomp", "hash", NULL);
-  snprintf(name, sizeof name, "%s.bpf", hash);
+  char name[64];
+  snprintf(name, sizeof name, "%016llx.bpf", (unsigned long long) fnv1a(key));
 
   _cleanup_close_ int dfd = -1;
   if (cache_dir) {
     if (sh_mkdir_p(cache_dir, 0700) == 0)
       dfd = open(cache_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0 && sbx_seccomp_read(dfd, name, out, NULL) == 0)
+    if (dfd >= 0 && read_keyed(dfd, name, key, out, NULL) == 0)
       return 0;
   }
   int r = compile(spec, out, e);
@@ -358,7 +390,7 @@ int sbx_seccomp_compile(json_t *spec, const char *cache_dir, struct sbx_seccomp 
     return r;
   }
   if (dfd >= 0)
-    sbx_seccomp_save(out, dfd, name, NULL); /* a cache miss next time is fine */
+    save_keyed(out, dfd, name, key, NULL); /* a cache miss next time is fine */
   return 0;
 }
 
