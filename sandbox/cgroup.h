@@ -43,6 +43,9 @@ int sbx_cgroup_resolve(const struct sbx_config *c, const char *id, struct sbx_cg
 int sbx_cgroup_create(const struct sbx_config *c, struct sbx_cgroup *cg, sh_error *e);
 /* Put pid into every leaf (hybrid; on v2 CLONE_INTO_CGROUP does it). */
 int sbx_cgroup_enter(const struct sbx_cgroup *cg, pid_t pid, sh_error *e);
+/* Hybrid hosts: move the calling (single-threaded) process into every v1 leaf;
+ * the unified leaf is entered with CLONE_INTO_CGROUP. */
+int sbx_cgroup_enter_self_v1(const struct sbx_cgroup *cg, sh_error *e);
 /* O_PATH-free directory fd of the unified leaf, for CLONE_INTO_CGROUP. */
 int sbx_cgroup_open_leaf(const struct sbx_cgroup *cg, sh_error *e);
 /* Kill what is left and remove the leaves.  Missing leaves are fine. */

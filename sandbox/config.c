@@ -945,8 +945,6 @@ int sbx_config_parse(const char *text, const char *bundle, struct sbx_config **o
     return oom(e, "config");
   _cleanup_config_ struct sbx_config *guard = c;
 
-  if (!(c->text = strdup(text)))
-    return oom(e, "config");
   c->json = json_loads(text, JSON_REJECT_DUPLICATES, &je);
   if (!c->json)
     return sh_err(e, EINVAL, "parse config.json", bundle, "line %d column %d: %s",
@@ -1052,7 +1050,6 @@ void sbx_config_free(struct sbx_config *c)
 {
   if (!c)
     return;
-  free(c->text);
   free(c->bundle);
   free(c->root_path);
   free(c->hostname);

@@ -112,7 +112,6 @@ struct sbx_device {
 
 struct sbx_config {
   json_t *json;          /* the whole document, kept for state/exec */
-  char *text;            /* the document as read, copied to the state dir */
   char *bundle;          /* absolute */
   char *root_path;       /* absolute */
   bool root_readonly;

@@ -39,7 +39,8 @@ struct child_args {
   int console_fd;
   int preserve_fds;
   const struct sbx_seccomp *seccomp;
-  bool unshare_cgroupns;  /* v1: after the runtime moved us into our cgroups */
+  const struct sbx_cgroup *cg;
+  bool unshare_cgroupns;  /* v1: after we moved into our cgroups */
   bool selinux;
 };
 
@@ -76,6 +77,9 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
   if (sbx_sync_recv(a->sync_fd, &m) < 0 || m.type != SBX_SYNC_GO)
     _exit(1);
   int root_fd = -1, *bind_fds = NULL;
+  /* Host credentials are still ours: join the v1 cgroups, open the rootfs. */
+  if (a->cg->mode == SBX_CG_HYBRID && sbx_cgroup_enter_self_v1(a->cg, e) < 0)
+    goto fail;
   if (sbx_rootfs_open(c, &root_fd, &bind_fds, e) < 0)
     goto fail;
   /* Become root of the new user namespace before touching any file, so we
@@ -323,12 +327,20 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
       goto fail;
     }
     if (sc.prog) {
+      /* exec needs the same filter: a hard link to the cache file is free. */
       _cleanup_close_ int dfd = open(x.dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if ((r = sbx_seccomp_save(&sc, dfd, "seccomp.bpf", e)) < 0)
+      if ((!sc.cache_path || linkat(AT_FDCWD, sc.cache_path, dfd, "seccomp.bpf", 0) < 0) &&
+          (r = sbx_seccomp_save(&sc, dfd, "seccomp.bpf", e)) < 0)
         goto fail;
     }
-    snprintf(f, sizeof f, "%s/config.json", x.dir);
-    if ((r = sh_write_file_atomic(f, c->text, 0600, e)) < 0)
+    /* exec starts from the container's process settings. */
+    snprintf(f, sizeof f, "%s/process.json", x.dir);
+    _cleanup_free_ char *ptext = json_dumps(json_object_get(c->json, "process"), JSON_COMPACT);
+    if (!ptext) {
+      r = sh_err(e, ENOMEM, "write process copy", f, NULL);
+      goto fail;
+    }
+    if ((r = sh_write_file_atomic(f, ptext, 0600, e)) < 0)
       goto fail;
   }
   if ((r = sbx_cgroup_resolve(c, o->id, &x.cg, e)) < 0)
@@ -338,7 +350,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
     goto fail;
   }
   x.cg_made = true;
-  if (x.cg.mode == SBX_CG_V2 && (cgfd = sbx_fd_above(sbx_cgroup_open_leaf(&x.cg, e), minfd)) < 0) {
+  if ((cgfd = sbx_fd_above(sbx_cgroup_open_leaf(&x.cg, e), minfd)) < 0) {
     r = cgfd;
     goto fail;
   }
@@ -360,6 +372,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
   struct child_args a = {
     .c = c, .sync_fd = sp[1], .fifo_fd = fifo, .console_fd = console,
     .preserve_fds = o->preserve_fds, .seccomp = sc.prog ? &sc : NULL,
+    .cg = &x.cg,
     .unshare_cgroupns = x.cg.mode == SBX_CG_HYBRID && (c->ns_new_flags & CLONE_NEWCGROUP),
     .selinux = selinux,
   };
@@ -380,8 +393,6 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
   close(sp[1]);
   sp[1] = -1;
 
-  if (x.cg.mode == SBX_CG_HYBRID && (r = sbx_cgroup_enter(&x.cg, x.pid, e)) < 0)
-    goto fail;
   if ((c->ns_new_flags & CLONE_NEWUSER) && (r = sbx_idmap_write(x.pid, c, e)) < 0)
     goto fail;
   if (c->process.oom_score_adj.set) {

@@ -61,14 +61,15 @@ static int build_process(const char *dir, const struct sbx_exec_opts *o, struct 
     return sbx_process_parse(j, "process", p, e);
   }
   char f[PATH_MAX + 16];
-  snprintf(f, sizeof f, "%s/config.json", dir);
+  snprintf(f, sizeof f, "%s/process.json", dir);
   if ((r = sh_read_file_at(AT_FDCWD, f, &text, NULL, e)) < 0)
     return r;
-  if (!(j = json_loads(text, 0, &je)))
-    return sh_err(e, EINVAL, "parse config copy", f, "%s", je.text);
-  json_t *pj = json_deep_copy(json_object_get(j, "process"));
-  if (!pj)
-    return sh_err(e, EINVAL, "parse config copy", f, "no process");
+  json_t *pj = json_loads(text, 0, &je);
+  if (!json_is_object(pj)) {
+    if (pj)
+      json_decref(pj);
+    return sh_err(e, EINVAL, "parse process copy", f, "%s", je.text);
+  }
   json_t *args = json_array();
   for (char **a = o->args; a && *a; a++)
     json_array_append_new(args, json_string(*a));
@@ -142,8 +143,9 @@ __attribute__((noreturn)) static void intermediary(const struct exec_child *x)
     sh_errno(&err, "prctl", "PR_SET_DUMPABLE");
     sbx_sync_fail(x->sync_fd, &err);
   }
-  /* Join the cgroup first, while we still see the host's cgroup tree. */
-  if (sbx_cgroup_enter(&x->s->cg, getpid(), &err) < 0)
+  /* Join the v1 cgroups while we still see the host's cgroup tree (the
+   * unified one we were cloned into). */
+  if (x->s->cg.mode == SBX_CG_HYBRID && sbx_cgroup_enter_self_v1(&x->s->cg, &err) < 0)
     sbx_sync_fail(x->sync_fd, &err);
   if (setns(x->pidfd, x->s->ns_flags) < 0) {
     sh_errno(&err, "join the container's namespaces", x->s->id);
@@ -170,7 +172,7 @@ int sbx_exec(const char *root, const char *id, const struct sbx_exec_opts *o, pi
   struct sbx_seccomp sc = {0};
   char dir[PATH_MAX];
   int r, sp[2] = { -1, -1 }, cs[2] = { -1, -1 }, minfd = 3 + (o->preserve_fds > 0 ? o->preserve_fds : 0);
-  _cleanup_close_ int pidfd = -1, console = -1;
+  _cleanup_close_ int pidfd = -1, console = -1, cgfd = -1;
   pid_t pid = 0;
 
   if ((r = sbx_state_path(root, id, dir, sizeof dir, e)) < 0 || (r = sbx_state_read(root, id, &s, e)) < 0)
@@ -213,9 +215,14 @@ int sbx_exec(const char *root, const char *id, const struct sbx_exec_opts *o, pi
   }
   sp[1] = sbx_fd_above(sp[1], minfd);
   struct exec_child x = { &s, &p, sc.prog ? &sc : NULL, pidfd, sp[1], console, o->preserve_fds };
-  pid_t mid = fork();
+  if ((cgfd = sbx_fd_above(sbx_cgroup_open_leaf(&s.cg, e), minfd)) < 0) {
+    r = cgfd;
+    goto out;
+  }
+  struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t) cgfd };
+  pid_t mid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
   if (mid < 0) {
-    r = sh_errno(e, "fork", NULL);
+    r = sh_errno(e, "clone", "exec helper");
     goto out;
   }
   if (mid == 0)

@@ -8,6 +8,7 @@ struct sbx_seccomp {
   unsigned flags;            /* SECCOMP_FILTER_FLAG_* for seccomp(2) */
   void *prog;                /* struct sock_filter[] */
   size_t len;                /* bytes */
+  char *cache_path;          /* the cache file it came from or went to, or NULL */
 };
 
 /* Compile (or fetch from cache_dir, keyed by a hash of the canonical JSON).

@@ -381,16 +381,21 @@ int sbx_seccomp_compile(json_t *spec, const char *cache_dir, struct sbx_seccomp 
   if (cache_dir) {
     if (sh_mkdir_p(cache_dir, 0700) == 0)
       dfd = open(cache_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0 && read_keyed(dfd, name, key, out, NULL) == 0)
+    if (dfd >= 0 && read_keyed(dfd, name, key, out, NULL) == 0) {
+      if (asprintf(&out->cache_path, "%s/%s", cache_dir, name) < 0)
+        out->cache_path = NULL;
       return 0;
+    }
   }
   int r = compile(spec, out, e);
   if (r < 0) {
     sbx_seccomp_clear(out);
     return r;
   }
-  if (dfd >= 0)
-    save_keyed(out, dfd, name, key, NULL); /* a cache miss next time is fine */
+  /* A failed save only means a cache miss next time. */
+  if (dfd >= 0 && save_keyed(out, dfd, name, key, NULL) == 0 &&
+      asprintf(&out->cache_path, "%s/%s", cache_dir, name) < 0)
+    out->cache_path = NULL;
   return 0;
 }
 
@@ -408,5 +413,6 @@ int sbx_seccomp_load(const struct sbx_seccomp *s, sh_error *e)
 void sbx_seccomp_clear(struct sbx_seccomp *s)
 {
   free(s->prog);
+  free(s->cache_path);
   memset(s, 0, sizeof *s);
 }
