@@ -9,10 +9,11 @@ set -euo pipefail
 dir=${1:?usage: mkrootfs.sh DIR [UID_BASE]}
 base=${2:-0}
 bb=/bin/busybox
-if [ ! -x "$bb" ] || ! file -L "$bb" 2>/dev/null | grep -q "statically linked"; then
-  [ -x /usr/bin/busybox ] && bb=/usr/bin/busybox
+# The rootfs has no libraries: the binary must be busybox-static's.
+if ! dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "install ok installed"; then
+  echo "mkrootfs: busybox-static is not installed (apt-get install busybox-static)" >&2
+  exit 1
 fi
-[ -x "$bb" ] || { echo "mkrootfs: busybox-static is not installed" >&2; exit 1; }
 
 tmp="$dir.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
