@@ -80,7 +80,7 @@ int sh_json_get_u64(json_t *obj, const char *key, const char *ctx, uint64_t *out
   if (!v || json_is_null(v))
     return 0;
   if (json_is_real(v) && json_real_value(v) >= 1.8e19) {
-    /* Go runtimes write uint64 max for "unlimited"; jansson reads it as real. */
+    /* Go runtimes write uint64 max for "unlimited"; sh_json_loads_oci reads it as real. */
     *out = UINT64_MAX;
     return 0;
   }
@@ -135,4 +135,79 @@ int sh_json_get_strv(json_t *obj, const char *key, const char *ctx, char ***out,
   }
   *out = steal_ptr(v);
   return 0;
+}
+
+/* True when the digits [p, end) (after an optional '-') exceed the int64 range. */
+static bool beyond_int64(const char *p, const char *end)
+{
+  bool neg = *p == '-';
+  if (neg)
+    p++;
+  while (p < end - 1 && *p == '0')
+    p++;
+  size_t n = (size_t) (end - p);
+  const char *lim = neg ? "9223372036854775808" : "9223372036854775807";
+  if (n != 19)
+    return n > 19;
+  return strncmp(p, lim, 19) > 0;
+}
+
+json_t *sh_json_loads_oci(const char *text, size_t flags, json_error_t *je)
+{
+  size_t len = strlen(text), extra = 0;
+  /* First pass: count the integers that need a ".0". */
+  for (int pass = 0; pass < 2; pass++) {
+    char *out = NULL, *o = NULL;
+    if (pass == 1) {
+      if (!extra)
+        return json_loads(text, flags, je);
+      out = o = malloc(len + 2 * extra + 1);
+      if (!out)
+        return json_loads(text, flags, je);
+    }
+    for (const char *p = text; *p;) {
+      if (*p == '"') {
+        const char *q = p + 1;
+        while (*q && *q != '"')
+          q += (*q == '\\' && q[1]) ? 2 : 1;
+        if (*q)
+          q++;
+        if (o) {
+          memcpy(o, p, (size_t) (q - p));
+          o += q - p;
+        }
+        p = q;
+        continue;
+      }
+      if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        const char *q = p + (*p == '-');
+        while (*q >= '0' && *q <= '9')
+          q++;
+        bool integer = *q != '.' && *q != 'e' && *q != 'E';
+        bool big = integer && q > p + (*p == '-') && beyond_int64(p, q);
+        if (o) {
+          memcpy(o, p, (size_t) (q - p));
+          o += q - p;
+          if (big) {
+            memcpy(o, ".0", 2);
+            o += 2;
+          }
+        } else if (big) {
+          extra++;
+        }
+        p = q;
+        continue;
+      }
+      if (o)
+        *o++ = *p;
+      p++;
+    }
+    if (o) {
+      *o = '\0';
+      json_t *j = json_loads(out, flags, je);
+      free(out);
+      return j;
+    }
+  }
+  return NULL;
 }

@@ -10,6 +10,11 @@
 static inline void sh_json_decrefp(json_t **j) { if (*j) json_decref(*j); }
 #define _cleanup_json_ __attribute__((cleanup(sh_json_decrefp)))
 
+/* json_loads() for documents written by Go runtimes: integers beyond the
+ * int64 range (uint64 max means "unlimited") are read as reals instead of
+ * failing the whole parse; the getters turn them into "unlimited". */
+json_t *sh_json_loads_oci(const char *text, size_t flags, json_error_t *je);
+
 /* Fail with EINVAL naming ctx.key for any key of obj not in allowed (NULL-terminated). */
 int sh_json_check_keys(json_t *obj, const char *const *allowed, const char *ctx, sh_error *e);
 

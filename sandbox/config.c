@@ -516,6 +516,8 @@ static int parse_io_devs(json_t *o, const char *key, const char *ctx, const char
       return r;
     if (json_object_get(v, "leafWeight"))
       return bad(e, c3, "leafWeight", "is not supported (cgroup v2 has no leaf weight)");
+    if (strcmp(valkey, "weight") == 0 && (val < 10 || val > 1000))
+      return bad(e, c3, "weight", "must be within 10..1000");
     (*out)[i].value = val;
   }
   return 0;
@@ -945,7 +947,7 @@ int sbx_config_parse(const char *text, const char *bundle, struct sbx_config **o
     return oom(e, "config");
   _cleanup_config_ struct sbx_config *guard = c;
 
-  c->json = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+  c->json = sh_json_loads_oci(text, JSON_REJECT_DUPLICATES, &je);
   if (!c->json)
     return sh_err(e, EINVAL, "parse config.json", bundle, "line %d column %d: %s",
                   je.line, je.column, je.text);

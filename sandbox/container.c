@@ -694,7 +694,7 @@ int sbx_parse_signal(const char *s)
   long n = strtol(s, &end, 10);
   if (*s && !*end)
     return n > 0 && n < NSIG ? (int) n : -1;
-  if (strncmp(s, "SIG", 3) == 0)
+  if (strncasecmp(s, "SIG", 3) == 0)
     s += 3;
   for (size_t i = 0; i < SH_ARRAY_SIZE(sigs); i++)
     if (strcasecmp(sigs[i].name, s) == 0)

@@ -56,7 +56,7 @@ static int build_process(const char *dir, const struct sbx_exec_opts *o, struct 
   if (o->process) {
     if ((r = sh_read_file_at(AT_FDCWD, o->process, &text, NULL, e)) < 0)
       return r;
-    if (!(j = json_loads(text, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(j))
+    if (!(j = sh_json_loads_oci(text, JSON_REJECT_DUPLICATES, &je)) || !json_is_object(j))
       return sh_err(e, EINVAL, "parse process", o->process, "line %d: %s", je.line, je.text);
     return sbx_process_parse(j, "process", p, e);
   }

@@ -16,6 +16,8 @@ int sbx_idmap_validate(const struct sbx_idmap *m, size_t n, const char *what, sh
   for (size_t i = 0; i < n; i++) {
     char ctx[128];
     snprintf(ctx, sizeof ctx, "%s[%zu]", what, i);
+    if (m[i].size == 0)
+      return sh_err(e, EINVAL, "config", ctx, "size must be positive");
     if ((uint64_t) m[i].container_id + m[i].size > (uint64_t) UINT32_MAX + 1 ||
         (uint64_t) m[i].host_id + m[i].size > (uint64_t) UINT32_MAX + 1)
       return sh_err(e, EINVAL, "config", ctx, "range wraps past 2^32");
@@ -25,10 +27,10 @@ int sbx_idmap_validate(const struct sbx_idmap *m, size_t n, const char *what, sh
                     "maps container id %u to host root; sbx never runs privileged containers",
                     m[i].container_id);
     for (size_t j = 0; j < i; j++) {
-      bool c_overlap = m[i].container_id < m[j].container_id + m[j].size &&
-                       m[j].container_id < m[i].container_id + m[i].size;
-      bool h_overlap = m[i].host_id < m[j].host_id + m[j].size &&
-                       m[j].host_id < m[i].host_id + m[i].size;
+      bool c_overlap = m[i].container_id < (uint64_t) m[j].container_id + m[j].size &&
+                       m[j].container_id < (uint64_t) m[i].container_id + m[i].size;
+      bool h_overlap = m[i].host_id < (uint64_t) m[j].host_id + m[j].size &&
+                       m[j].host_id < (uint64_t) m[i].host_id + m[i].size;
       if (c_overlap)
         return sh_err(e, EINVAL, "config", ctx, "container range overlaps %s[%zu]", what, j);
       if (h_overlap)
