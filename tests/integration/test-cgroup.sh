@@ -15,7 +15,7 @@ sbx run --bundle "$b" mem > "$WORK/hog.out" 2>&1
 rc=$?
 is "$rc" 137 "the memory hog is killed with SIGKILL (exit 137)"
 last=$(grep -o 'hog [0-9]*' "$WORK/hog.out" | tail -1 | awk '{print $2}')
-ok $(( ${last:-0} < 48 )) "it got no further than its 32 MiB limit (last report ${last:-none} MiB)"
+check "${last:-0} < 48" "it got no further than its 32 MiB limit (last report ${last:-none} MiB)"
 is "$(cat "$marker")" alive "the host side is untouched"
 assert_gone mem "the container is removed after the kill"
 
@@ -28,7 +28,7 @@ for _ in $(seq 50); do
   [ "${n:-0}" -gt 0 ] && break
   sleep 0.1
 done
-ok $(( ${n:-0} > 0 )) "the kernel counted an OOM kill in the container's cgroup ($n)"
+check "${n:-0} > 0" "the kernel counted an OOM kill in the container's cgroup ($n)"
 sbx delete --force mem2
 
 # pids: a fork bomb stops at pids.max.
@@ -36,7 +36,7 @@ b=$(make_bundle pids '.linux.resources.pids = {"limit": 20} | .process.args = ["
 out=$(sbx run --bundle "$b" pids 2>&1)
 forked=$(echo "$out" | awk '/^forked/{print $2}')
 like "$out" "^forked [0-9]+ EAGAIN" "fork fails with EAGAIN at the limit"
-ok $(( ${forked:-99} < 20 )) "fewer than 20 processes were created ($forked)"
+check "${forked:-99} < 20" "fewer than 20 processes were created ($forked)"
 assert_gone pids "the container is removed"
 
 # cpu: a quota of 0.2 cpu keeps a busy loop near 20%.
@@ -47,7 +47,7 @@ wall=$(echo "$out" | sed -n 's/.*wall_ms=\([0-9]*\).*/\1/p')
 pct=$(( ${cpu:-0} * 100 / ${wall:-1} ))
 diag "cpu ${cpu} ms over ${wall} ms wall = ${pct}%"
 # The mechanism, not the timing: unthrottled this is ~100%.
-ok $(( pct >= 5 && pct <= 45 )) "cpu usage is throttled near 20% ($pct%)"
+check "pct >= 5 && pct <= 45" "cpu usage is throttled near 20% ($pct%)"
 b=$(make_bundle cpu2 '.process.args = ["/bin/sbx-check", "spin", "1"]')
 out=$(sbx run --bundle "$b" cpu2)
 cpu=$(echo "$out" | sed -n 's/.*cpu_ms=\([0-9]*\).*/\1/p'); wall=$(echo "$out" | sed -n 's/.*wall_ms=\([0-9]*\).*/\1/p')

@@ -15,6 +15,10 @@ ok() { # ok COND-EXIT-CODE DESCRIPTION
   fi
 }
 
+check() { # check ARITHMETIC-CONDITION DESCRIPTION: passes when the condition holds
+  if (( $1 )); then ok 0 "$2"; else ok 1 "$2"; fi
+}
+
 is() { # is GOT WANT DESCRIPTION
   if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"; fi
 }
