@@ -485,15 +485,16 @@ int sbx_start(const char *root, const char *id, sh_error *e)
     r = sh_err(e, EINVAL, "start", id, "container is %s, not created", sbx_status_name(st));
     goto out;
   }
+  /* The pidfd first: once the fifo is open the init may exec and exit at once. */
+  pidfd = sbx_state_pidfd(&s, e);
+  if (pidfd < 0) {
+    r = pidfd;
+    goto out;
+  }
   snprintf(f, sizeof f, "%s/exec.fifo", dir);
   fd = open(f, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     r = sh_errno(e, "open exec fifo", f);
-    goto out;
-  }
-  pidfd = sbx_state_pidfd(&s, e);
-  if (pidfd < 0) {
-    r = pidfd;
     goto out;
   }
   struct pollfd pf[2] = { { fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
@@ -508,7 +509,7 @@ int sbx_start(const char *root, const char *id, sh_error *e)
     char b;
     if ((pf[0].revents & POLLIN) && read(fd, &b, 1) == 1)
       break;
-    if (pf[1].revents) {
+    if (pf[1].revents && !(pf[0].revents & POLLIN)) {
       r = sh_err(e, ESRCH, "start", id, "the container exited before it started");
       goto out;
     }

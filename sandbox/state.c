@@ -163,11 +163,13 @@ int sbx_state_pidfd(const struct sbx_state *s, sh_error *e)
 {
   int fd = sbx_pidfd_open(s->pid);
   if (fd < 0)
-    return sh_err(e, ESRCH, "container", s->id, "is not running");
+    return sh_err(e, ESRCH, "container", s->id, "is not running (pid %d: %s)", s->pid, strerror(errno));
   /* The pid may have been reused: the start time tells. */
-  if (sbx_proc_starttime(s->pid) != s->starttime) {
+  unsigned long long st = sbx_proc_starttime(s->pid);
+  if (st != s->starttime) {
     close(fd);
-    return sh_err(e, ESRCH, "container", s->id, "is not running");
+    return sh_err(e, ESRCH, "container", s->id, "is not running (pid %d started at %llu, not %llu)",
+                  s->pid, st, s->starttime);
   }
   return fd;
 }

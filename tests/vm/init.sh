@@ -120,10 +120,12 @@ stage1() {
 
   mount --move /ctl $R$VMDIR/ctl
   umount /proc /sys 2>/dev/null
+  # shellcheck disable=SC2093  # returns only on failure
   exec switch_root $R $VMDIR/busybox sh $VMDIR/init stage2
   fail "switch_root failed"
 }
 
+# shellcheck disable=SC2120  # its "$@" is the command, set from $CTL/cmd
 stage2() {
   CTL=$VMDIR/ctl
   # The command runs in a clean environment: what vm-run.sh passed, nothing else.

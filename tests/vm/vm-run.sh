@@ -179,6 +179,7 @@ for p in "${sorted[@]}"; do
 done
 
 esc() { printf '%s' "${1//,/,,}"; }   # qemu option values: ',' doubles
+# shellcheck disable=SC2054  # commas separate qemu suboptions, not array elements
 qargs=(
   -nodefaults -no-user-config -nographic -no-reboot
   -machine q35 -accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem"
