@@ -10,7 +10,7 @@ packages=(
   libseccomp-dev libselinux1-dev libbpf-dev libnftnl-dev libmnl-dev libssl-dev
   libsqlite3-dev libjansson-dev
   busybox-static procps
-  qemu-system-x86 cpio kmod
+  qemu-system-x86 qemu-system-data cpio kmod xz-utils
   hyperfine runc crun lxc bubblewrap uidmap
 )
 missing=()

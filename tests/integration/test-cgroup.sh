@@ -21,7 +21,7 @@ assert_gone mem "the container is removed after the kill"
 
 # The OOM kill is recorded by the kernel in the container's cgroup.
 b=$(make_bundle mem2 '.linux.resources.memory = {"limit": 33554432} | .process.args = ["/bin/sh", "-c", "sbx-check hog 256; sleep 600"]')
-sbx run --detach --bundle "$b" mem2
+sbx run --detach --bundle "$b" mem2 >"$WORK/mem2.out" 2>&1
 cgm=$(jq -r '.cgroup.v1.memory // .cgroup.unified' "$SBX_ROOT/mem2/state.json")
 for _ in $(seq 50); do
   if [ "$mode" = v2 ]; then n=$(awk '/^oom_kill /{print $2}' "$cgm/memory.events"); else n=$(awk '/^oom_kill /{print $2}' "$cgm/memory.oom_control"); fi
