@@ -162,6 +162,9 @@ cwd=$(pwd -P)
 paths=()
 # The cwd is shared unless it is one of the VM's own fresh dirs.
 case $cwd in /|/tmp|/run|/var/tmp|/var/lib|/root) ;; *) paths+=("$cwd") ;; esac
+# The checkout this script belongs to is always shared: it may live under a dir
+# the VM replaces with tmpfs (CI clones into /tmp), and its tests run from it.
+paths+=("$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)")
 for s in "${shares[@]}"; do
   [ -d "$s" ] || { echo "$prog: --share $s: not a directory" >&2; exit 2; }
   paths+=("$(cd "$s" && pwd -P)")
