@@ -88,6 +88,17 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
     sh_errno(e, "become root in the user namespace", "linux.uidMappings");
     goto fail;
   }
+  /* The uid change left us non-dumpable, which makes /proc/self files
+   * root-owned; timens_offsets needs them ours for a moment.  No container
+   * process exists yet to take advantage. */
+  if (c->ns_new_flags & CLONE_NEWTIME) {
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+      sh_errno(e, "prctl", "PR_SET_DUMPABLE");
+      goto fail;
+    }
+    if (write_time_offsets(c, e) < 0)
+      goto fail;
+  }
   /* Not dumpable: processes of the container cannot open our /proc/PID/exe or mem. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
     sh_errno(e, "prctl", "PR_SET_DUMPABLE");
@@ -97,8 +108,6 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
     sh_errno(e, "unshare cgroup namespace", NULL);
     goto fail;
   }
-  if ((c->ns_new_flags & CLONE_NEWTIME) && write_time_offsets(c, e) < 0)
-    goto fail;
   if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0) {
     sh_errno(e, "sethostname", c->hostname);
     goto fail;

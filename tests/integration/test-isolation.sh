@@ -75,6 +75,15 @@ like "$(inside sbx-check open /dev/null w)" "ok" "/dev/null works"
 # The device cgroup program refuses nodes outside the allowlist even if they exist.
 like "$(inside sbx-check open /dev/tty r)" "ok|ENXIO" "/dev/tty is allowed by the device program"
 
+# The device program, alone: /dev/full is mode 0666 and bound from the host, so
+# without the program any user could open it.  Drop its allow rule and it is refused.
+b=$(make_bundle devs '.linux.resources.devices |= map(select(.minor != 7)) | .process.args = ["/bin/sbx-check", "open", "/dev/full", "w"]')
+is "$(sbx run --bundle "$b" devs)" "/dev/full EPERM" "the eBPF device program refuses a node outside the allowlist"
+b=$(make_bundle devs2 '.process.args = ["/bin/sbx-check", "open", "/dev/full", "w"]')
+is "$(sbx run --bundle "$b" devs2)" "/dev/full ok" "and allows it while a rule names it"
+b=$(make_bundle devs3 '.linux.resources.devices += [{"allow": false, "type": "c", "major": 1, "minor": 7, "access": "w"}] | .process.args = ["/bin/sh", "-c", "/bin/sbx-check open /dev/full w; /bin/sbx-check open /dev/full r"]')
+is "$(sbx run --bundle "$b" devs3 | tr '\n' ' ')" "/dev/full EPERM /dev/full ok " "a later rule wins, per access bit"
+
 # Only stdio crosses execve.
 is "$(inside sbx-check fds)" "fds 0 1 2" "no stray fds reach the container"
 

@@ -59,6 +59,23 @@ sbx run --bundle "$b" runner
 is "$?" 7 "run passes the exit code through"
 assert_gone runner "run removes the container when it exits"
 
+# A requested SELinux label on a host without SELinux: the container runs and
+# the state says what was not applied.
+b=$(make_bundle label '.process.selinuxLabel = "system_u:system_r:container_t:s0:c1,c2" | .process.args = ["/bin/true"]')
+sbx create --bundle "$b" label
+ok $? "create with selinuxLabel"
+if [ "$(cat /sys/fs/selinux/enforce 2>/dev/null)" = "" ]; then
+  like "$(sbx state label | jq -r '.annotations["org.sandhost.warning.selinux"]')" "SELinux is disabled" \
+    "the state records that the label was not applied"
+fi
+sbx delete --force label
+
+# Time namespace: boottime and monotonic offsets.
+b=$(make_bundle timens '.linux.namespaces += [{"type": "time"}] | .linux.timeOffsets = {"boottime": {"secs": 86400, "nanosecs": 0}} | .process.args = ["/bin/cat", "/proc/uptime"]')
+up_in=$(sbx run --bundle "$b" timens | cut -d. -f1)
+up_host=$(cut -d. -f1 /proc/uptime)
+check "up_in - up_host >= 86390 && up_in - up_host <= 86410" "timeOffsets shift the container's boottime by a day ($up_in vs $up_host)"
+
 # --console-socket receives the pty master (runc protocol).
 b=$(make_bundle con '.process.terminal = true | .process.args = ["/bin/sh", "-c", "tty; sleep 2"]')
 python3 - "$WORK/console.sock" > "$WORK/console.out" <<'PY' &
