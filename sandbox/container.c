@@ -471,40 +471,52 @@ out:
   return r;
 }
 
-static int load(const char *root, const char *id, struct sbx_state *s, char *dir, size_t len,
-                enum sbx_status *st, sh_error *e)
+/* A container's state as the commands below need it. */
+struct loaded {
+  struct sbx_state s;
+  char dir[PATH_MAX];
+  enum sbx_status st;
+};
+
+static void loaded_clear(struct loaded *l)
 {
-  int r = sbx_state_path(root, id, dir, len, e);
-  if (r < 0 || (r = sbx_state_read(root, id, s, e)) < 0)
+  sbx_state_clear(&l->s);
+}
+#define _cleanup_loaded_ __attribute__((cleanup(loaded_clear)))
+
+static int load(const char *root, const char *id, struct loaded *l, sh_error *e)
+{
+  memset(l, 0, sizeof *l);
+  int r = sbx_state_path(root, id, l->dir, sizeof l->dir, e);
+  if (r < 0 || (r = sbx_state_read(root, id, &l->s, e)) < 0)
     return r;
-  *st = sbx_state_status(dir, s);
+  l->st = sbx_state_status(l->dir, &l->s);
   return 0;
 }
 
 int sbx_start(const char *root, const char *id, sh_error *e)
 {
-  struct sbx_state s;
-  char dir[PATH_MAX], f[PATH_MAX + 16];
-  enum sbx_status st;
+  _cleanup_loaded_ struct loaded l;
+  char f[PATH_MAX + 16];
   _cleanup_close_ int fd = -1, pidfd = -1;
-  int r = load(root, id, &s, dir, sizeof dir, &st, e);
+  int r = load(root, id, &l, e);
   if (r < 0)
     return r;
-  if (st != SBX_CREATED) {
-    r = sh_err(e, EINVAL, "start", id, "container is %s, not created", sbx_status_name(st));
-    goto out;
+  if (l.st != SBX_CREATED) {
+    r = sh_err(e, EINVAL, "start", id, "container is %s, not created", sbx_status_name(l.st));
+    return r;
   }
   /* The pidfd first: once the fifo is open the init may exec and exit at once. */
-  pidfd = sbx_state_pidfd(&s, e);
+  pidfd = sbx_state_pidfd(&l.s, e);
   if (pidfd < 0) {
     r = pidfd;
-    goto out;
+    return r;
   }
-  snprintf(f, sizeof f, "%s/exec.fifo", dir);
+  snprintf(f, sizeof f, "%s/exec.fifo", l.dir);
   fd = open(f, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     r = sh_errno(e, "open exec fifo", f);
-    goto out;
+    return r;
   }
   struct pollfd pf[2] = { { fd, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
   for (;;) {
@@ -513,111 +525,96 @@ int sbx_start(const char *root, const char *id, sh_error *e)
       continue;
     if (n <= 0) {
       r = sh_err(e, ETIMEDOUT, "start", id, "the container did not pick up the start signal");
-      goto out;
+      return r;
     }
     char b;
     if ((pf[0].revents & POLLIN) && read(fd, &b, 1) == 1)
       break;
     if (pf[1].revents && !(pf[0].revents & POLLIN)) {
       r = sh_err(e, ESRCH, "start", id, "the container exited before it started");
-      goto out;
+      return r;
     }
   }
   unlink(f);
   r = 0;
-out:
-  sbx_state_clear(&s);
   return r;
 }
 
 int sbx_state(const char *root, const char *id, char **json_out, sh_error *e)
 {
-  struct sbx_state s;
-  char dir[PATH_MAX];
-  enum sbx_status st;
-  int r = load(root, id, &s, dir, sizeof dir, &st, e);
+  _cleanup_loaded_ struct loaded l;
+  int r = load(root, id, &l, e);
   if (r < 0)
     return r;
-  json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:s,s:O,s:s}", "ociVersion", OCI_VERSION, "id", s.id,
-                        "status", sbx_status_name(st), "pid", st == SBX_STOPPED ? 0 : (int) s.pid,
-                        "bundle", s.bundle, "annotations", s.annotations, "created", s.created);
+  json_t *j = json_pack("{s:s,s:s,s:s,s:i,s:s,s:O,s:s}", "ociVersion", OCI_VERSION, "id", l.s.id,
+                        "status", sbx_status_name(l.st), "pid", l.st == SBX_STOPPED ? 0 : (int) l.s.pid,
+                        "bundle", l.s.bundle, "annotations", l.s.annotations, "created", l.s.created);
   *json_out = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
   json_decref(j);
-  sbx_state_clear(&s);
   return *json_out ? 0 : sh_err(e, ENOMEM, "state", id, NULL);
 }
 
 int sbx_kill(const char *root, const char *id, int sig, bool all, sh_error *e)
 {
-  struct sbx_state s;
-  char dir[PATH_MAX];
-  enum sbx_status st;
-  int r = load(root, id, &s, dir, sizeof dir, &st, e);
+  _cleanup_loaded_ struct loaded l;
+  int r = load(root, id, &l, e);
   if (r < 0)
     return r;
-  if (st == SBX_STOPPED) {
+  if (l.st == SBX_STOPPED) {
     r = sh_err(e, ESRCH, "kill", id, "container is not running");
   } else if (all) {
-    r = sbx_cgroup_signal(&s.cg, sig) < 0 ? sh_errno(e, "kill --all", s.cg.unified) : 0;
+    r = sbx_cgroup_signal(&l.s.cg, sig) < 0 ? sh_errno(e, "kill --all", l.s.cg.unified) : 0;
   } else {
-    _cleanup_close_ int pidfd = sbx_state_pidfd(&s, e);
+    _cleanup_close_ int pidfd = sbx_state_pidfd(&l.s, e);
     r = pidfd < 0 ? pidfd : sbx_pidfd_send_signal(pidfd, sig) < 0 ? sh_errno(e, "kill", id) : 0;
   }
-  sbx_state_clear(&s);
   return r;
 }
 
 int sbx_delete(const char *root, const char *id, bool force, sh_error *e)
 {
-  struct sbx_state s;
-  char dir[PATH_MAX];
-  enum sbx_status st;
-  int r = load(root, id, &s, dir, sizeof dir, &st, e);
+  _cleanup_loaded_ struct loaded l;
+  int r = load(root, id, &l, e);
   if (r < 0) {
     /* A state dir without a readable state.json is debris of a crash. */
     if (force && e->err == EINVAL) {
       sh_error_clear(e);
-      return sbx_state_remove(dir, e);
+      return sbx_state_remove(l.dir, e);
     }
     return r;
   }
-  if ((st == SBX_RUNNING || st == SBX_PAUSED) && !force) {
-    r = sh_err(e, EBUSY, "delete", id, "container is %s; stop it or use --force", sbx_status_name(st));
-    goto out;
+  if ((l.st == SBX_RUNNING || l.st == SBX_PAUSED) && !force) {
+    r = sh_err(e, EBUSY, "delete", id, "container is %s; stop it or use --force", sbx_status_name(l.st));
+    return r;
   }
-  if (st != SBX_STOPPED) {
-    _cleanup_close_ int pidfd = sbx_state_pidfd(&s, NULL);
+  if (l.st != SBX_STOPPED) {
+    _cleanup_close_ int pidfd = sbx_state_pidfd(&l.s, NULL);
     if (pidfd >= 0) {
-      if (st == SBX_PAUSED)
-        sbx_cgroup_freeze(&s.cg, false, NULL);
+      if (l.st == SBX_PAUSED)
+        sbx_cgroup_freeze(&l.s.cg, false, NULL);
       sbx_pidfd_send_signal(pidfd, SIGKILL);
       struct pollfd pf = { pidfd, POLLIN, 0 };
       poll(&pf, 1, 10000);
     }
   }
-  if ((r = sbx_cgroup_destroy(&s.cg, e)) < 0)
-    goto out;
-  r = sbx_state_remove(dir, e);
-out:
-  sbx_state_clear(&s);
+  if ((r = sbx_cgroup_destroy(&l.s.cg, e)) < 0)
+    return r;
+  r = sbx_state_remove(l.dir, e);
   return r;
 }
 
 static int freeze(const char *root, const char *id, bool on, sh_error *e)
 {
-  struct sbx_state s;
-  char dir[PATH_MAX];
-  enum sbx_status st;
-  int r = load(root, id, &s, dir, sizeof dir, &st, e);
+  _cleanup_loaded_ struct loaded l;
+  int r = load(root, id, &l, e);
   if (r < 0)
     return r;
-  if (on && st != SBX_RUNNING)
-    r = sh_err(e, EINVAL, "pause", id, "container is %s, not running", sbx_status_name(st));
-  else if (!on && st != SBX_PAUSED)
-    r = sh_err(e, EINVAL, "resume", id, "container is %s, not paused", sbx_status_name(st));
+  if (on && l.st != SBX_RUNNING)
+    r = sh_err(e, EINVAL, "pause", id, "container is %s, not running", sbx_status_name(l.st));
+  else if (!on && l.st != SBX_PAUSED)
+    r = sh_err(e, EINVAL, "resume", id, "container is %s, not paused", sbx_status_name(l.st));
   else
-    r = sbx_cgroup_freeze(&s.cg, on, e);
-  sbx_state_clear(&s);
+    r = sbx_cgroup_freeze(&l.s.cg, on, e);
   return r;
 }
 
@@ -640,17 +637,14 @@ int sbx_list(const char *root, char **json_out, sh_error *e)
     while ((de = readdir(d))) {
       if (de->d_name[0] == '.')
         continue;
-      struct sbx_state s;
-      char dir[PATH_MAX];
-      enum sbx_status st;
+      _cleanup_loaded_ struct loaded l;
       sh_error ignore = {0};
-      if (load(root, de->d_name, &s, dir, sizeof dir, &st, &ignore) < 0)
+      if (load(root, de->d_name, &l, &ignore) < 0)
         continue;
-      json_array_append_new(arr, json_pack("{s:s,s:i,s:s,s:s,s:s}", "id", s.id,
-                                           "pid", st == SBX_STOPPED ? 0 : (int) s.pid,
-                                           "status", sbx_status_name(st), "bundle", s.bundle,
-                                           "created", s.created));
-      sbx_state_clear(&s);
+      json_array_append_new(arr, json_pack("{s:s,s:i,s:s,s:s,s:s}", "id", l.s.id,
+                                           "pid", l.st == SBX_STOPPED ? 0 : (int) l.s.pid,
+                                           "status", sbx_status_name(l.st), "bundle", l.s.bundle,
+                                           "created", l.s.created));
     }
   } else if (errno != ENOENT) {
     json_decref(arr);

@@ -51,20 +51,40 @@ bench_cgroup_dirs() {
   done < /proc/self/cgroup
 }
 
+bench_child() { # PID: is it a live child of this shell (not a zombie)?
+  local st
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  set -- $st
+  [ "$1" != Z ] && [ "$2" = "$$" ]
+}
+
 bench_cleanup() {
   local rc=$? i p d left tries
   trap - EXIT INT TERM HUP
   set +e
-  # Our own processes first, so that nothing starts a container behind our back.
-  for p in "${BENCH_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null; done
+  # Our own processes first, so that nothing starts a container behind our back. A PID
+  # counts only while it is still our child: one reaped and reused is never signalled.
+  # Their own children (hyperfine's runtime) are not signalled, only waited for below.
+  local kids=""
+  for p in "${BENCH_PIDS[@]}"; do
+    bench_child "$p" || continue
+    kids="$kids $(cat /proc/"$p"/task/*/children 2>/dev/null)"
+    kill -TERM "$p" 2>/dev/null
+  done
   for tries in 1 2 3 4 5 6 7 8 9 10; do
     left=""
-    for p in "${BENCH_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+    for p in "${BENCH_PIDS[@]}"; do bench_child "$p" && left="$left $p"; done
     [ -z "$left" ] && break
     sleep 0.2
   done
-  for p in $left; do kill -KILL "$p" 2>/dev/null; done
+  for p in $left; do bench_child "$p" && kill -KILL "$p" 2>/dev/null; done
   wait 2>/dev/null
+  for tries in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
+    left=""
+    for p in $kids; do [ -d "/proc/$p" ] && [ "$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -c1)" != Z ] && left="$left $p"; done
+    [ -z "$left" ] && break
+    sleep 0.2
+  done
   for ((i = ${#BENCH_DEFER[@]} - 1; i >= 0; i--)); do eval "${BENCH_DEFER[$i]}"; done
   if [ -n "$BENCH_TAG" ]; then
     for d in $(bench_cgroup_dirs); do
