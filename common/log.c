@@ -66,6 +66,15 @@ void sh_log(enum sh_log_level level, const char *fmt, ...)
       dprintf(log_fd, "%s\n", line);
     free(line);
     json_decref(o);
+  } else if (level == SH_LOG_DEBUG) {
+    /* Debug lines carry the time since start: `sbx --debug run` is a profile. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    static double start;
+    if (!start)
+      start = now;
+    dprintf(log_fd, "sbx[%d] +%.3fms: %s\n", getpid(), now - start, msg);
   } else {
     dprintf(log_fd, "sbx: %s: %s\n", level_names[level], msg);
   }

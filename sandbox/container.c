@@ -123,8 +123,10 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
     .root_fd = root_fd,
     .bind_fds = bind_fds,
   };
+  sh_debug("init: namespaces set up");
   if ((r = sbx_rootfs_setup(&ro, e)) < 0)
     goto fail;
+  sh_debug("init: rootfs ready");
   if (c->process.terminal) {
     _cleanup_close_ int master = -1;
     if ((r = sbx_console_setup(&master, true, e)) < 0)
@@ -281,6 +283,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
     return r;
   if ((r = sbx_config_load(o->bundle, &c, e)) < 0)
     return r;
+  sh_debug("create %s: config parsed", o->id);
   struct stat st;
   if (stat(c->root_path, &st) < 0)
     return sh_err(e, errno, "config", "root.path", "%s: %s", c->root_path, strerror(errno));
@@ -299,6 +302,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
   snprintf(cache, sizeof cache, "%s/.cache/seccomp", o->root);
   if (c->seccomp && (r = sbx_seccomp_compile(c->seccomp, cache, &sc, e)) < 0)
     return r;
+  sh_debug("seccomp filter ready (%zu instructions)", sc.len / 8);
 
   bool selinux = sbx_selinux_enabled();
   ann_out = json_deep_copy(c->annotations ? c->annotations : json_object());
@@ -352,6 +356,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
     if ((r = sh_write_file_atomic(f, ptext, 0600, e)) < 0)
       goto fail;
   }
+  sh_debug("state dir written");
   if ((r = sbx_cgroup_resolve(c, o->id, &x.cg, e)) < 0)
     goto fail;
   if ((r = sbx_cgroup_create(c, &x.cg, e)) < 0) {
@@ -359,6 +364,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
     goto fail;
   }
   x.cg_made = true;
+  sh_debug("cgroups made and limited");
   if ((cgfd = sbx_fd_above(sbx_cgroup_open_leaf(&x.cg, e), minfd)) < 0) {
     r = cgfd;
     goto fail;
@@ -401,6 +407,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
   }
   close(sp[1]);
   sp[1] = -1;
+  sh_debug("cloned init %d", x.pid);
 
   if ((c->ns_new_flags & CLONE_NEWUSER) && (r = sbx_idmap_write(x.pid, c, e)) < 0)
     goto fail;
@@ -431,6 +438,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
     goto fail;
   }
 
+  sh_debug("init is ready");
   struct sbx_state s = {
     .id = (char *) o->id, .pid = x.pid, .starttime = sbx_proc_starttime(x.pid),
     .bundle = c->bundle, .rootfs = c->root_path, .created = now_rfc3339(),
@@ -502,6 +510,7 @@ int sbx_start(const char *root, const char *id, sh_error *e)
   int r = load(root, id, &l, e);
   if (r < 0)
     return r;
+  sh_debug("start %s", id);
   if (l.st != SBX_CREATED) {
     r = sh_err(e, EINVAL, "start", id, "container is %s, not created", sbx_status_name(l.st));
     return r;
@@ -597,6 +606,7 @@ int sbx_delete(const char *root, const char *id, bool force, sh_error *e)
       poll(&pf, 1, 10000);
     }
   }
+  sh_debug("delete %s: init gone", id);
   if ((r = sbx_cgroup_destroy(&l.s.cg, e)) < 0)
     return r;
   r = sbx_state_remove(l.dir, e);
