@@ -76,6 +76,23 @@ up_in=$(sbx run --bundle "$b" timens | cut -d. -f1)
 up_host=$(cut -d. -f1 /proc/uptime)
 check "up_in - up_host >= 86390 && up_in - up_host <= 86410" "timeOffsets shift the container's boottime by a day ($up_in vs $up_host)"
 
+# Joining a namespace by path: a network namespace the test made and bound to a file.
+touch "$WORK/netns"
+if unshare --net="$WORK/netns" true; then
+  defer "umount '$WORK/netns'"
+  want=$(stat -L -c %i "$WORK/netns")
+  b=$(make_bundle joinnet ".linux.namespaces |= map(if .type == \"network\" then .path = \"$WORK/netns\" else . end) | .process.args = [\"/bin/sh\", \"-c\", \"stat -L -c %i /proc/self/ns/net; ls /sys/class/net | tr '\\\\n' ' '\"]")
+  out=$(sbx run --bundle "$b" joinnet)
+  is "$(echo "$out" | head -1)" "$want" "a network namespace given by path is joined"
+  like "$(echo "$out" | tail -1)" "lo" "and /sys (bound read-only from the host) still works"
+else
+  ok 1 "could not make a network namespace for the path test"
+fi
+
+# root.readonly
+b=$(make_bundle rofs '.root.readonly = true | .process.args = ["/bin/sh", "-c", "touch /x 2>&1; touch /tmp/x 2>&1; echo done"]')
+like "$(sbx run --bundle "$b" rofs)" "Read-only file system" "root.readonly makes / read-only"
+
 # --console-socket receives the pty master (runc protocol).
 b=$(make_bundle con '.process.terminal = true | .process.args = ["/bin/sh", "-c", "tty; sleep 2"]')
 python3 - "$WORK/console.sock" > "$WORK/console.out" <<'PY' &
