@@ -16,24 +16,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int listen_on(const struct sh_prefix *a, int port)
+static socklen_t to_sockaddr(const struct sh_prefix *a, int port, struct sockaddr_storage *ss)
 {
-  int s = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_storage ss = {0};
-  socklen_t len;
+  memset(ss, 0, sizeof *ss);
   if (a->family == AF_INET) {
-    struct sockaddr_in *in = (struct sockaddr_in *) &ss;
+    struct sockaddr_in *in = (struct sockaddr_in *) ss;
     in->sin_family = AF_INET;
     in->sin_port = htons((uint16_t) port);
     memcpy(&in->sin_addr, a->addr, 4);
-    len = sizeof *in;
-  } else {
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons((uint16_t) port);
-    memcpy(&in6->sin6_addr, a->addr, 16);
-    len = sizeof *in6;
+    return sizeof *in;
   }
+  struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+  in6->sin6_family = AF_INET6;
+  in6->sin6_port = htons((uint16_t) port);
+  memcpy(&in6->sin6_addr, a->addr, 16);
+  return sizeof *in6;
+}
+
+static int listen_on(const struct sh_prefix *a, int port)
+{
+  struct sockaddr_storage ss;
+  socklen_t len = to_sockaddr(a, port, &ss);
+  int s = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0 || bind(s, (struct sockaddr *) &ss, len) < 0 || listen(s, 4) < 0)
     return -errno;
   return s;
@@ -41,22 +45,9 @@ static int listen_on(const struct sh_prefix *a, int port)
 
 static int connect_to(const struct sh_prefix *a, int port)
 {
+  struct sockaddr_storage ss;
+  socklen_t len = to_sockaddr(a, port, &ss);
   int s = socket(a->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_storage ss = {0};
-  socklen_t len;
-  if (a->family == AF_INET) {
-    struct sockaddr_in *in = (struct sockaddr_in *) &ss;
-    in->sin_family = AF_INET;
-    in->sin_port = htons((uint16_t) port);
-    memcpy(&in->sin_addr, a->addr, 4);
-    len = sizeof *in;
-  } else {
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
-    in6->sin6_family = AF_INET6;
-    in6->sin6_port = htons((uint16_t) port);
-    memcpy(&in6->sin6_addr, a->addr, 16);
-    len = sizeof *in6;
-  }
   int r = connect(s, (struct sockaddr *) &ss, len) < 0 ? -errno : 0;
   close(s);
   return r;
