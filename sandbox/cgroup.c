@@ -151,8 +151,10 @@ int sbx_cgroup_resolve(const struct sbx_config *c, const char *id, struct sbx_cg
   cg->mode = sbx_cgroup_host_mode();
   if (c->cgroups_path && *c->cgroups_path)
     snprintf(cgpath, sizeof cgpath, "%s", c->cgroups_path);
-  else
+  else {
     snprintf(cgpath, sizeof cgpath, "sbx/%s", id);
+    cg->own_parent = true;
+  }
 
   if ((r = own_cgroup("", own, sizeof own, e)) < 0)
     return r;
@@ -259,6 +261,9 @@ int sbx_cgroup_apply(const struct sbx_cgroup *cg, const struct sbx_resources *r,
 static int mkleaf(const char *path, sh_error *e)
 {
   int r = sh_mkdir_p(path, 0755);
+  /* A concurrent delete may remove an empty shared parent between our mkdirs. */
+  for (int i = 0; r == -ENOENT && i < 5; i++)
+    r = sh_mkdir_p(path, 0755);
   if (r < 0)
     return sh_err(e, -r, "create cgroup", path, NULL);
   return 0;
@@ -392,6 +397,17 @@ static int rmdir_wait(const char *dir, sh_error *e)
   return sh_err(e, EBUSY, "remove cgroup", dir, "processes did not exit");
 }
 
+static void rmdir_parent(const char *leaf)
+{
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", leaf);
+  char *slash = strrchr(parent, '/');
+  if (slash) {
+    *slash = '\0';
+    rmdir(parent); /* EBUSY or ENOTEMPTY: other containers still use it */
+  }
+}
+
 int sbx_cgroup_destroy(const struct sbx_cgroup *cg, sh_error *e)
 {
   int ret = 0, r;
@@ -417,6 +433,12 @@ int sbx_cgroup_destroy(const struct sbx_cgroup *cg, sh_error *e)
   for (size_t i = 0; i < cg->n_v1; i++)
     if ((r = rmdir_wait(cg->v1[i], e)) < 0 && ret == 0)
       ret = r;
+  if (ret == 0 && cg->own_parent) {
+    /* The shared "sbx" parent goes with the last container; busy is fine. */
+    rmdir_parent(cg->unified);
+    for (size_t i = 0; i < cg->n_v1; i++)
+      rmdir_parent(cg->v1[i]);
+  }
   return ret;
 }
 
@@ -471,8 +493,8 @@ json_t *sbx_cgroup_to_json(const struct sbx_cgroup *cg)
   json_t *v1 = json_object();
   for (size_t i = 0; i < cg->n_v1; i++)
     json_object_set_new(v1, cg->v1_name[i], json_string(cg->v1[i]));
-  return json_pack("{s:s,s:s,s:o}", "mode", cg->mode == SBX_CG_V2 ? "v2" : "hybrid",
-                   "unified", cg->unified ? cg->unified : "", "v1", v1);
+  return json_pack("{s:s,s:s,s:o,s:b}", "mode", cg->mode == SBX_CG_V2 ? "v2" : "hybrid",
+                   "unified", cg->unified ? cg->unified : "", "v1", v1, "ownParent", cg->own_parent);
 }
 
 int sbx_cgroup_from_json(json_t *j, struct sbx_cgroup *cg, sh_error *e)
@@ -484,6 +506,7 @@ int sbx_cgroup_from_json(json_t *j, struct sbx_cgroup *cg, sh_error *e)
     return sh_err(e, EINVAL, "read state", "cgroup", "malformed cgroup record");
   cg->mode = strcmp(mode, "v2") == 0 ? SBX_CG_V2 : SBX_CG_HYBRID;
   cg->unified = strdup(unified);
+  cg->own_parent = json_is_true(json_object_get(j, "ownParent"));
   const char *k;
   json_t *v;
   json_object_foreach(v1, k, v) {

@@ -18,6 +18,8 @@ struct sbx_cgroup {
   char *v1_name[SBX_CG_V1_MAX];     /* controller names (hybrid) */
   char *v1[SBX_CG_V1_MAX];          /* leaf per v1 controller (hybrid) */
   size_t n_v1;
+  bool own_parent;                  /* default path sbx/<id>: the shared "sbx" parent
+                                       is removed with the last container */
 };
 
 /* One write to a cgroup interface file. */
