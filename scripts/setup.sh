@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Build, runtime, test and benchmark dependencies, by Debian package name.
 packages=(
-  meson ninja-build pkg-config gcc libc6-dev python3 jq
+  meson ninja-build pkg-config gcc libc6-dev python3 jq clang bpftool
   libseccomp-dev libselinux1-dev libbpf-dev libnftnl-dev libmnl-dev libssl-dev
   libsqlite3-dev libjansson-dev
   busybox-static procps

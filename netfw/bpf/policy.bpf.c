@@ -1,0 +1,123 @@
+/* Network policy at the socket layer: a denied connect() or UDP send fails
+ * with EPERM inside the container at once.  One LPM lookup per call; the
+ * value lists every rule that can decide, most specific first (see
+ * policy/netpolicy-compile.c, whose layouts these mirror). */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define MAX_MATCH 16
+#define ALLOW 0
+#define DENY 1
+#define IPPROTO_UDP 17
+
+struct lpm_key {
+  __u32 prefixlen;
+  __u8 addr[16];
+};
+
+struct match {
+  __u8 action;
+  __u8 proto;
+  __u16 port_lo;
+  __u16 port_hi;
+  __u16 line;
+};
+
+struct lpm_value {
+  __u32 n;
+  struct match m[MAX_MATCH];
+};
+
+#define POLICY_MAP(name)                          \
+  struct {                                        \
+    __uint(type, BPF_MAP_TYPE_LPM_TRIE);          \
+    __uint(map_flags, BPF_F_NO_PREALLOC);         \
+    __uint(max_entries, 65536);                   \
+    __type(key, struct lpm_key);                  \
+    __type(value, struct lpm_value);              \
+  } name SEC(".maps")
+
+POLICY_MAP(out4);
+POLICY_MAP(out6);
+
+/* [0]: default action for outgoing traffic. [1]: calls denied (a counter). */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 2);
+  __type(key, __u32);
+  __type(value, __u64);
+} config SEC(".maps");
+
+static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u16 port)
+{
+  __u32 zero = 0, one = 1;
+  __u64 *def = bpf_map_lookup_elem(&config, &zero);
+  int action = def && *def == DENY ? DENY : ALLOW;
+  struct lpm_value *v = bpf_map_lookup_elem(map, k);
+  if (v) {
+    for (int i = 0; i < MAX_MATCH; i++) {
+      if ((__u32) i >= v->n)
+        break;
+      struct match *m = &v->m[i];
+      if (m->proto && m->proto != proto)
+        continue;
+      if (m->port_lo && (port < m->port_lo || port > m->port_hi))
+        continue;
+      action = m->action;
+      break;
+    }
+  }
+  if (action == DENY) {
+    __u64 *denied = bpf_map_lookup_elem(&config, &one);
+    if (denied)
+      __sync_fetch_and_add(denied, 1);
+    return 0; /* the kernel turns 0 into EPERM */
+  }
+  return 1;
+}
+
+static __always_inline int check4(struct bpf_sock_addr *ctx)
+{
+  struct lpm_key k = { .prefixlen = 32 };
+  __u32 ip = ctx->user_ip4;
+  __builtin_memcpy(k.addr, &ip, 4);
+  return decide(&out4, &k, (__u8) ctx->protocol, bpf_ntohs((__u16) ctx->user_port));
+}
+
+static __always_inline int check6(struct bpf_sock_addr *ctx)
+{
+  struct lpm_key k = { .prefixlen = 128 };
+  __u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1], w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
+  __builtin_memcpy(k.addr, &w0, 4);
+  __builtin_memcpy(k.addr + 4, &w1, 4);
+  __builtin_memcpy(k.addr + 8, &w2, 4);
+  __builtin_memcpy(k.addr + 12, &w3, 4);
+  return decide(&out6, &k, (__u8) ctx->protocol, bpf_ntohs((__u16) ctx->user_port));
+}
+
+SEC("cgroup/connect4")
+int sandhost_connect4(struct bpf_sock_addr *ctx)
+{
+  return check4(ctx);
+}
+
+SEC("cgroup/connect6")
+int sandhost_connect6(struct bpf_sock_addr *ctx)
+{
+  return check6(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int sandhost_sendmsg4(struct bpf_sock_addr *ctx)
+{
+  return check4(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int sandhost_sendmsg6(struct bpf_sock_addr *ctx)
+{
+  return check6(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,171 @@
+/* The socket-layer policy programs on a cgroup this test makes below its own
+ * (cgroup2).  The probing child also sits in a network namespace of its own
+ * with no routes, so an allowed connect fails with ENETUNREACH, a denied one
+ * with EPERM, and no packet ever leaves. */
+#include "../unit/tap.h"
+#include "bpf-policy.h"
+#include "cleanup.h"
+#include "fdutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct probe {
+  int proto;          /* IPPROTO_TCP: connect; IPPROTO_UDP: sendto */
+  const char *addr;
+  int port;
+};
+
+static int try_one(const struct probe *p)
+{
+  struct sockaddr_storage ss = {0};
+  socklen_t len;
+  int family = strchr(p->addr, ':') ? AF_INET6 : AF_INET;
+  if (family == AF_INET) {
+    struct sockaddr_in *in = (struct sockaddr_in *) &ss;
+    in->sin_family = AF_INET;
+    in->sin_port = htons((uint16_t) p->port);
+    inet_pton(AF_INET, p->addr, &in->sin_addr);
+    len = sizeof *in;
+  } else {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons((uint16_t) p->port);
+    inet_pton(AF_INET6, p->addr, &in6->sin6_addr);
+    len = sizeof *in6;
+  }
+  int s = socket(family, (p->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
+  int r = p->proto == IPPROTO_TCP ? connect(s, (struct sockaddr *) &ss, len)
+                                  : (int) sendto(s, "x", 1, 0, (struct sockaddr *) &ss, len);
+  int err = r < 0 ? errno : 0;
+  close(s);
+  return err;
+}
+
+/* Run the probes from a child inside the cgroup; their errnos come back. */
+static int probe_at(const char *cg, bool join, const struct probe *p, size_t n, int *errs)
+{
+  int pipefd[2];
+  if (pipe(pipefd) < 0)
+    return -1;
+  pid_t pid = fork();
+  if (pid == 0) {
+    char f[512];
+    snprintf(f, sizeof f, "%s/cgroup.procs", cg);
+    if ((join && sh_write_file_at(AT_FDCWD, f, "0", NULL) < 0) || unshare(CLONE_NEWNET) < 0)
+      _exit(2);
+    for (size_t i = 0; i < n; i++) {
+      int err = try_one(&p[i]);
+      if (write(pipefd[1], &err, sizeof err) != sizeof err)
+        _exit(3);
+    }
+    _exit(0);
+  }
+  close(pipefd[1]);
+  for (size_t i = 0; i < n; i++)
+    if (read(pipefd[0], &errs[i], sizeof errs[i]) != sizeof errs[i])
+      errs[i] = -1;
+  close(pipefd[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int probe_in(const char *cg, const struct probe *p, size_t n, int *errs)
+{
+  return probe_at(cg, true, p, n, errs);
+}
+
+static const char *ename(int err)
+{
+  return err == EPERM ? "EPERM" : err == ENETUNREACH ? "ENETUNREACH" : err == 0 ? "ok" : strerror(err);
+}
+
+int main(void)
+{
+  if (geteuid() != 0) {
+    printf("1..0 # SKIP needs root\n");
+    return 0;
+  }
+  /* Our own cgroup2 directory (on hybrid hosts the unified mount). */
+  struct stat st;
+  const char *mnt = stat("/sys/fs/cgroup/unified", &st) == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+  _cleanup_free_ char *self = NULL;
+  if (sh_read_file_at(AT_FDCWD, "/proc/self/cgroup", &self, NULL, NULL) < 0)
+    return 1;
+  char *line = strstr(self, "0::");
+  if (!line)
+    return 1;
+  line += 3;
+  line[strcspn(line, "\n")] = '\0';
+  char cg[512];
+  snprintf(cg, sizeof cg, "%s%s/sandhost-test-bpf-%d", mnt, strcmp(line, "/") ? line : "", getpid());
+  ok(mkdir(cg, 0755) == 0, "a test cgroup below our own: %s", cg);
+
+  struct sh_netpolicy p;
+  sh_error e = {0};
+  is_int(sh_netpolicy_parse("default out allow\n"
+                            "deny out 10.0.0.0/8\n"
+                            "allow out tcp 10.9.9.9 port 443\n"
+                            "deny out udp 192.0.2.0/24 port 53\n"
+                            "deny out fd00::/8\n", &p, &e), 0, "policy: deny 10/8 except 10.9.9.9:443");
+  struct nf_bpf_policy *h = NULL;
+  if (nf_bpf_policy_attach(cg, &p, &h, &e) < 0)
+    diag("%s: %s: %s (%s)", e.step, e.path, e.msg, strerror(e.err));
+  ok(h != NULL, "the policy programs attach to the cgroup");
+
+  const struct probe probes[] = {
+    {IPPROTO_TCP, "10.1.1.1", 80},      /* denied */
+    {IPPROTO_TCP, "10.9.9.9", 443},     /* the exception */
+    {IPPROTO_TCP, "10.9.9.9", 80},      /* same host, other port: denied */
+    {IPPROTO_UDP, "10.2.2.2", 53},      /* UDP to the denied /8 */
+    {IPPROTO_UDP, "192.0.2.1", 53},     /* denied udp port */
+    {IPPROTO_UDP, "192.0.2.1", 123},    /* other port: default allow */
+    {IPPROTO_TCP, "fd00::1", 80},       /* denied IPv6 */
+    {IPPROTO_TCP, "2001:db8::1", 80},   /* default allow */
+  };
+  const int want[] = { EPERM, 0, EPERM, EPERM, EPERM, 0, EPERM, 0 };
+  int errs[8];
+  is_int(probe_in(cg, probes, 8, errs), 0, "the probe ran inside the cgroup");
+  /* Allowed calls fail later, on routing (there is none in the probe's namespace). */
+  for (int i = 0; i < 8; i++)
+    if (want[i] == EPERM)
+      is_str(ename(errs[i]), "EPERM", "%s %s port %d: refused at once with EPERM",
+             probes[i].proto == IPPROTO_TCP ? "connect" : "sendto", probes[i].addr, probes[i].port);
+    else
+      ok(errs[i] != EPERM && errs[i] >= 0, "%s %s port %d: allowed (then %s: no route here)",
+         probes[i].proto == IPPROTO_TCP ? "connect" : "sendto", probes[i].addr, probes[i].port, ename(errs[i]));
+  ok(h && nf_bpf_policy_denied(h) >= 5, "the denials were counted (%llu)",
+     h ? (unsigned long long) nf_bpf_policy_denied(h) : 0ULL);
+
+  /* Outside the cgroup nothing changes (still from a namespace of its own:
+   * no packet may leave for the real network). */
+  int outside = -1;
+  probe_at(cg, false, probes, 1, &outside);
+  ok(outside != EPERM && outside >= 0, "the same connect from outside the cgroup is not refused (%s)", ename(outside));
+
+  /* Swap the policy: 10.1.1.1 becomes allowed. */
+  struct sh_netpolicy q;
+  sh_netpolicy_parse("default out allow\ndeny out 10.0.0.0/8\nallow out 10.1.1.1\n", &q, &e);
+  is_int(h ? nf_bpf_policy_update(h, &q, &e) : -1, 0, "the policy is replaced through the links");
+  is_int(probe_in(cg, probes, 3, errs), 0, "probe again");
+  ok(errs[0] != EPERM, "10.1.1.1 is now allowed (%s)", ename(errs[0]));
+  is_str(ename(errs[1]), "EPERM", "10.9.9.9:443 is now refused");
+
+  nf_bpf_policy_free(h);
+  is_int(probe_in(cg, probes, 1, errs), 0, "probe after detach");
+  ok(errs[0] != EPERM, "freeing the policy detaches it (%s)", ename(errs[0]));
+  ok(rmdir(cg) == 0, "the test cgroup is removed");
+  sh_netpolicy_clear(&p);
+  sh_netpolicy_clear(&q);
+  return tap_done();
+}
