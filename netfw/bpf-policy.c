@@ -15,8 +15,10 @@
 
 struct nf_bpf_policy {
   struct policy_bpf *skel;      /* the programs the links run now */
-  struct bpf_link *links[4];
+  struct bpf_link *links[6];
 };
+
+#define N_PROGS 6
 
 _Static_assert(sizeof(struct sh_np_lpm_key) == 20, "the BPF key layout");
 _Static_assert(sizeof(struct sh_np_lpm_value) == 4 + 8 * SH_NP_MAX_MATCH, "the BPF value layout");
@@ -48,15 +50,28 @@ static int fill(struct policy_bpf *s, const struct sh_netpolicy *p, sh_error *e)
 static struct bpf_program *prog(struct policy_bpf *s, int i)
 {
   struct bpf_program *p[] = { s->progs.sandhost_connect4, s->progs.sandhost_connect6,
-                              s->progs.sandhost_sendmsg4, s->progs.sandhost_sendmsg6 };
+                              s->progs.sandhost_sendmsg4, s->progs.sandhost_sendmsg6,
+                              s->progs.sandhost_count_in, s->progs.sandhost_count_out };
   return p[i];
 }
 
-static int load(const struct sh_netpolicy *p, struct policy_bpf **out, sh_error *e)
+/* prev: the programs being replaced, whose counters carry over. */
+static int load(const struct sh_netpolicy *p, const struct policy_bpf *prev, struct policy_bpf **out,
+                sh_error *e)
 {
-  struct policy_bpf *s = policy_bpf__open_and_load();
+  struct policy_bpf *s = policy_bpf__open();
   if (!s)
-    return sh_errno(e, "load policy programs", "netfw/bpf/policy.bpf.c");
+    return sh_errno(e, "open policy programs", "netfw/bpf/policy.bpf.c");
+  if (prev && bpf_map__reuse_fd(s->maps.counters, bpf_map__fd(prev->maps.counters)) < 0) {
+    int r = sh_errno(e, "keep policy counters", "counters");
+    policy_bpf__destroy(s);
+    return r;
+  }
+  if (policy_bpf__load(s) < 0) {
+    int r = sh_errno(e, "load policy programs", "netfw/bpf/policy.bpf.c");
+    policy_bpf__destroy(s);
+    return r;
+  }
   int r = fill(s, p, e);
   if (r < 0) {
     policy_bpf__destroy(s);
@@ -72,7 +87,7 @@ int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p,
   struct nf_bpf_policy *h = calloc(1, sizeof *h);
   if (!h)
     return sh_err(e, ENOMEM, "attach policy", cgroup_dir, NULL);
-  int r = load(p, &h->skel, e);
+  int r = load(p, NULL, &h->skel, e);
   if (r < 0) {
     free(h);
     return r;
@@ -83,7 +98,7 @@ int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p,
     nf_bpf_policy_free(h);
     return r;
   }
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < N_PROGS; i++) {
     h->links[i] = bpf_program__attach_cgroup(prog(h->skel, i), cg);
     if (!h->links[i]) {
       r = sh_err(e, errno, "attach policy program", cgroup_dir, "%s", bpf_program__name(prog(h->skel, i)));
@@ -98,10 +113,10 @@ int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p,
 int nf_bpf_policy_update(struct nf_bpf_policy *h, const struct sh_netpolicy *p, sh_error *e)
 {
   struct policy_bpf *next = NULL;
-  int r = load(p, &next, e);
+  int r = load(p, h->skel, &next, e);
   if (r < 0)
     return r;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < N_PROGS; i++)
     if (bpf_link__update_program(h->links[i], prog(next, i)) < 0) {
       /* Links already moved keep working: put them back on the old programs. */
       r = sh_err(e, errno, "swap policy program", bpf_program__name(prog(next, i)), NULL);
@@ -115,19 +130,35 @@ int nf_bpf_policy_update(struct nf_bpf_policy *h, const struct sh_netpolicy *p, 
   return 0;
 }
 
-uint64_t nf_bpf_policy_denied(const struct nf_bpf_policy *h)
+int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *out, sh_error *e)
 {
-  uint32_t k = 1;
-  uint64_t v = 0;
-  bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.config), &k, &v);
-  return v;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0)
+    return sh_err(e, EINVAL, "read counters", "possible cpus", NULL);
+  struct { uint64_t bytes, packets; } *v = calloc((size_t) ncpu, sizeof *v);
+  if (!v)
+    return sh_err(e, ENOMEM, "read counters", NULL, NULL);
+  uint64_t sums[3][2] = {{0}};
+  for (uint32_t k = 0; k < 3; k++) {
+    if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.counters), &k, v) < 0) {
+      free(v);
+      return sh_errno(e, "read counters", "counters");
+    }
+    for (int c = 0; c < ncpu; c++) {
+      sums[k][0] += v[c].bytes;
+      sums[k][1] += v[c].packets;
+    }
+  }
+  free(v);
+  *out = (struct nf_counters) { sums[0][0], sums[0][1], sums[1][0], sums[1][1], sums[2][1] };
+  return 0;
 }
 
 void nf_bpf_policy_free(struct nf_bpf_policy *h)
 {
   if (!h)
     return;
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < N_PROGS; i++)
     if (h->links[i])
       bpf_link__destroy(h->links[i]);
   policy_bpf__destroy(h->skel);

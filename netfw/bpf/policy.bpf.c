@@ -41,17 +41,43 @@ struct lpm_value {
 POLICY_MAP(out4);
 POLICY_MAP(out6);
 
-/* [0]: default action for outgoing traffic. [1]: calls denied (a counter). */
+/* [0]: the default action for outgoing traffic. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
+  __uint(max_entries, 1);
   __type(key, __u32);
   __type(value, __u64);
 } config SEC(".maps");
 
+/* Metering, per CPU so the data path never contends: [0] traffic in,
+ * [1] traffic out, [2] calls the policy refused (packets = calls).  The map
+ * is carried over when the policy is replaced, so counts never reset. */
+#define COUNT_IN 0
+#define COUNT_OUT 1
+#define COUNT_DENIED 2
+struct counter {
+  __u64 bytes;
+  __u64 packets;
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 3);
+  __type(key, __u32);
+  __type(value, struct counter);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 bytes)
+{
+  struct counter *c = bpf_map_lookup_elem(&counters, &which);
+  if (c) {
+    c->bytes += bytes;
+    c->packets++;
+  }
+}
+
 static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u16 port)
 {
-  __u32 zero = 0, one = 1;
+  __u32 zero = 0;
   __u64 *def = bpf_map_lookup_elem(&config, &zero);
   int action = def && *def == DENY ? DENY : ALLOW;
   struct lpm_value *v = bpf_map_lookup_elem(map, k);
@@ -69,9 +95,7 @@ static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u1
     }
   }
   if (action == DENY) {
-    __u64 *denied = bpf_map_lookup_elem(&config, &one);
-    if (denied)
-      __sync_fetch_and_add(denied, 1);
+    count(COUNT_DENIED, 0);
     return 0; /* the kernel turns 0 into EPERM */
   }
   return 1;
@@ -118,6 +142,20 @@ SEC("cgroup/sendmsg6")
 int sandhost_sendmsg6(struct bpf_sock_addr *ctx)
 {
   return check6(ctx);
+}
+
+SEC("cgroup_skb/ingress")
+int sandhost_count_in(struct __sk_buff *skb)
+{
+  count(COUNT_IN, skb->len);
+  return 1;
+}
+
+SEC("cgroup_skb/egress")
+int sandhost_count_out(struct __sk_buff *skb)
+{
+  count(COUNT_OUT, skb->len);
+  return 1;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

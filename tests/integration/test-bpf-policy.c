@@ -14,6 +14,8 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -85,6 +87,37 @@ static int probe_in(const char *cg, const struct probe *p, size_t n, int *errs)
   return probe_at(cg, true, p, n, errs);
 }
 
+/* A child in the cgroup sends n datagrams of size bytes to itself over the
+ * loopback of a namespace of its own. */
+static int meter_in(const char *cg, int n, int size)
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    char f[512], buf[2048] = {0};
+    snprintf(f, sizeof f, "%s/cgroup.procs", cg);
+    if (sh_write_file_at(AT_FDCWD, f, "0", NULL) < 0 || unshare(CLONE_NEWNET) < 0)
+      _exit(2);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+      _exit(3);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(9999) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(s, (struct sockaddr *) &a, sizeof a) < 0)
+      _exit(4);
+    for (int i = 0; i < n; i++)
+      if (sendto(s, buf, (size_t) size, 0, (struct sockaddr *) &a, sizeof a) != size ||
+          recv(s, buf, sizeof buf, 0) != size)
+        _exit(5);
+    _exit(0);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static const char *ename(int err)
 {
   return err == EPERM ? "EPERM" : err == ENETUNREACH ? "ENETUNREACH" : err == 0 ? "ok" : strerror(err);
@@ -144,8 +177,17 @@ int main(void)
     else
       ok(errs[i] != EPERM && errs[i] >= 0, "%s %s port %d: allowed (then %s: no route here)",
          probes[i].proto == IPPROTO_TCP ? "connect" : "sendto", probes[i].addr, probes[i].port, ename(errs[i]));
-  ok(h && nf_bpf_policy_denied(h) >= 5, "the denials were counted (%llu)",
-     h ? (unsigned long long) nf_bpf_policy_denied(h) : 0ULL);
+  struct nf_counters before = {0}, after = {0};
+  is_int(h ? nf_bpf_policy_counters(h, &before, &e) : -1, 0, "counters read");
+  is_int((long long) before.denied, 5, "the 5 refusals were counted");
+
+  /* Metering: 50 datagrams of 1000 bytes over the probe's own loopback. */
+  is_int(meter_in(cg, 50, 1000), 0, "a known transfer inside the cgroup");
+  nf_bpf_policy_counters(h, &after, &e);
+  is_int((long long) (after.packets_out - before.packets_out), 50, "50 packets out");
+  is_int((long long) (after.bytes_out - before.bytes_out), 50 * (1000 + 28), "50 x (1000 + UDP and IPv4 headers) bytes out");
+  is_int((long long) (after.packets_in - before.packets_in), 50, "50 packets in");
+  is_int((long long) (after.bytes_in - before.bytes_in), 50 * (1000 + 28), "and as many bytes in");
 
   /* Outside the cgroup nothing changes (still from a namespace of its own:
    * no packet may leave for the real network). */
@@ -157,6 +199,9 @@ int main(void)
   struct sh_netpolicy q;
   sh_netpolicy_parse("default out allow\ndeny out 10.0.0.0/8\nallow out 10.1.1.1\n", &q, &e);
   is_int(h ? nf_bpf_policy_update(h, &q, &e) : -1, 0, "the policy is replaced through the links");
+  struct nf_counters kept = {0};
+  nf_bpf_policy_counters(h, &kept, &e);
+  ok(kept.packets_out == after.packets_out && kept.denied == after.denied, "the counters survive the replacement");
   is_int(probe_in(cg, probes, 3, errs), 0, "probe again");
   ok(errs[0] != EPERM, "10.1.1.1 is now allowed (%s)", ename(errs[0]));
   is_str(ename(errs[1]), "EPERM", "10.9.9.9:443 is now refused");
