@@ -10,15 +10,22 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define N_PROGS 6
+
 struct nf_bpf_policy {
-  struct policy_bpf *skel;      /* the programs the links run now */
-  struct bpf_link *links[6];
+  struct policy_bpf *skel;      /* programs we loaded; NULL when adopted from pins */
+  struct bpf_link *links[N_PROGS];
+  int counters_fd;              /* metering survives updates and restarts */
 };
 
-#define N_PROGS 6
+/* Pin names below the container's bpffs directory, in program order. */
+static const char *const pin_names[N_PROGS] = {
+  "connect4", "connect6", "sendmsg4", "sendmsg6", "count_in", "count_out",
+};
 
 _Static_assert(sizeof(struct sh_np_lpm_key) == 20, "the BPF key layout");
 _Static_assert(sizeof(struct sh_np_lpm_value) == 4 + 8 * SH_NP_MAX_MATCH, "the BPF value layout");
@@ -55,14 +62,13 @@ static struct bpf_program *prog(struct policy_bpf *s, int i)
   return p[i];
 }
 
-/* prev: the programs being replaced, whose counters carry over. */
-static int load(const struct sh_netpolicy *p, const struct policy_bpf *prev, struct policy_bpf **out,
-                sh_error *e)
+/* counters_fd: the counters of the programs being replaced (-1 for new ones). */
+static int load(const struct sh_netpolicy *p, int counters_fd, struct policy_bpf **out, sh_error *e)
 {
   struct policy_bpf *s = policy_bpf__open();
   if (!s)
     return sh_errno(e, "open policy programs", "netfw/bpf/policy.bpf.c");
-  if (prev && bpf_map__reuse_fd(s->maps.counters, bpf_map__fd(prev->maps.counters)) < 0) {
+  if (counters_fd >= 0 && bpf_map__reuse_fd(s->maps.counters, counters_fd) < 0) {
     int r = sh_errno(e, "keep policy counters", "counters");
     policy_bpf__destroy(s);
     return r;
@@ -81,17 +87,42 @@ static int load(const struct sh_netpolicy *p, const struct policy_bpf *prev, str
   return 0;
 }
 
-int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p,
-                         struct nf_bpf_policy **out, sh_error *e)
+static struct nf_bpf_policy *new_handle(void)
 {
   struct nf_bpf_policy *h = calloc(1, sizeof *h);
+  if (h)
+    h->counters_fd = -1;
+  return h;
+}
+
+static int pin_all(struct nf_bpf_policy *h, const char *pin_dir, sh_error *e)
+{
+  char path[512];
+  if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST)
+    return sh_errno(e, "create pin directory", pin_dir);
+  for (int i = 0; i < N_PROGS; i++) {
+    snprintf(path, sizeof path, "%s/%s", pin_dir, pin_names[i]);
+    if (bpf_link__pin(h->links[i], path) < 0)
+      return sh_errno(e, "pin policy link", path);
+  }
+  snprintf(path, sizeof path, "%s/counters", pin_dir);
+  if (bpf_obj_pin(h->counters_fd, path) < 0)
+    return sh_errno(e, "pin counters", path);
+  return 0;
+}
+
+int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p, const char *pin_dir,
+                         struct nf_bpf_policy **out, sh_error *e)
+{
+  struct nf_bpf_policy *h = new_handle();
   if (!h)
     return sh_err(e, ENOMEM, "attach policy", cgroup_dir, NULL);
-  int r = load(p, NULL, &h->skel, e);
+  int r = load(p, -1, &h->skel, e);
   if (r < 0) {
     free(h);
     return r;
   }
+  h->counters_fd = fcntl(bpf_map__fd(h->skel->maps.counters), F_DUPFD_CLOEXEC, 3);
   _cleanup_close_ int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg < 0) {
     r = sh_errno(e, "open cgroup", cgroup_dir);
@@ -106,21 +137,72 @@ int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p,
       return r;
     }
   }
+  if (pin_dir && (r = pin_all(h, pin_dir, e)) < 0) {
+    nf_bpf_policy_free(h);
+    nf_bpf_policy_remove(pin_dir, NULL);
+    return r;
+  }
   *out = h;
   return 0;
+}
+
+int nf_bpf_policy_open_pinned(const char *pin_dir, struct nf_bpf_policy **out, sh_error *e)
+{
+  char path[512];
+  struct nf_bpf_policy *h = new_handle();
+  if (!h)
+    return sh_err(e, ENOMEM, "open pinned policy", pin_dir, NULL);
+  for (int i = 0; i < N_PROGS; i++) {
+    snprintf(path, sizeof path, "%s/%s", pin_dir, pin_names[i]);
+    if (!(h->links[i] = bpf_link__open(path))) {
+      int r = sh_errno(e, "open pinned policy", path);
+      nf_bpf_policy_free(h);
+      return r;
+    }
+  }
+  snprintf(path, sizeof path, "%s/counters", pin_dir);
+  if ((h->counters_fd = bpf_obj_get(path)) < 0) {
+    int r = sh_errno(e, "open pinned counters", path);
+    nf_bpf_policy_free(h);
+    return r;
+  }
+  *out = h;
+  return 0;
+}
+
+int nf_bpf_policy_remove(const char *pin_dir, sh_error *e)
+{
+  char path[512];
+  int ret = 0;
+  for (int i = 0; i < N_PROGS; i++) {
+    snprintf(path, sizeof path, "%s/%s", pin_dir, pin_names[i]);
+    struct bpf_link *l = access(path, F_OK) == 0 ? bpf_link__open(path) : NULL;
+    if (l) {
+      bpf_link__detach(l);  /* off the cgroup now, whoever else holds it */
+      bpf_link__destroy(l);
+    }
+    if (unlink(path) < 0 && errno != ENOENT && ret == 0)
+      ret = sh_errno(e, "unpin policy link", path);
+  }
+  snprintf(path, sizeof path, "%s/counters", pin_dir);
+  if (unlink(path) < 0 && errno != ENOENT && ret == 0)
+    ret = sh_errno(e, "unpin counters", path);
+  if (rmdir(pin_dir) < 0 && errno != ENOENT && ret == 0)
+    ret = sh_errno(e, "remove pin directory", pin_dir);
+  return ret;
 }
 
 int nf_bpf_policy_update(struct nf_bpf_policy *h, const struct sh_netpolicy *p, sh_error *e)
 {
   struct policy_bpf *next = NULL;
-  int r = load(p, h->skel, &next, e);
+  int r = load(p, h->counters_fd, &next, e);
   if (r < 0)
     return r;
   for (int i = 0; i < N_PROGS; i++)
     if (bpf_link__update_program(h->links[i], prog(next, i)) < 0) {
       /* Links already moved keep working: put them back on the old programs. */
       r = sh_err(e, errno, "swap policy program", bpf_program__name(prog(next, i)), NULL);
-      while (i-- > 0)
+      while (h->skel && i-- > 0)
         bpf_link__update_program(h->links[i], prog(h->skel, i));
       policy_bpf__destroy(next);
       return r;
@@ -140,7 +222,7 @@ int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *ou
     return sh_err(e, ENOMEM, "read counters", NULL, NULL);
   uint64_t sums[3][2] = {{0}};
   for (uint32_t k = 0; k < 3; k++) {
-    if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.counters), &k, v) < 0) {
+    if (bpf_map_lookup_elem(h->counters_fd, &k, v) < 0) {
       free(v);
       return sh_errno(e, "read counters", "counters");
     }
@@ -158,9 +240,12 @@ void nf_bpf_policy_free(struct nf_bpf_policy *h)
 {
   if (!h)
     return;
+  /* Closing a link detaches it unless a pin still holds it. */
   for (int i = 0; i < N_PROGS; i++)
     if (h->links[i])
       bpf_link__destroy(h->links[i]);
+  if (h->counters_fd >= 0)
+    close(h->counters_fd);
   policy_bpf__destroy(h->skel);
   free(h);
 }

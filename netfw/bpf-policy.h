@@ -12,9 +12,15 @@
 struct nf_bpf_policy;
 
 /* Load the programs, fill their maps from p's outgoing rules and attach them
- * (bpf_link) to the cgroup2 directory. */
-int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p,
+ * (bpf_link) to the cgroup2 directory.  With pin_dir (a directory on bpffs,
+ * /sys/fs/bpf/sandhost/c<id> in production) the links and the counters are
+ * pinned there, so the policy outlives the caller. */
+int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p, const char *pin_dir,
                          struct nf_bpf_policy **out, sh_error *e);
+/* Take over a pinned policy (after a daemon restart). */
+int nf_bpf_policy_open_pinned(const char *pin_dir, struct nf_bpf_policy **out, sh_error *e);
+/* Detach a pinned policy and remove its pins; a missing one is fine. */
+int nf_bpf_policy_remove(const char *pin_dir, sh_error *e);
 /* Replace the policy: new programs and maps, swapped into the links one hook
  * at a time with bpf_link_update, so no call ever runs without a policy. */
 int nf_bpf_policy_update(struct nf_bpf_policy *h, const struct sh_netpolicy *p, sh_error *e);
@@ -24,5 +30,5 @@ struct nf_counters {
   uint64_t bytes_in, packets_in, bytes_out, packets_out, denied;
 };
 int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *out, sh_error *e);
-/* Detach and free. */
+/* Free the handle; the programs stay attached only if pinned. */
 void nf_bpf_policy_free(struct nf_bpf_policy *h);

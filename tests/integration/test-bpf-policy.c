@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -152,7 +153,7 @@ int main(void)
                             "deny out udp 192.0.2.0/24 port 53\n"
                             "deny out fd00::/8\n", &p, &e), 0, "policy: deny 10/8 except 10.9.9.9:443");
   struct nf_bpf_policy *h = NULL;
-  if (nf_bpf_policy_attach(cg, &p, &h, &e) < 0)
+  if (nf_bpf_policy_attach(cg, &p, NULL, &h, &e) < 0)
     diag("%s: %s: %s (%s)", e.step, e.path, e.msg, strerror(e.err));
   ok(h != NULL, "the policy programs attach to the cgroup");
 
@@ -209,6 +210,37 @@ int main(void)
   nf_bpf_policy_free(h);
   is_int(probe_in(cg, probes, 1, errs), 0, "probe after detach");
   ok(errs[0] != EPERM, "freeing the policy detaches it (%s)", ename(errs[0]));
+  /* Pinned on bpffs, the policy outlives its handle (a daemon restart).  The
+   * bpffs is a private instance in a mount namespace of the test's own. */
+  char fs[] = "/tmp/sandhost-test-bpffs.XXXXXX", pin[128];
+  if (unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 && mkdtemp(fs) &&
+      mount("bpf", fs, "bpf", 0, NULL) == 0) {
+    snprintf(pin, sizeof pin, "%s/c1", fs);
+    struct nf_bpf_policy *h2 = NULL, *h3 = NULL;
+    sh_error_clear(&e);
+    is_int(nf_bpf_policy_attach(cg, &p, pin, &h2, &e), 0, "a pinned policy attaches");
+    nf_bpf_policy_free(h2);
+    probe_in(cg, probes, 1, errs);
+    is_str(ename(errs[0]), "EPERM", "it is still enforced after its handle is gone");
+    is_int(nf_bpf_policy_open_pinned(pin, &h3, &e), 0, "a new process takes it over from the pins");
+    struct nf_counters pc = {0};
+    ok(h3 && nf_bpf_policy_counters(h3, &pc, &e) == 0 && pc.denied == 1, "with its counters (%llu denied)",
+       (unsigned long long) pc.denied);
+    is_int(h3 ? nf_bpf_policy_update(h3, &q, &e) : -1, 0, "and can replace it");
+    probe_in(cg, probes, 1, errs);
+    ok(errs[0] != EPERM, "the replacement applies (%s)", ename(errs[0]));
+    nf_bpf_policy_free(h3);
+    is_int(nf_bpf_policy_remove(pin, &e), 0, "remove detaches and unpins");
+    is_int(nf_bpf_policy_remove(pin, &e), 0, "removing again is fine");
+    struct stat pst;
+    ok(stat(pin, &pst) < 0 && errno == ENOENT, "nothing is left on bpffs");
+    probe_in(cg, probes + 2, 1, errs);
+    ok(errs[0] != EPERM, "and nothing is enforced any more (%s)", ename(errs[0]));
+    umount(fs);
+    rmdir(fs);
+  } else {
+    ok(0, "a private bpffs for the pinning checks: %s", strerror(errno));
+  }
   ok(rmdir(cg) == 0, "the test cgroup is removed");
   sh_netpolicy_clear(&p);
   sh_netpolicy_clear(&q);
