@@ -3,8 +3,12 @@
  * pure v2 and on hybrid hosts alike. */
 #include "cgroup.h"
 #include "cleanup.h"
+#include "log.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -88,9 +92,20 @@ int sbx_cgroup_dev_build(const struct sbx_dev_rule *rules, size_t n, struct bpf_
   return 0;
 }
 
+/* libbpf talks on stderr by default; its words belong in our debug log. */
+static int libbpf_to_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  msg[strcspn(msg, "\n")] = '\0';
+  sh_debug("libbpf: %s", msg);
+  return 0;
+}
+
 int sbx_cgroup_dev_attach(const char *unified_leaf, const struct sbx_dev_rule *rules, size_t n,
                           sh_error *e)
 {
+  libbpf_set_print(libbpf_to_log);
   _cleanup_free_ struct bpf_insn *insns = NULL;
   size_t count = 0;
   if (sbx_cgroup_dev_build(rules, n, &insns, &count) < 0)
