@@ -20,6 +20,7 @@ struct nf_bpf_policy {
   struct policy_bpf *skel;      /* programs we loaded; NULL when adopted from pins */
   struct bpf_link *links[N_PROGS];
   int counters_fd;              /* metering survives updates and restarts */
+  int flows_fd;                 /* and so do the flows replies may come back on */
 };
 
 /* Pin names below the container's bpffs directory, in program order. */
@@ -32,25 +33,30 @@ _Static_assert(sizeof(struct sh_np_lpm_value) == 4 + 8 * SH_NP_MAX_MATCH, "the B
 
 static int fill(struct policy_bpf *s, const struct sh_netpolicy *p, sh_error *e)
 {
-  static const int families[] = { AF_INET, AF_INET6 };
-  for (size_t f = 0; f < 2; f++) {
+  const struct { enum sh_np_dir dir; int family; struct bpf_map *map; } maps[] = {
+    {SH_NP_OUT, AF_INET, s->maps.out4}, {SH_NP_OUT, AF_INET6, s->maps.out6},
+    {SH_NP_IN, AF_INET, s->maps.in4}, {SH_NP_IN, AF_INET6, s->maps.in6},
+  };
+  for (size_t m = 0; m < SH_ARRAY_SIZE(maps); m++) {
     struct sh_np_compiled c;
-    int r = sh_netpolicy_compile(p, SH_NP_OUT, families[f], &c, e);
+    int r = sh_netpolicy_compile(p, maps[m].dir, maps[m].family, &c, e);
     if (r < 0)
       return r;
-    int fd = bpf_map__fd(f == 0 ? s->maps.out4 : s->maps.out6);
+    int fd = bpf_map__fd(maps[m].map);
     for (size_t i = 0; i < c.n; i++)
       if (bpf_map_update_elem(fd, &c.keys[i], &c.values[i], BPF_ANY) < 0) {
-        r = sh_errno(e, "fill policy map", f == 0 ? "out4" : "out6");
+        r = sh_errno(e, "fill policy map", bpf_map__name(maps[m].map));
         sh_np_compiled_clear(&c);
         return r;
       }
     sh_np_compiled_clear(&c);
   }
-  uint32_t k = 0;
-  uint64_t def = p->default_action[SH_NP_OUT];
-  if (bpf_map_update_elem(bpf_map__fd(s->maps.config), &k, &def, BPF_ANY) < 0)
-    return sh_errno(e, "fill policy map", "config");
+  /* config[0] is the outgoing default, config[1] the incoming one. */
+  for (uint32_t k = 0; k < 2; k++) {
+    uint64_t def = p->default_action[k == 0 ? SH_NP_OUT : SH_NP_IN];
+    if (bpf_map_update_elem(bpf_map__fd(s->maps.config), &k, &def, BPF_ANY) < 0)
+      return sh_errno(e, "fill policy map", "config");
+  }
   return 0;
 }
 
@@ -62,13 +68,16 @@ static struct bpf_program *prog(struct policy_bpf *s, int i)
   return p[i];
 }
 
-/* counters_fd: the counters of the programs being replaced (-1 for new ones). */
-static int load(const struct sh_netpolicy *p, int counters_fd, struct policy_bpf **out, sh_error *e)
+/* prev: the handle whose programs are replaced (NULL for new ones): its
+ * counters and flows carry over. */
+static int load(const struct sh_netpolicy *p, const struct nf_bpf_policy *prev, struct policy_bpf **out,
+                sh_error *e)
 {
   struct policy_bpf *s = policy_bpf__open();
   if (!s)
     return sh_errno(e, "open policy programs", "netfw/bpf/policy.bpf.c");
-  if (counters_fd >= 0 && bpf_map__reuse_fd(s->maps.counters, counters_fd) < 0) {
+  if (prev && (bpf_map__reuse_fd(s->maps.counters, prev->counters_fd) < 0 ||
+               bpf_map__reuse_fd(s->maps.flows, prev->flows_fd) < 0)) {
     int r = sh_errno(e, "keep policy counters", "counters");
     policy_bpf__destroy(s);
     return r;
@@ -91,7 +100,7 @@ static struct nf_bpf_policy *new_handle(void)
 {
   struct nf_bpf_policy *h = calloc(1, sizeof *h);
   if (h)
-    h->counters_fd = -1;
+    h->counters_fd = h->flows_fd = -1;
   return h;
 }
 
@@ -108,6 +117,9 @@ static int pin_all(struct nf_bpf_policy *h, const char *pin_dir, sh_error *e)
   snprintf(path, sizeof path, "%s/counters", pin_dir);
   if (bpf_obj_pin(h->counters_fd, path) < 0)
     return sh_errno(e, "pin counters", path);
+  snprintf(path, sizeof path, "%s/flows", pin_dir);
+  if (bpf_obj_pin(h->flows_fd, path) < 0)
+    return sh_errno(e, "pin flows", path);
   return 0;
 }
 
@@ -117,12 +129,13 @@ int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p, c
   struct nf_bpf_policy *h = new_handle();
   if (!h)
     return sh_err(e, ENOMEM, "attach policy", cgroup_dir, NULL);
-  int r = load(p, -1, &h->skel, e);
+  int r = load(p, NULL, &h->skel, e);
   if (r < 0) {
     free(h);
     return r;
   }
   h->counters_fd = fcntl(bpf_map__fd(h->skel->maps.counters), F_DUPFD_CLOEXEC, 3);
+  h->flows_fd = fcntl(bpf_map__fd(h->skel->maps.flows), F_DUPFD_CLOEXEC, 3);
   _cleanup_close_ int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cg < 0) {
     r = sh_errno(e, "open cgroup", cgroup_dir);
@@ -166,6 +179,12 @@ int nf_bpf_policy_open_pinned(const char *pin_dir, struct nf_bpf_policy **out, s
     nf_bpf_policy_free(h);
     return r;
   }
+  snprintf(path, sizeof path, "%s/flows", pin_dir);
+  if ((h->flows_fd = bpf_obj_get(path)) < 0) {
+    int r = sh_errno(e, "open pinned flows", path);
+    nf_bpf_policy_free(h);
+    return r;
+  }
   *out = h;
   return 0;
 }
@@ -184,9 +203,12 @@ int nf_bpf_policy_remove(const char *pin_dir, sh_error *e)
     if (unlink(path) < 0 && errno != ENOENT && ret == 0)
       ret = sh_errno(e, "unpin policy link", path);
   }
-  snprintf(path, sizeof path, "%s/counters", pin_dir);
-  if (unlink(path) < 0 && errno != ENOENT && ret == 0)
-    ret = sh_errno(e, "unpin counters", path);
+  static const char *const maps[] = { "counters", "flows" };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(maps); i++) {
+    snprintf(path, sizeof path, "%s/%s", pin_dir, maps[i]);
+    if (unlink(path) < 0 && errno != ENOENT && ret == 0)
+      ret = sh_errno(e, "unpin map", path);
+  }
   if (rmdir(pin_dir) < 0 && errno != ENOENT && ret == 0)
     ret = sh_errno(e, "remove pin directory", pin_dir);
   return ret;
@@ -195,7 +217,7 @@ int nf_bpf_policy_remove(const char *pin_dir, sh_error *e)
 int nf_bpf_policy_update(struct nf_bpf_policy *h, const struct sh_netpolicy *p, sh_error *e)
 {
   struct policy_bpf *next = NULL;
-  int r = load(p, h->counters_fd, &next, e);
+  int r = load(p, h, &next, e);
   if (r < 0)
     return r;
   for (int i = 0; i < N_PROGS; i++)
@@ -220,8 +242,8 @@ int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *ou
   struct { uint64_t bytes, packets; } *v = calloc((size_t) ncpu, sizeof *v);
   if (!v)
     return sh_err(e, ENOMEM, "read counters", NULL, NULL);
-  uint64_t sums[3][2] = {{0}};
-  for (uint32_t k = 0; k < 3; k++) {
+  uint64_t sums[4][2] = {{0}};
+  for (uint32_t k = 0; k < 4; k++) {
     if (bpf_map_lookup_elem(h->counters_fd, &k, v) < 0) {
       free(v);
       return sh_errno(e, "read counters", "counters");
@@ -232,7 +254,7 @@ int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *ou
     }
   }
   free(v);
-  *out = (struct nf_counters) { sums[0][0], sums[0][1], sums[1][0], sums[1][1], sums[2][1] };
+  *out = (struct nf_counters) { sums[0][0], sums[0][1], sums[1][0], sums[1][1], sums[2][1], sums[3][1] };
   return 0;
 }
 
@@ -246,6 +268,8 @@ void nf_bpf_policy_free(struct nf_bpf_policy *h)
       bpf_link__destroy(h->links[i]);
   if (h->counters_fd >= 0)
     close(h->counters_fd);
+  if (h->flows_fd >= 0)
+    close(h->flows_fd);
   policy_bpf__destroy(h->skel);
   free(h);
 }

@@ -27,7 +27,9 @@ int nf_bpf_policy_update(struct nf_bpf_policy *h, const struct sh_netpolicy *p, 
 /* Metering: traffic of the container's sockets (IP packet lengths) and the
  * calls its policy refused, summed over CPUs; never reset by an update. */
 struct nf_counters {
-  uint64_t bytes_in, packets_in, bytes_out, packets_out, denied;
+  uint64_t bytes_in, packets_in, bytes_out, packets_out;
+  uint64_t denied;       /* connects and sends refused */
+  uint64_t dropped_in;   /* incoming packets the policy dropped */
 };
 int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *out, sh_error *e);
 /* Free the handle; the programs stay attached only if pinned. */

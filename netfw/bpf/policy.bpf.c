@@ -40,14 +40,33 @@ struct lpm_value {
 
 POLICY_MAP(out4);
 POLICY_MAP(out6);
+POLICY_MAP(in4);
+POLICY_MAP(in6);
 
-/* [0]: the default action for outgoing traffic. */
+/* [0]: the default action for outgoing traffic, [1]: for incoming. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
+  __uint(max_entries, 2);
   __type(key, __u32);
   __type(value, __u64);
 } config SEC(".maps");
+
+/* Flows the container opened: a packet coming back on one is a reply and
+ * passes whatever the incoming rules say (the policy filters new inbound
+ * traffic, as a stateful firewall would). */
+struct flow {
+  __u8 remote[16];
+  __u16 remote_port;
+  __u16 local_port;
+  __u8 proto;
+  __u8 pad[3];
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct flow);
+  __type(value, __u64);
+} flows SEC(".maps");
 
 /* Metering, per CPU so the data path never contends: [0] traffic in,
  * [1] traffic out, [2] calls the policy refused (packets = calls).  The map
@@ -55,13 +74,14 @@ struct {
 #define COUNT_IN 0
 #define COUNT_OUT 1
 #define COUNT_DENIED 2
+#define COUNT_DROPPED_IN 3
 struct counter {
   __u64 bytes;
   __u64 packets;
 };
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 3);
+  __uint(max_entries, 4);
   __type(key, __u32);
   __type(value, struct counter);
 } counters SEC(".maps");
@@ -75,10 +95,10 @@ static __always_inline void count(__u32 which, __u64 bytes)
   }
 }
 
-static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u16 port)
+/* ALLOW or DENY for a destination (outgoing) or source (incoming) address. */
+static __always_inline int lookup(void *map, __u32 dir, struct lpm_key *k, __u8 proto, __u16 port)
 {
-  __u32 zero = 0;
-  __u64 *def = bpf_map_lookup_elem(&config, &zero);
+  __u64 *def = bpf_map_lookup_elem(&config, &dir);
   int action = def && *def == DENY ? DENY : ALLOW;
   struct lpm_value *v = bpf_map_lookup_elem(map, k);
   if (v) {
@@ -94,7 +114,12 @@ static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u1
       break;
     }
   }
-  if (action == DENY) {
+  return action;
+}
+
+static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u16 port)
+{
+  if (lookup(map, 0, k, proto, port) == DENY) {
     count(COUNT_DENIED, 0);
     return 0; /* the kernel turns 0 into EPERM */
   }
@@ -144,9 +169,64 @@ int sandhost_sendmsg6(struct bpf_sock_addr *ctx)
   return check6(ctx);
 }
 
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+
+/* The addresses, protocol and ports of a packet; 0 when it is neither IPv4
+ * nor IPv6.  Ports stay 0 for other protocols and IPv6 extension headers. */
+static __always_inline int parse(struct __sk_buff *skb, __u8 src[16], __u8 dst[16], __u8 *proto,
+                                 __u16 *sport, __u16 *dport)
+{
+  __u32 l4;
+  if (skb->protocol == bpf_htons(ETH_P_IP)) {
+    __u8 h[20];
+    if (bpf_skb_load_bytes(skb, 0, h, sizeof h) < 0)
+      return 0;
+    __builtin_memcpy(src, h + 12, 4);
+    __builtin_memcpy(dst, h + 16, 4);
+    *proto = h[9];
+    l4 = (h[0] & 0xf) * 4;
+  } else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+    __u8 h[40];
+    if (bpf_skb_load_bytes(skb, 0, h, sizeof h) < 0)
+      return 0;
+    __builtin_memcpy(src, h + 8, 16);
+    __builtin_memcpy(dst, h + 24, 16);
+    *proto = h[6];
+    l4 = 40;
+  } else {
+    return 0;
+  }
+  *sport = *dport = 0;
+  if (*proto == IPPROTO_TCP || *proto == IPPROTO_UDP) {
+    __u16 ports[2];
+    if (bpf_skb_load_bytes(skb, l4, ports, sizeof ports) == 0) {
+      *sport = bpf_ntohs(ports[0]);
+      *dport = bpf_ntohs(ports[1]);
+    }
+  }
+  return skb->protocol == bpf_htons(ETH_P_IP) ? 4 : 6;
+}
+
 SEC("cgroup_skb/ingress")
 int sandhost_count_in(struct __sk_buff *skb)
 {
+  __u8 src[16] = {0}, dst[16] = {0}, proto = 0;
+  __u16 sport = 0, dport = 0;
+  int v = parse(skb, src, dst, &proto, &sport, &dport);
+  if (v) {
+    struct flow f = { .remote_port = sport, .local_port = dport, .proto = proto };
+    __builtin_memcpy(f.remote, src, 16);
+    if (!bpf_map_lookup_elem(&flows, &f)) {
+      struct lpm_key k = { .prefixlen = v == 4 ? 32 : 128 };
+      __builtin_memcpy(k.addr, src, 16);
+      if (lookup(v == 4 ? (void *) &in4 : (void *) &in6, 1, &k, proto, dport) == DENY) {
+        count(COUNT_DROPPED_IN, skb->len);
+        return 0;
+      }
+    }
+  }
   count(COUNT_IN, skb->len);
   return 1;
 }
@@ -154,6 +234,14 @@ int sandhost_count_in(struct __sk_buff *skb)
 SEC("cgroup_skb/egress")
 int sandhost_count_out(struct __sk_buff *skb)
 {
+  __u8 src[16] = {0}, dst[16] = {0}, proto = 0;
+  __u16 sport = 0, dport = 0;
+  if (parse(skb, src, dst, &proto, &sport, &dport) && (proto == IPPROTO_TCP || proto == IPPROTO_UDP)) {
+    struct flow f = { .remote_port = dport, .local_port = sport, .proto = proto };
+    __builtin_memcpy(f.remote, dst, 16);
+    __u64 now = bpf_ktime_get_ns();
+    bpf_map_update_elem(&flows, &f, &now, BPF_ANY);
+  }
   count(COUNT_OUT, skb->len);
   return 1;
 }

@@ -119,6 +119,59 @@ static int meter_in(const char *cg, int n, int size)
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Incoming policy: a child in the cgroup runs UDP sockets over its own
+ * loopback.  Bits of the exit code say which deliveries happened:
+ * 1 to port 9999 (denied in), 2 to port 9998 (allowed in), 4 a reply to the
+ * client on the flow it opened, 8 an unsolicited datagram to a fresh socket. */
+static int ingress_probe(const char *cg)
+{
+  pid_t pid = fork();
+  if (pid == 0) {
+    char f[512], buf[16];
+    snprintf(f, sizeof f, "%s/cgroup.procs", cg);
+    if (sh_write_file_at(AT_FDCWD, f, "0", NULL) < 0 || unshare(CLONE_NEWNET) < 0)
+      _exit(64);
+    int s[4];
+    for (int i = 0; i < 4; i++) {
+      s[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      struct timeval tv = { 0, 200000 };
+      setsockopt(s[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    struct ifreq ifr = {0};
+    strcpy(ifr.ifr_name, "lo");
+    ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
+    if (ioctl(s[0], SIOCSIFFLAGS, &ifr) < 0)
+      _exit(65);
+    struct sockaddr_in a[4];
+    for (int i = 0; i < 4; i++) {
+      a[i] = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons(i == 0 ? 9999 : i == 1 ? 9998 : 0) };
+      a[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t l = sizeof a[i];
+      if (bind(s[i], (struct sockaddr *) &a[i], sizeof a[i]) < 0 || getsockname(s[i], (struct sockaddr *) &a[i], &l) < 0)
+        _exit(66);
+    }
+    int got = 0;
+    /* s[2] is the client: it opens flows to 9999 and 9998. */
+    sendto(s[2], "a", 1, 0, (struct sockaddr *) &a[0], sizeof a[0]);
+    if (recv(s[0], buf, sizeof buf, 0) == 1)
+      got |= 1;
+    sendto(s[2], "b", 1, 0, (struct sockaddr *) &a[1], sizeof a[1]);
+    if (recv(s[1], buf, sizeof buf, 0) == 1)
+      got |= 2;
+    sendto(s[1], "r", 1, 0, (struct sockaddr *) &a[2], sizeof a[2]);
+    if (recv(s[2], buf, sizeof buf, 0) == 1)
+      got |= 4;
+    /* s[3] never sent anything. */
+    sendto(s[1], "u", 1, 0, (struct sockaddr *) &a[3], sizeof a[3]);
+    if (recv(s[3], buf, sizeof buf, 0) == 1)
+      got |= 8;
+    _exit(got);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static const char *ename(int err)
 {
   return err == EPERM ? "EPERM" : err == ENETUNREACH ? "ENETUNREACH" : err == 0 ? "ok" : strerror(err);
@@ -210,6 +263,23 @@ int main(void)
   nf_bpf_policy_free(h);
   is_int(probe_in(cg, probes, 1, errs), 0, "probe after detach");
   ok(errs[0] != EPERM, "freeing the policy detaches it (%s)", ename(errs[0]));
+  /* Incoming: new traffic follows the rules, replies to the container's own flows pass. */
+  struct sh_netpolicy in;
+  struct nf_bpf_policy *hi = NULL;
+  is_int(sh_netpolicy_parse("default in deny\nallow in udp any port 9998\n", &in, &e), 0,
+         "policy: incoming denied except udp port 9998");
+  is_int(nf_bpf_policy_attach(cg, &in, NULL, &hi, &e), 0, "attached");
+  int got = ingress_probe(cg);
+  ok(got >= 0 && !(got & 1), "a datagram to port 9999 is dropped on the way in");
+  ok(got >= 0 && (got & 2), "one to port 9998 arrives");
+  ok(got >= 0 && (got & 4), "the answer to the client arrives: it is a reply on a flow the container opened");
+  ok(got >= 0 && !(got & 8), "the same datagram to a socket that opened no flow is dropped");
+  struct nf_counters ic = {0};
+  nf_bpf_policy_counters(hi, &ic, &e);
+  is_int((long long) ic.dropped_in, 2, "two incoming drops were counted");
+  nf_bpf_policy_free(hi);
+  sh_netpolicy_clear(&in);
+
   /* Pinned on bpffs, the policy outlives its handle (a daemon restart).  The
    * bpffs is a private instance in a mount namespace of the test's own. */
   char fs[] = "/tmp/sandhost-test-bpffs.XXXXXX", pin[128];
