@@ -263,6 +263,56 @@ int main(void)
   nf_bpf_policy_free(h);
   is_int(probe_in(cg, probes, 1, errs), 0, "probe after detach");
   ok(errs[0] != EPERM, "freeing the policy detaches it (%s)", ename(errs[0]));
+  /* Atomic updates: while the policy flips between two versions that differ
+   * elsewhere, a stable deny and a stable allow never change their answer. */
+  {
+    struct sh_netpolicy va, vb;
+    struct nf_bpf_policy *hu = NULL;
+    sh_netpolicy_parse("deny out 10.1.1.1\ndeny out 10.5.0.0/16\n", &va, &e);
+    sh_netpolicy_parse("deny out 10.1.1.1\ndeny out 10.6.0.0/16\nallow out 10.7.0.0/16\n", &vb, &e);
+    is_int(nf_bpf_policy_attach(cg, &va, NULL, &hu, &e), 0, "two alternating policies: the first attaches");
+    int res_pipe[2], stop_pipe[2];
+    if (pipe(res_pipe) < 0 || pipe2(stop_pipe, O_NONBLOCK) < 0)
+      return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(res_pipe[0]);
+      close(stop_pipe[1]);
+      char f[512], c;
+      snprintf(f, sizeof f, "%s/cgroup.procs", cg);
+      if (sh_write_file_at(AT_FDCWD, f, "0", NULL) < 0 || unshare(CLONE_NEWNET) < 0)
+        _exit(2);
+      const struct probe deny = {IPPROTO_TCP, "10.1.1.1", 80}, allow = {IPPROTO_TCP, "192.0.2.9", 80};
+      int res[2] = { 0, 0 };
+      /* Until the parent closes the stop pipe (read then returns 0). */
+      while (read(stop_pipe[0], &c, 1) < 0 && errno == EAGAIN) {
+        if (try_one(&deny) != EPERM || try_one(&allow) == EPERM)
+          res[0]++;
+        res[1]++;
+      }
+      if (write(res_pipe[1], res, sizeof res) != sizeof res)
+        _exit(3);
+      _exit(0);
+    }
+    close(res_pipe[1]);
+    close(stop_pipe[0]);
+    int updates = 0;
+    for (int i = 0; i < 100; i++)
+      if (nf_bpf_policy_update(hu, i % 2 ? &va : &vb, &e) == 0)
+        updates++;
+    close(stop_pipe[1]);
+    int res[2] = { -1, 0 };
+    if (read(res_pipe[0], res, sizeof res) != sizeof res)
+      res[0] = -1;
+    waitpid(pid, NULL, 0);
+    close(res_pipe[0]);
+    is_int(updates, 100, "100 updates went through");
+    is_int(res[0], 0, "no flicker for stable rules across %d connect pairs during the updates", res[1]);
+    nf_bpf_policy_free(hu);
+    sh_netpolicy_clear(&va);
+    sh_netpolicy_clear(&vb);
+  }
+
   /* Incoming: new traffic follows the rules, replies to the container's own flows pass. */
   struct sh_netpolicy in;
   struct nf_bpf_policy *hi = NULL;
