@@ -55,7 +55,8 @@ static void add_table(struct batch *bt, int type, uint16_t flags)
   next(bt);
 }
 
-static void add_chain(struct batch *bt, const char *name, int hook, int prio)
+/* hook < 0: a regular chain, reached by jumps. */
+static void add_chain(struct batch *bt, const char *name, const char *type, int hook, int prio)
 {
   struct nftnl_chain *c = nftnl_chain_alloc();
   nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
@@ -63,7 +64,7 @@ static void add_chain(struct batch *bt, const char *name, int hook, int prio)
   if (hook >= 0) {
     nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t) hook);
     nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
     nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT); /* other traffic is not ours */
   }
   nftnl_chain_nlmsg_build_payload(msg(bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK), c);
@@ -180,6 +181,11 @@ static void e_ct_established(struct nftnl_rule *r)
   nftnl_rule_add_expr(r, x);
 }
 
+static void e_masq(struct nftnl_rule *r)
+{
+  nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
+}
+
 static struct nftnl_rule *rule(const char *chain)
 {
   struct nftnl_rule *r = nftnl_rule_alloc();
@@ -259,6 +265,8 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   for (size_t i = 0; i < d->n_nets; i++)
     if (!d->nets[i].bridge[0] || strlen(d->nets[i].bridge) >= IFNAMSIZ)
       return sh_err(e, EINVAL, "nftables", d->nets[i].bridge, "a bridge name is 1..15 characters");
+  if (d->uplink && (!d->uplink[0] || strlen(d->uplink) >= IFNAMSIZ))
+    return sh_err(e, EINVAL, "nftables", d->uplink, "an uplink name is 1..15 characters");
   struct batch *bt = batch_new();
   if (!bt)
     return sh_err(e, ENOMEM, "nftables", NULL, NULL);
@@ -267,11 +275,13 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
   add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
   add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
-  add_chain(bt, "forward", NF_INET_FORWARD, 0);
+  add_chain(bt, "forward", "filter", NF_INET_FORWARD, 0);
+  if (d->uplink)
+    add_chain(bt, "postrouting", "nat", NF_INET_POST_ROUTING, 100 /* srcnat */);
   for (size_t i = 0; i < d->n_nets; i++) {
     char chain[32];
     snprintf(chain, sizeof chain, "t%llu", (unsigned long long) d->nets[i].id);
-    add_chain(bt, chain, -1, 0);
+    add_chain(bt, chain, NULL, -1, 0);
   }
   add_set(bt, SET_BRIDGES, 1, false, d->nets, d->n_nets);
   add_set(bt, MAP_FROM, 2, true, d->nets, d->n_nets);
@@ -306,6 +316,16 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
     }
     r = rule(chain);
     e_verdict(r, NF_DROP);
+    add_rule(bt, r);
+  }
+  if (d->uplink) {
+    /* Tenants leave through the uplink with the host's address. */
+    r = rule("postrouting");
+    e_meta(r, NFT_META_OIFNAME);
+    e_cmp_ifname(r, d->uplink);
+    e_meta(r, NFT_META_IIFNAME);
+    e_lookup(r, SET_BRIDGES, 1, false);
+    e_masq(r);
     add_rule(bt, r);
   }
   nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);

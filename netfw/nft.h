@@ -23,7 +23,8 @@ struct nf_desired {
  * - traffic from a tenant bridge jumps (through a verdict map keyed by
  *   interface, so the per-packet cost does not grow with tenants) to the
  *   tenant's chain, which lets it out to its own bridge or the uplink only;
- * - nothing else may open a connection into a tenant network. */
+ * - nothing else may open a connection into a tenant network;
+ * - with an uplink, tenants leave through it masqueraded as the host. */
 int nf_nft_apply(const struct nf_desired *d, sh_error *e);
 /* Remove the table; a missing one is fine. */
 int nf_nft_remove(sh_error *e);

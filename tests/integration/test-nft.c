@@ -154,8 +154,51 @@ int main(void)
   }
   ok(p && pclose(p) == 0, "nft lists the table");
   ok(names, "and shows the verdict map by bridge name");
+  /* An uplink to an "outside" namespace that has no route back to the
+   * tenants: only masquerade can make a connection work. */
+  int outns = -1;
+  struct sh_prefix upaddr = {0}, outaddr = {0};
+  sh_prefix_parse("192.0.2.1", false, &upaddr, &e);
+  sh_prefix_parse("192.0.2.2", false, &outaddr, &e);
+  upaddr.len = outaddr.len = 24;
+  struct nf_nl on;
+  struct nf_link_change to_out = { .netns_fd = -1, .new_name = "eth0" };
+  if (unshare(CLONE_NEWNET) == 0 && (outns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) >= 0 &&
+      in_ns(hostns) == 0) {
+    to_out.netns_fd = outns;
+    ok(nf_link_add_veth(&h, "up0", "out0", 1500, NULL, &e) == 0 && nf_addr_add(&h, "up0", &upaddr, &e) == 0 &&
+       nf_link_set(&h, "up0", &up, &e) == 0 && nf_link_set(&h, "out0", &to_out, &e) == 0 &&
+       nf_nl_open(&on, outns, &e) == 0 && nf_addr_add(&on, "eth0", &outaddr, &e) == 0 &&
+       nf_link_set(&on, "eth0", &up, &e) == 0, "an uplink to an outside namespace");
+  }
+  struct ctr out = { .ns = outns, .addr = outaddr };
+  in_ns(outns);
+  out.listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in la = { .sin_family = AF_INET, .sin_port = htons(80) };
+  memcpy(&la.sin_addr, outaddr.addr, 4);
+  bind(out.listener, (struct sockaddr *) &la, sizeof la);
+  listen(out.listener, 16);
+  in_ns(hostns);
+  is_int(reach(&a1, &out), ETIMEDOUT, "without masquerade the outside cannot answer a tenant");
+  d.uplink = "up0";
+  is_int(nf_nft_apply(&d, &e), 0, "apply with the uplink");
+  is_int(reach(&a1, &out), 0, "with it, A1 reaches the outside");
+  struct sockaddr_in peer;
+  socklen_t pl = sizeof peer;
+  int c = accept(out.listener, (struct sockaddr *) &peer, &pl);
+  char pa[32] = "";
+  inet_ntop(AF_INET, &peer.sin_addr, pa, sizeof pa);
+  is_str(c >= 0 ? pa : "none", "192.0.2.1", "and the outside sees the host's address");
+  is_int(reach(&a1, &b1), ETIMEDOUT, "tenants stay isolated from each other");
+  /* Now give the outside a way to the tenants: the table alone must stop it. */
+  struct sh_prefix upgw = upaddr;
+  upgw.len = 32;
+  ok(nf_route_add_default(&on, "eth0", &upgw, &e) == 0, "the outside gets a route to the tenants");
+  is_int(reach(&out, &a1), ETIMEDOUT, "and still cannot open a connection into a tenant");
+  nf_nl_close(&on);
   is_int(nf_nft_remove(&e), 0, "remove the table");
   is_int(reach(&a1, &b1), 0, "A1 reaches B1 again");
+  is_int(reach(&out, &a1), 0, "and the outside gets in: the table was what stopped it");
   is_int(nf_nft_remove(&e), 0, "removing a missing table is fine");
   nf_nl_close(&h);
   return tap_done();
