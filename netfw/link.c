@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One request or one batch of replies; rtnetlink messages here are small. */
+#define NL_BUF 8192
+
 int nf_nl_open(struct nf_nl *n, int netns_fd, sh_error *e)
 {
   memset(n, 0, sizeof *n);
@@ -54,7 +57,7 @@ void nf_nl_close(struct nf_nl *n)
 /* Send one request and wait for its answer; cb may read the reply. */
 static int talk(struct nf_nl *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   nlh->nlmsg_seq = ++n->seq;
   nlh->nlmsg_flags |= NLM_F_ACK;
   if (mnl_socket_sendto(n->sock, nlh, nlh->nlmsg_len) < 0)
@@ -79,11 +82,17 @@ static int check_name(const char *name, const char *step, sh_error *e)
   return 0;
 }
 
-static struct nlmsghdr *new_link_msg(char *buf, int type, unsigned flags)
+static struct nlmsghdr *new_msg(char *buf, int type, unsigned flags)
 {
   struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = (uint16_t) type;
   nlh->nlmsg_flags = (uint16_t) (NLM_F_REQUEST | flags);
+  return nlh;
+}
+
+static struct nlmsghdr *new_link_msg(char *buf, int type, unsigned flags)
+{
+  struct nlmsghdr *nlh = new_msg(buf, type, flags);
   struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof *ifm);
   ifm->ifi_family = AF_UNSPEC;
   return nlh;
@@ -98,7 +107,7 @@ static int index_cb(const struct nlmsghdr *nlh, void *data)
 
 int nf_link_index(struct nf_nl *n, const char *name, sh_error *e)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_GETLINK, 0);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
   int idx = 0, r = talk(n, nlh, index_cb, &idx);
@@ -109,7 +118,7 @@ int nf_link_index(struct nf_nl *n, const char *name, sh_error *e)
 
 int nf_link_add_bridge(struct nf_nl *n, const char *name, unsigned mtu, sh_error *e)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   if (check_name(name, "create bridge", e) < 0)
     return -EINVAL;
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -128,7 +137,7 @@ int nf_link_add_bridge(struct nf_nl *n, const char *name, unsigned mtu, sh_error
 int nf_link_add_veth(struct nf_nl *n, const char *host, const char *peer, unsigned mtu,
                      const uint8_t *peer_mac, sh_error *e)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   if (check_name(host, "create veth pair", e) < 0 || check_name(peer, "create veth pair", e) < 0)
     return -EINVAL;
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -157,7 +166,7 @@ int nf_link_add_veth(struct nf_nl *n, const char *host, const char *peer, unsign
 
 int nf_link_set(struct nf_nl *n, const char *name, const struct nf_link_change *c, sh_error *e)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_NEWLINK, 0);
   struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
   if (c->new_name && check_name(c->new_name, "rename link", e) < 0)
@@ -197,7 +206,7 @@ int nf_link_set(struct nf_nl *n, const char *name, const struct nf_link_change *
 
 int nf_link_del(struct nf_nl *n, const char *name, sh_error *e)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_DELLINK, 0);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
   int r = talk(n, nlh, NULL, NULL);
@@ -208,13 +217,11 @@ int nf_link_del(struct nf_nl *n, const char *name, sh_error *e)
 
 int nf_addr_add(struct nf_nl *n, const char *ifname, const struct sh_prefix *addr, sh_error *e)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   int idx = nf_link_index(n, ifname, e);
   if (idx < 0)
     return idx;
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_NEWADDR;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+  struct nlmsghdr *nlh = new_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
   struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
   ifa->ifa_family = (uint8_t) addr->family;
   ifa->ifa_prefixlen = (uint8_t) addr->len;
@@ -234,13 +241,11 @@ int nf_addr_add(struct nf_nl *n, const char *ifname, const struct sh_prefix *add
 
 int nf_route_add_default(struct nf_nl *n, const char *ifname, const struct sh_prefix *gw, sh_error *e)
 {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
+  char buf[NL_BUF];
   int idx = nf_link_index(n, ifname, e);
   if (idx < 0)
     return idx;
-  struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = RTM_NEWROUTE;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL;
+  struct nlmsghdr *nlh = new_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
   struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
   rtm->rtm_family = (uint8_t) gw->family;
   rtm->rtm_table = RT_TABLE_MAIN;
