@@ -1,7 +1,11 @@
 #include "digest.h"
+#include "cleanup.h"
+#include "fdutil.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 
 int sh_sha256_hex(const void *data, size_t len, char out[65])
@@ -12,5 +16,42 @@ int sh_sha256_hex(const void *data, size_t len, char out[65])
     return -EIO;
   for (unsigned i = 0; i < mdlen; i++)
     snprintf(out + 2 * i, 3, "%02x", md[i]);
+  return 0;
+}
+
+
+static void md_ctx_freep(EVP_MD_CTX **c) { EVP_MD_CTX_free(*c); }
+
+int sh_sha256_copy(int in, int out, char hex[65], uint64_t *bytes, sh_error *e)
+{
+  _cleanup_(md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+    return sh_err(e, ENOMEM, "sha256", NULL, NULL);
+  _cleanup_free_ char *buf = malloc(1 << 20);
+  if (!buf)
+    return sh_err(e, ENOMEM, "sha256", NULL, NULL);
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t n = read(in, buf, 1 << 20);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return sh_errno(e, "read", "sha256 input");
+    if (n == 0)
+      break;
+    if (!EVP_DigestUpdate(ctx, buf, (size_t) n))
+      return sh_err(e, EIO, "sha256", NULL, NULL);
+    if (out >= 0 && sh_write_all(out, buf, (size_t) n) != n)
+      return sh_errno(e, "write", "sha256 copy");
+    total += (uint64_t) n;
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
+    return sh_err(e, EIO, "sha256", NULL, NULL);
+  for (unsigned i = 0; i < mdlen; i++)
+    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  if (bytes)
+    *bytes = total;
   return 0;
 }

@@ -2,3 +2,9 @@
 #include <stddef.h>
 /* sha256 of data as 64 hex chars + NUL in out.  Returns 0 or -EIO. */
 int sh_sha256_hex(const void *data, size_t len, char out[65]);
+
+#include <stdint.h>
+#include "error.h"
+/* sha256 of everything read from in (to EOF), copied to out unless out < 0;
+ * *bytes (may be NULL) gets the length.  Returns 0 or -errno. */
+int sh_sha256_copy(int in, int out, char hex[65], uint64_t *bytes, sh_error *e);

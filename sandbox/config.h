@@ -156,3 +156,8 @@ int sbx_idmap_validate(const struct sbx_idmap *m, size_t n, const char *what, sh
 uint32_t sbx_idmap_to_host(const struct sbx_idmap *m, size_t n, uint32_t id);
 /* Write /proc/PID/{uid,gid}_map and setgroups. */
 int sbx_idmap_write(pid_t pid, const struct sbx_config *c, sh_error *e);
+int sbx_idmap_write_maps(pid_t pid, const struct sbx_idmap *uid, size_t n_uid,
+                        const struct sbx_idmap *gid, size_t n_gid, sh_error *e);
+/* A user namespace with these maps, held by its fd (for idmapped mounts). */
+int sbx_userns_fd(const struct sbx_idmap *uid, size_t n_uid, const struct sbx_idmap *gid,
+                  size_t n_gid, sh_error *e);

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,15 +67,66 @@ static int write_map(int procfd, const char *file, const struct sbx_idmap *m, si
   return 0;
 }
 
-int sbx_idmap_write(pid_t pid, const struct sbx_config *c, sh_error *e)
+int sbx_idmap_write_maps(pid_t pid, const struct sbx_idmap *uid, size_t n_uid,
+                        const struct sbx_idmap *gid, size_t n_gid, sh_error *e)
 {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d", pid);
   _cleanup_close_ int procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0)
     return sh_errno(e, "open", path);
-  int r = write_map(procfd, "uid_map", c->uid_map, c->n_uid_map, e);
+  int r = write_map(procfd, "uid_map", uid, n_uid, e);
   if (r < 0)
     return r;
-  return write_map(procfd, "gid_map", c->gid_map, c->n_gid_map, e);
+  return write_map(procfd, "gid_map", gid, n_gid, e);
+}
+
+int sbx_idmap_write(pid_t pid, const struct sbx_config *c, sh_error *e)
+{
+  return sbx_idmap_write_maps(pid, c->uid_map, c->n_uid_map, c->gid_map, c->n_gid_map, e);
+}
+
+int sbx_userns_fd(const struct sbx_idmap *uid, size_t n_uid, const struct sbx_idmap *gid,
+                  size_t n_gid, sh_error *e)
+{
+  int r;
+  if ((r = sbx_idmap_validate(uid, n_uid, "uidMappings", e)) < 0 ||
+      (r = sbx_idmap_validate(gid, n_gid, "gidMappings", e)) < 0)
+    return r;
+  /* A child makes the namespace and waits; its maps are written from here,
+   * the namespace is kept through its fd, and the child goes. */
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return sh_errno(e, "pipe", NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(p[0]);
+    close(p[1]);
+    return sh_errno(e, "fork", "user namespace holder");
+  }
+  if (pid == 0) {
+    close(p[0]);
+    char ok = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
+    if (write(p[1], &ok, 1) != 1)
+      _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(p[1]);
+  char ok = 0;
+  ssize_t n = read(p[0], &ok, 1);
+  close(p[0]);
+  int fd = -1;
+  if (n != 1 || ok != 'y')
+    r = sh_err(e, EPERM, "create user namespace", NULL, "unshare(CLONE_NEWUSER) failed");
+  else if ((r = sbx_idmap_write_maps(pid, uid, n_uid, gid, n_gid, e)) == 0) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+      r = sh_errno(e, "open", path);
+  }
+  kill(pid, SIGKILL);
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  return r < 0 ? r : fd;
 }

@@ -1,0 +1,543 @@
+/* Container volumes: writable snapshots of an image (O(1) in time and
+ * space), their quotas and the tenant's aggregate, snapshots and restore,
+ * and the idmapped mount the runtime gets as its rootfs.
+ * containers/<id>.json is each volume's commit record, written last. */
+#include "storage-internal.h"
+#include "cleanup.h"
+#include "fdutil.h"
+#include "jsonutil.h"
+#include "rmtree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+struct volume_meta {
+  char id[65];
+  uint64_t tenant;
+  uint64_t quota;
+  char image[65];     /* image id, "" for clones and imports */
+  char origin[160];   /* "image:<id>", "volume:<id>", "backup:<id>" */
+  int64_t created;
+};
+
+static int meta_load(int ctrfd, const char *id, struct volume_meta *m, sh_error *e)
+{
+  char name[80];
+  snprintf(name, sizeof name, "%s.json", id);
+  _cleanup_free_ char *text = NULL;
+  int r = pool_meta_read(ctrfd, name, &text, e);
+  if (r < 0)
+    return r == -ENOENT ? sh_err(e, ENOENT, "find volume", id, "no such volume") : r;
+  json_error_t je;
+  _cleanup_json_ json_t *j = json_loads(text, 0, &je);
+  if (!j)
+    return sh_err(e, EINVAL, "parse volume metadata", name, "%s", je.text);
+  const char *image = "", *origin = "";
+  *m = (struct volume_meta){0};
+  if ((r = sh_json_get_u64(j, "tenant", name, &m->tenant, e)) < 0 ||
+      (r = sh_json_get_u64(j, "quota", name, &m->quota, e)) < 0 ||
+      (r = sh_json_get_str(j, "image", name, &image, e)) < 0 ||
+      (r = sh_json_get_str(j, "origin", name, &origin, e)) < 0 ||
+      (r = sh_json_get_i64(j, "created", name, &m->created, e)) < 0)
+    return r;
+  snprintf(m->id, sizeof m->id, "%s", id);
+  snprintf(m->image, sizeof m->image, "%s", image);
+  snprintf(m->origin, sizeof m->origin, "%s", origin);
+  return 0;
+}
+
+static json_t *meta_json(const struct volume_meta *m)
+{
+  return json_pack("{s:s,s:I,s:I,s:s,s:s,s:I}", "id", m->id, "tenant", (json_int_t) m->tenant,
+                   "quota", (json_int_t) m->quota, "image", m->image, "origin", m->origin,
+                   "created", (json_int_t) m->created);
+}
+
+static int meta_save(int ctrfd, const struct volume_meta *m, sh_error *e)
+{
+  _cleanup_json_ json_t *j = meta_json(m);
+  _cleanup_free_ char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+  if (!text)
+    return sh_err(e, ENOMEM, "write volume metadata", m->id, NULL);
+  char name[80];
+  snprintf(name, sizeof name, "%s.json", m->id);
+  return pool_meta_write(ctrfd, name, text, e);
+}
+
+static int apply_quota(sbx_pool *p, int ctrfd, const char *name, uint64_t bytes, sh_error *e)
+{
+  if (!bytes && p->qmode == QUOTA_NONE)
+    return 0;
+  uint64_t sid;
+  int r = btrfs_subvol_id(ctrfd, name, &sid, e);
+  return r < 0 ? r : btrfs_qgroup_limit(p, 0, sid, bytes, e);
+}
+
+/* Snapshot srcfd into containers/<id>, quota it, then commit its metadata.
+ * If anything fails the half-made volume goes. */
+static int volume_commit(sbx_pool *p, int srcfd, struct volume_meta *m, sh_error *e)
+{
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  int r = btrfs_snapshot(p, srcfd, ctrfd, m->id, false, m->tenant, e);
+  if (r < 0)
+    return r;
+  m->created = (int64_t) time(NULL);
+  if ((r = apply_quota(p, ctrfd, m->id, m->quota, e)) < 0 || (r = meta_save(ctrfd, m, e)) < 0) {
+    sh_error ignored = {0};
+    btrfs_subvol_delete(p, ctrfd, m->id, &ignored);
+  }
+  return r;
+}
+
+/* Already there with the same origin: creating twice is harmless. */
+static int volume_exists(sbx_pool *p, const struct volume_meta *want, sh_error *e)
+{
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  struct volume_meta have;
+  sh_error ignored = {0};
+  if (meta_load(ctrfd, want->id, &have, &ignored) < 0)
+    return 0;
+  if (strcmp(have.origin, want->origin) != 0 || have.tenant != want->tenant)
+    return sh_err(e, EEXIST, "create volume", want->id, "exists, made from %s for tenant %" PRIu64,
+                  have.origin, have.tenant);
+  int r = have.quota == want->quota ? 0 : sbx_volume_set_quota(p, want->id, want->quota, e);
+  return r < 0 ? r : 1;
+}
+
+int sbx_volume_create(sbx_pool *p, const char *id, const char *image_ref, uint64_t tenant,
+                      uint64_t quota, sh_error *e)
+{
+  int r = pool_check_name("volume id", id, e);
+  if (r < 0)
+    return r;
+  struct sbx_image_info img;
+  if ((r = sbx_image_find(p, image_ref, &img, e)) < 0)
+    return r;
+  struct volume_meta m = { .tenant = tenant, .quota = quota };
+  snprintf(m.id, sizeof m.id, "%s", id);
+  snprintf(m.image, sizeof m.image, "%s", img.id);
+  snprintf(m.origin, sizeof m.origin, "image:%s", img.id);
+  if ((r = volume_exists(p, &m, e)) != 0)
+    return r < 0 ? r : 0;
+  if ((r = pool_check_watermark(p, "create volume", e)) < 0)
+    return r;
+  _cleanup_close_ int imgfd = pool_subdir(p, "images", e);
+  if (imgfd < 0)
+    return imgfd;
+  _cleanup_close_ int src = openat(imgfd, img.id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0)
+    return sh_errno(e, "open image", img.id);
+  return volume_commit(p, src, &m, e);
+}
+
+int sbx_volume_clone(sbx_pool *p, const char *src, const char *dst, uint64_t tenant,
+                     uint64_t quota, sh_error *e)
+{
+  int r;
+  if ((r = pool_check_name("volume id", src, e)) < 0 || (r = pool_check_name("volume id", dst, e)) < 0)
+    return r;
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  struct volume_meta sm;
+  if ((r = meta_load(ctrfd, src, &sm, e)) < 0)
+    return r;
+  struct volume_meta m = { .tenant = tenant, .quota = quota };
+  snprintf(m.id, sizeof m.id, "%s", dst);
+  snprintf(m.image, sizeof m.image, "%s", sm.image);
+  snprintf(m.origin, sizeof m.origin, "volume:%s", src);
+  if ((r = volume_exists(p, &m, e)) != 0)
+    return r < 0 ? r : 0;
+  if ((r = pool_check_watermark(p, "clone volume", e)) < 0)
+    return r;
+  _cleanup_close_ int sfd = openat(ctrfd, src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sfd < 0)
+    return sh_errno(e, "open volume", src);
+  return volume_commit(p, sfd, &m, e);
+}
+
+int sbx_volume_set_quota(sbx_pool *p, const char *id, uint64_t bytes, sh_error *e)
+{
+  int r = pool_check_name("volume id", id, e);
+  if (r < 0)
+    return r;
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  struct volume_meta m;
+  if ((r = meta_load(ctrfd, id, &m, e)) < 0 || (r = apply_quota(p, ctrfd, id, bytes, e)) < 0)
+    return r;
+  m.quota = bytes;
+  return meta_save(ctrfd, &m, e);
+}
+
+int sbx_tenant_set_quota(sbx_pool *p, uint64_t tenant, uint64_t bytes, sh_error *e)
+{
+  if (tenant == 0 || tenant >= (1ULL << 48))
+    return sh_err(e, EINVAL, "set tenant quota", "tenant", "must be 1 to 2^48-1");
+  return btrfs_qgroup_limit(p, 1, tenant, bytes, e);
+}
+
+int sbx_volume_usage(sbx_pool *p, const char *id, struct sbx_usage *u, sh_error *e)
+{
+  int r = pool_check_name("volume id", id, e);
+  if (r < 0)
+    return r;
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  uint64_t sid;
+  if ((r = btrfs_subvol_id(ctrfd, id, &sid, e)) < 0)
+    return r;
+  return btrfs_qgroup_usage(p, 0, sid, u, e);
+}
+
+int sbx_tenant_usage(sbx_pool *p, uint64_t tenant, struct sbx_usage *u, sh_error *e)
+{
+  return btrfs_qgroup_usage(p, 1, tenant, u, e);
+}
+
+/* ---- mounts ---- */
+
+/* "\040" and friends in mountinfo fields. */
+static void unescape(char *s)
+{
+  char *o = s;
+  for (char *i = s; *i;) {
+    if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0' &&
+        i[3] <= '7') {
+      *o++ = (char) ((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
+      i += 4;
+    } else {
+      *o++ = *i++;
+    }
+  }
+  *o = 0;
+}
+
+/* Mount points (in this namespace) whose root is the volume's tree. */
+static int find_mounts(sbx_pool *p, const char *id, char **first, size_t *count, sh_error *e)
+{
+  struct statx sx;
+  if (statx(p->datafd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0)
+    return sh_errno(e, "statx", p->data);
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return sh_errno(e, "open", "/proc/self/mountinfo");
+  char *line = NULL;
+  size_t cap = 0;
+  char dev[32] = "", data_root[4096] = "";
+  /* Pass 1: the pool mount's device and root; pass 2: mounts of <root>/containers/<id>. */
+  for (int pass = 0; pass < 2; pass++) {
+    rewind(f);
+    while (getline(&line, &cap, f) > 0) {
+      uint64_t mnt_id;
+      char mdev[32], root[4096], point[4096];
+      if (sscanf(line, "%" SCNu64 " %*u %31s %4095s %4095s", &mnt_id, mdev, root, point) != 4)
+        continue;
+      unescape(root);
+      unescape(point);
+      if (pass == 0 && mnt_id == sx.stx_mnt_id) {
+        snprintf(dev, sizeof dev, "%s", mdev);
+        snprintf(data_root, sizeof data_root, "%s", strcmp(root, "/") == 0 ? "" : root);
+        break;
+      }
+      if (pass == 1 && strcmp(mdev, dev) == 0) {
+        char want[4200];
+        snprintf(want, sizeof want, "%s/containers/%s", data_root, id);
+        if (strcmp(root, want) == 0) {
+          if ((*count)++ == 0 && first)
+            *first = strdup(point);
+        }
+      }
+    }
+    if (pass == 0 && !dev[0]) {
+      free(line);
+      return sh_err(e, ENOENT, "find pool mount", p->data, "not in /proc/self/mountinfo");
+    }
+  }
+  free(line);
+  return 0;
+}
+
+int sbx_volume_mounted_at(sbx_pool *p, const char *id, char **target, sh_error *e)
+{
+  size_t n = 0;
+  *target = NULL;
+  int r = find_mounts(p, id, target, &n, e);
+  if (r < 0)
+    return r;
+  return n ? 0 : sh_err(e, ENOENT, "find volume mount", id, "not mounted");
+}
+
+static int refuse_if_mounted(sbx_pool *p, const char *id, const char *step, sh_error *e)
+{
+  _cleanup_free_ char *at = NULL;
+  size_t n = 0;
+  int r = find_mounts(p, id, &at, &n, e);
+  if (r < 0)
+    return r;
+  if (n)
+    return sh_err(e, EBUSY, step, id, "mounted at %s; stop the container and unmount it first", at);
+  return 0;
+}
+
+static bool is_mount_of(const char *target, int treefd)
+{
+  struct statx a, b;
+  return statx(AT_FDCWD, target, AT_SYMLINK_NOFOLLOW, STATX_INO, &a) == 0 &&
+         statx(treefd, "", AT_EMPTY_PATH, STATX_INO, &b) == 0 && a.stx_ino == b.stx_ino &&
+         a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor;
+}
+
+int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
+                     const struct sbx_idmap *gid_map, size_t n_gid, const char *target,
+                     sh_error *e)
+{
+  int r = pool_check_name("volume id", id, e);
+  if (r < 0)
+    return r;
+  if (!target || target[0] != '/')
+    return sh_err(e, EINVAL, "mount volume", target ? target : "(none)", "target must be absolute");
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  struct volume_meta m;
+  if ((r = meta_load(ctrfd, id, &m, e)) < 0)
+    return r;
+  _cleanup_close_ int tree = openat(ctrfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (tree < 0)
+    return sh_errno(e, "open volume", id);
+  if (is_mount_of(target, tree))
+    return 0; /* mounting twice is harmless */
+  _cleanup_close_ int userns = sbx_userns_fd(uid_map, n_uid, gid_map, n_gid, e);
+  if (userns < 0)
+    return userns;
+  _cleanup_close_ int mfd = (int) syscall(SYS_open_tree, tree, "",
+                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (mfd < 0)
+    return sh_errno(e, "clone volume mount", id);
+  /* The idmap keeps setuid files inside the container's range, so this
+   * mount alone may honour them; device nodes never. */
+  struct mount_attr a = {
+    .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NODEV,
+    .attr_clr = MOUNT_ATTR_NOSUID,
+    .userns_fd = (uint64_t) userns,
+    .propagation = MS_PRIVATE,
+  };
+  if (syscall(SYS_mount_setattr, mfd, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+    return sh_err(e, errno, "idmap volume mount", id,
+                  errno == EINVAL ? "the filesystem or kernel cannot idmap mounts" : NULL);
+  if ((r = sh_mkdir_p(target, 0700)) < 0)
+    return sh_err(e, -r, "create mount target", target, NULL);
+  if (syscall(SYS_move_mount, mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return sh_errno(e, "attach volume mount", target);
+  return 0;
+}
+
+int sbx_volume_unmount(sbx_pool *p, const char *id, const char *target, sh_error *e)
+{
+  int r = pool_check_name("volume id", id, e);
+  if (r < 0)
+    return r;
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  _cleanup_close_ int tree = openat(ctrfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (tree < 0)
+    return sh_errno(e, "open volume", id);
+  if (!is_mount_of(target, tree))
+    return sh_err(e, EINVAL, "unmount volume", target, "is not a mount of volume %s", id);
+  if (umount2(target, UMOUNT_NOFOLLOW) < 0)
+    return sh_errno(e, "unmount volume", target);
+  if (rmdir(target) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EBUSY)
+    return sh_errno(e, "remove mount target", target);
+  return 0;
+}
+
+/* ---- snapshots ---- */
+
+static int snapdir(sbx_pool *p, const char *id, bool create, sh_error *e)
+{
+  _cleanup_close_ int sfd = pool_subdir(p, "snapshots", e);
+  if (sfd < 0)
+    return sfd;
+  if (create && mkdirat(sfd, id, 0700) < 0 && errno != EEXIST)
+    return sh_errno(e, "create snapshot directory", id);
+  int fd = openat(sfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? -ENOENT : sh_errno(e, "open snapshot directory", id);
+  return fd;
+}
+
+int sbx_snapshot_create(sbx_pool *p, const char *id, const char *name, sh_error *e)
+{
+  int r;
+  if ((r = pool_check_name("volume id", id, e)) < 0 ||
+      (r = pool_check_name("snapshot name", name, e)) < 0)
+    return r;
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  struct volume_meta m;
+  if ((r = meta_load(ctrfd, id, &m, e)) < 0)
+    return r;
+  if ((r = pool_check_watermark(p, "create snapshot", e)) < 0)
+    return r;
+  _cleanup_close_ int sd = snapdir(p, id, true, e);
+  if (sd < 0)
+    return sd;
+  if (faccessat(sd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return sh_err(e, EEXIST, "create snapshot", name, "volume %s already has this snapshot", id);
+  _cleanup_close_ int src = openat(ctrfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0)
+    return sh_errno(e, "open volume", id);
+  /* Snapshots count towards the tenant's total, as the space they pin does. */
+  return btrfs_snapshot(p, src, sd, name, true, m.tenant, e);
+}
+
+int sbx_snapshot_restore(sbx_pool *p, const char *id, const char *name, sh_error *e)
+{
+  int r;
+  if ((r = pool_check_name("volume id", id, e)) < 0 ||
+      (r = pool_check_name("snapshot name", name, e)) < 0)
+    return r;
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  struct volume_meta m;
+  if ((r = meta_load(ctrfd, id, &m, e)) < 0 || (r = refuse_if_mounted(p, id, "restore snapshot", e)) < 0)
+    return r;
+  _cleanup_close_ int sd = snapdir(p, id, false, e);
+  _cleanup_close_ int snap = sd >= 0 ? openat(sd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (snap < 0)
+    return sh_err(e, ENOENT, "restore snapshot", name, "volume %s has no such snapshot", id);
+  /* Build the restored tree beside the volume, then swap the two names in
+   * one step; a crash leaves either the old or the new tree in place, and
+   * the dot-name leftover is removed at the next open. */
+  char side[80];
+  snprintf(side, sizeof side, ".%s.restore", id);
+  sh_error ignored = {0};
+  btrfs_subvol_delete(p, ctrfd, side, &ignored);
+  if ((r = btrfs_snapshot(p, snap, ctrfd, side, false, m.tenant, e)) < 0)
+    return r;
+  if ((r = apply_quota(p, ctrfd, side, m.quota, e)) < 0) {
+    btrfs_subvol_delete(p, ctrfd, side, &ignored);
+    return r;
+  }
+  if (renameat2(ctrfd, side, ctrfd, id, RENAME_EXCHANGE) < 0) {
+    r = sh_errno(e, "swap in restored volume", id);
+    btrfs_subvol_delete(p, ctrfd, side, &ignored);
+    return r;
+  }
+  return btrfs_subvol_delete(p, ctrfd, side, e);
+}
+
+int sbx_snapshot_delete(sbx_pool *p, const char *id, const char *name, sh_error *e)
+{
+  int r;
+  if ((r = pool_check_name("volume id", id, e)) < 0 ||
+      (r = pool_check_name("snapshot name", name, e)) < 0)
+    return r;
+  _cleanup_close_ int sd = snapdir(p, id, false, e);
+  if (sd < 0 || faccessat(sd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return sh_err(e, ENOENT, "delete snapshot", name, "volume %s has no such snapshot", id);
+  return btrfs_subvol_delete(p, sd, name, e);
+}
+
+static int snapshot_names(sbx_pool *p, const char *id, json_t *arr, sh_error *e)
+{
+  _cleanup_close_ int sd = snapdir(p, id, false, e);
+  if (sd == -ENOENT)
+    return 0;
+  if (sd < 0)
+    return sd;
+  _cleanup_closedir_ DIR *d = fdopendir(dup(sd));
+  struct dirent *de;
+  while (d && (de = readdir(d)))
+    if (de->d_name[0] != '.' && de->d_type == DT_DIR)
+      json_array_append_new(arr, json_string(de->d_name));
+  return 0;
+}
+
+int sbx_volume_delete(sbx_pool *p, const char *id, sh_error *e)
+{
+  int r = pool_check_name("volume id", id, e);
+  if (r < 0 || (r = refuse_if_mounted(p, id, "delete volume", e)) < 0)
+    return r;
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  /* Snapshots first, so a crash never leaves snapshots of a missing volume
+   * unnoticed: the volume and its metadata still stand until the end. */
+  {
+    _cleanup_close_ int sd = snapdir(p, id, false, e);
+    if (sd >= 0) {
+      _cleanup_closedir_ DIR *d = fdopendir(dup(sd));
+      struct dirent *de;
+      while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+          continue;
+        if ((r = btrfs_subvol_delete(p, sd, de->d_name, e)) < 0)
+          return r;
+      }
+      _cleanup_close_ int sroot = pool_subdir(p, "snapshots", e);
+      if (sroot >= 0 && unlinkat(sroot, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return sh_errno(e, "remove snapshot directory", id);
+    } else if (sd != -ENOENT) {
+      return sd;
+    }
+  }
+  char meta[80];
+  snprintf(meta, sizeof meta, "%s.json", id);
+  if (unlinkat(ctrfd, meta, 0) < 0 && errno != ENOENT)
+    return sh_errno(e, "delete volume metadata", meta);
+  return btrfs_subvol_delete(p, ctrfd, id, e);
+}
+
+int sbx_volume_list(sbx_pool *p, char **json_out, sh_error *e)
+{
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  _cleanup_json_ json_t *arr = json_array();
+  _cleanup_closedir_ DIR *d = fdopendir(dup(ctrfd));
+  if (!arr || !d)
+    return sh_errno(e, "list volumes", "containers");
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    size_t n = strlen(de->d_name);
+    if (de->d_name[0] == '.' || n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
+      continue;
+    char id[80];
+    snprintf(id, sizeof id, "%.*s", (int) (n - 5), de->d_name);
+    struct volume_meta m;
+    int r = meta_load(ctrfd, id, &m, e);
+    if (r < 0)
+      return r;
+    json_t *j = meta_json(&m), *snaps = json_array();
+    if (!j || !snaps || (r = snapshot_names(p, id, snaps, e)) < 0) {
+      json_decref(j);
+      json_decref(snaps);
+      return r < 0 ? r : sh_err(e, ENOMEM, "list volumes", NULL, NULL);
+    }
+    json_object_set_new(j, "snapshots", snaps);
+    json_array_append_new(arr, j);
+  }
+  *json_out = json_dumps(arr, JSON_INDENT(2));
+  return *json_out ? 0 : sh_err(e, ENOMEM, "list volumes", NULL, NULL);
+}
