@@ -25,12 +25,6 @@
 #define BACKUP_FORMAT 1
 #define MAX_SNAPSHOTS 256
 
-static int open_dir(int dirfd, const char *name, sh_error *e)
-{
-  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  return fd < 0 ? sh_errno(e, "open", name) : fd;
-}
-
 static int export_trees(int tmpfd, const char *frozen, int sd, json_t *snaps,
                         const char *header, int out_fd, sh_error *e)
 {
@@ -38,7 +32,7 @@ static int export_trees(int tmpfd, const char *frozen, int sd, json_t *snaps,
   int r = sh_archive_writer_new(out_fd, SH_COMPRESS_ZSTD, &w, e);
   if (r < 0 || (r = sh_archive_write_blob(w, "backup.json", header, strlen(header), 0644, e)) < 0)
     return r;
-  _cleanup_close_ int ffd = open_dir(tmpfd, frozen, e);
+  _cleanup_close_ int ffd = pool_open_dir(tmpfd, frozen, e);
   if (ffd < 0)
     return ffd;
   if ((r = sh_archive_write_tree(w, ffd, "rootfs", e)) < 0)
@@ -47,7 +41,7 @@ static int export_trees(int tmpfd, const char *frozen, int sd, json_t *snaps,
     const char *name = json_string_value(json_array_get(snaps, i));
     char prefix[128];
     snprintf(prefix, sizeof prefix, "snapshots/%s", name);
-    _cleanup_close_ int snfd = open_dir(sd, name, e);
+    _cleanup_close_ int snfd = pool_open_dir(sd, name, e);
     if (snfd < 0)
       return snfd;
     if ((r = sh_archive_write_tree(w, snfd, prefix, e)) < 0)
@@ -81,11 +75,11 @@ int sbx_backup_export(sbx_pool *p, const char *id, bool snapshots, int out_fd, s
     if (sroot < 0)
       return sroot;
     sd = openat(sroot, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    _cleanup_closedir_ DIR *d = sd >= 0 ? fdopendir(dup(sd)) : NULL;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-      if (de->d_name[0] != '.' && de->d_type == DT_DIR)
-        json_array_append_new(snaps, json_string(de->d_name));
+    _cleanup_strv_ char **names = NULL;
+    if (sd >= 0 && (r = pool_list_dirs(sd, false, &names, e)) < 0)
+      return r;
+    for (char **n = names; n && *n; n++)
+      json_array_append_new(snaps, json_string(*n));
   }
   json_object_set(meta, "snapshots", snaps);
   json_object_set_new(meta, "format", json_integer(BACKUP_FORMAT));
@@ -96,7 +90,7 @@ int sbx_backup_export(sbx_pool *p, const char *id, bool snapshots, int out_fd, s
 
   char frozen[64];
   pool_tmp_name("export", frozen);
-  _cleanup_close_ int src = open_dir(ctrfd, id, e);
+  _cleanup_close_ int src = pool_open_dir(ctrfd, id, e);
   if (src < 0)
     return src;
   if ((r = btrfs_snapshot(p, src, tmpfd, frozen, true, 0, e)) < 0)
@@ -155,7 +149,7 @@ static int route(void *ud, const char *path, int *dirfd, const char **rel)
       snprintf(sub, sizeof sub, "snap-%s", snap);
       if ((r = btrfs_subvol_create(c->p, c->stagefd, sub, c->tenant, c->e)) < 0)
         return r;
-      int fd = open_dir(c->stagefd, sub, c->e);
+      int fd = pool_open_dir(c->stagefd, sub, c->e);
       if (fd < 0)
         return fd;
       snprintf(c->snaps[i].name, sizeof c->snaps[i].name, "%s", snap);
@@ -197,16 +191,17 @@ static int place(sbx_pool *p, struct import_ctx *c, const char *id,
   if (c->n_snaps) {
     if (mkdirat(sroot, id, 0700) < 0 && errno != EEXIST)
       return sh_errno(e, "create snapshot directory", id);
-    _cleanup_close_ int sd = open_dir(sroot, id, e);
+    _cleanup_close_ int sd = pool_open_dir(sroot, id, e);
     if (sd < 0)
       return sd;
     for (size_t i = 0; i < c->n_snaps; i++) {
       char sub[80];
       snprintf(sub, sizeof sub, "snap-%s", c->snaps[i].name);
-      if ((r = btrfs_set_readonly(c->stagefd, sub, true, e)) < 0)
-        return r;
+      /* btrfs cannot move a read-only subvolume: seal it in place after. */
       if (renameat(c->stagefd, sub, sd, c->snaps[i].name) < 0)
         return sh_errno(e, "move snapshot into place", c->snaps[i].name);
+      if ((r = btrfs_set_readonly(sd, c->snaps[i].name, true, e)) < 0)
+        return r;
     }
   }
   uint64_t sid;
@@ -250,12 +245,12 @@ int sbx_backup_import(sbx_pool *p, int in_fd, const char *id, uint64_t tenant, u
   _cleanup_(import_ctx_done) struct import_ctx c = { .p = p, .tenant = tenant, .stagefd = -1,
                                                      .rootfd = -1, .e = e };
   _cleanup_json_ json_t *hdr = NULL;
-  if ((c.stagefd = open_dir(tmpfd, stage, e)) < 0) {
+  if ((c.stagefd = pool_open_dir(tmpfd, stage, e)) < 0) {
     r = c.stagefd;
     goto fail;
   }
   if ((r = btrfs_subvol_create(p, c.stagefd, "rootfs", tenant, e)) < 0 ||
-      (c.rootfd = open_dir(c.stagefd, "rootfs", e)) < 0) {
+      (c.rootfd = pool_open_dir(c.stagefd, "rootfs", e)) < 0) {
     r = r < 0 ? r : c.rootfd;
     goto fail;
   }
@@ -326,11 +321,10 @@ fail:
     /* Subvolumes first (rmtree would refuse them), then the directory. */
     sh_error ignored = {0};
     _cleanup_close_ int sfd = openat(tmpfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    _cleanup_closedir_ DIR *d = sfd >= 0 ? fdopendir(dup(sfd)) : NULL;
-    struct dirent *de;
-    while (d && (de = readdir(d)))
-      if (de->d_type == DT_DIR && de->d_name[0] != '.')
-        btrfs_subvol_delete(p, sfd, de->d_name, &ignored);
+    _cleanup_strv_ char **names = NULL;
+    if (sfd >= 0 && pool_list_dirs(sfd, false, &names, &ignored) == 0)
+      for (char **n = names; *n; n++)
+        btrfs_subvol_delete(p, sfd, *n, &ignored);
     sh_rmtree_at(tmpfd, stage, &ignored);
   }
   return r;

@@ -139,22 +139,21 @@ static int staging_commit(struct staging *s, struct sbx_image_info *info, sh_err
     return 0;
   }
   info->created = (int64_t) time(NULL);
-  int r = btrfs_set_readonly(s->tmpfd, s->name, true, e);
-  if (r < 0)
-    return r;
   close(s->rootfd);
   s->rootfd = -1;
   /* A dir without metadata is a leftover of a crash: replace it. */
   (void) btrfs_subvol_delete(p, imgfd, info->id, &ignored);
+  /* Rename before sealing: btrfs cannot move a read-only subvolume. */
   if (renameat(s->tmpfd, s->name, imgfd, info->id) < 0)
     return sh_errno(e, "commit image", info->id);
   s->name[0] = 0;
   _cleanup_free_ char *text = info_to_json(info);
   char meta[80];
   snprintf(meta, sizeof meta, "%s.json", info->id);
-  if (!text)
+  int r = btrfs_set_readonly(imgfd, info->id, true, e);
+  if (r == 0 && !text)
     r = sh_err(e, ENOMEM, "write image metadata", meta, NULL);
-  else
+  else if (r == 0)
     r = pool_meta_write(imgfd, meta, text, e);
   if (r < 0)
     (void) btrfs_subvol_delete(p, imgfd, info->id, &ignored);
@@ -588,19 +587,19 @@ int sbx_image_delete(sbx_pool *p, const char *ref, sh_error *e)
     return r;
   /* Volumes share the image's extents: deleting it would move their whole
    * size onto their own quota.  Refuse while any volume came from it. */
-  _cleanup_closedir_ DIR *d = fdopendir(dup(ctrfd));
-  struct dirent *de;
+  _cleanup_strv_ char **vols = NULL;
+  if ((r = pool_list_dirs(ctrfd, false, &vols, e)) < 0)
+    return r;
   char users[256] = "";
   size_t n_users = 0;
-  while (d && (de = readdir(d))) {
+  for (char **v = vols; *v; v++) {
     char cu[37], cp[37];
     sh_error ignored = {0};
-    if (de->d_name[0] == '.' || de->d_type != DT_DIR ||
-        btrfs_subvol_uuids(ctrfd, de->d_name, cu, cp, &ignored) < 0 || strcmp(cp, uuid) != 0)
+    if (btrfs_subvol_uuids(ctrfd, *v, cu, cp, &ignored) < 0 || strcmp(cp, uuid) != 0)
       continue;
     if (n_users++ < 8)
       snprintf(users + strlen(users), sizeof users - strlen(users), "%s%s",
-               n_users > 1 ? ", " : "", de->d_name);
+               n_users > 1 ? ", " : "", *v);
   }
   if (n_users)
     return sh_err(e, EBUSY, "delete image", info.id, "in use by %zu volume(s): %s%s", n_users,

@@ -25,6 +25,11 @@ int pool_check_name(const char *what, const char *name, sh_error *e);
 int pool_check_watermark(sbx_pool *p, const char *what, sh_error *e);
 /* An O_DIRECTORY fd for data/<sub>, made if missing. */
 int pool_subdir(sbx_pool *p, const char *sub, sh_error *e);
+/* openat(name, O_DIRECTORY | O_NOFOLLOW), failing with the step named. */
+int pool_open_dir(int dirfd, const char *name, sh_error *e);
+/* Names of the directories in dirfd (not . and ..), sorted, as a NULL-ended
+ * vector; hidden (dot) names only when dot is set. */
+int pool_list_dirs(int dirfd, bool dot, char ***names, sh_error *e);
 /* A fresh unique name for staging below tmp/ ("<prefix>-<random>"). */
 void pool_tmp_name(const char *prefix, char out[64]);
 

@@ -69,6 +69,44 @@ int pool_subdir(sbx_pool *p, const char *sub, sh_error *e)
   return fd;
 }
 
+int pool_open_dir(int dirfd, const char *name, sh_error *e)
+{
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd < 0 ? sh_errno(e, "open", name) : fd;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int pool_list_dirs(int dirfd, bool dot, char ***names, sh_error *e)
+{
+  _cleanup_closedir_ DIR *d = fdopendir(dup(dirfd));
+  if (!d)
+    return sh_errno(e, "list directory", NULL);
+  _cleanup_strv_ char **v = calloc(1, sizeof *v);
+  size_t n = 0;
+  struct dirent *de;
+  while (v && (de = readdir(d))) {
+    if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+        (!dot && de->d_name[0] == '.'))
+      continue;
+    char **nv = realloc(v, (n + 2) * sizeof *v);
+    if (!nv)
+      break;
+    v = nv;
+    if (!(v[n] = strdup(de->d_name)))
+      break;
+    v[++n] = NULL;
+  }
+  if (!v || (de = NULL, errno == ENOMEM))
+    return sh_err(e, ENOMEM, "list directory", NULL, NULL);
+  qsort(v, n, sizeof *v, cmp_str);
+  *names = steal_ptr(v);
+  return 0;
+}
+
 int pool_meta_write(int dirfd, const char *name, const char *json_text, sh_error *e)
 {
   char tmp[300];
@@ -118,7 +156,8 @@ static int run_mkfs(const char *dev, sh_error *e)
   return 0;
 }
 
-/* Attach file to a free loop device that goes away with its last mount. */
+/* Attach file to a free loop device that goes away with its last user;
+ * the returned fd keeps it until the caller has mounted it. */
 static int loop_attach(const char *file, char dev[32], sh_error *e)
 {
   _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -135,19 +174,19 @@ static int loop_attach(const char *file, char dev[32], sh_error *e)
     _cleanup_close_ int lfd = open(dev, O_RDWR | O_CLOEXEC);
     if (lfd < 0)
       return sh_errno(e, "open loop device", dev);
+    int r = 0;
     struct loop_config cfg = {
       .fd = (uint32_t) ffd,
       .info = { .lo_flags = LO_FLAGS_AUTOCLEAR | LO_FLAGS_DIRECT_IO },
     };
     snprintf((char *) cfg.info.lo_file_name, LO_NAME_SIZE, "%s", file);
-    if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
-      return 0;
-    /* Direct I/O needs aligned backing storage; fall back to buffered. */
-    if (errno == EINVAL) {
+    if ((r = ioctl(lfd, LOOP_CONFIGURE, &cfg)) < 0 && errno == EINVAL) {
+      /* Direct I/O needs aligned backing storage; fall back to buffered. */
       cfg.info.lo_flags = LO_FLAGS_AUTOCLEAR;
-      if (ioctl(lfd, LOOP_CONFIGURE, &cfg) == 0)
-        return 0;
+      r = ioctl(lfd, LOOP_CONFIGURE, &cfg);
     }
+    if (r == 0)
+      return steal_fd(lfd);
     if (errno != EBUSY) /* lost a race for this device: try the next */
       return sh_errno(e, "configure loop device", dev);
   }
@@ -210,6 +249,28 @@ static int make_layout(sbx_pool *p, sh_error *e)
   return 0;
 }
 
+/* A block device given to a pool is formatted: refuse one that carries a
+ * filesystem, swap, LUKS or a partition table, rather than destroy it. */
+static int check_blank(const char *dev, sh_error *e)
+{
+  static const struct { off_t off; const char *magic; size_t len; const char *what; } sigs[] = {
+    {1080, "\x53\xef", 2, "an ext2/3/4 filesystem"}, {0, "XFSB", 4, "an XFS filesystem"},
+    {65600, "_BHRfS_M", 8, "a btrfs filesystem"}, {4086, "SWAPSPACE2", 10, "swap"},
+    {0, "LUKS\xba\xbe", 6, "LUKS"}, {510, "\x55\xaa", 2, "a partition table"},
+  };
+  _cleanup_close_ int fd = open(dev, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return sh_errno(e, "open pool device", dev);
+  for (size_t i = 0; i < SH_ARRAY_SIZE(sigs); i++) {
+    char buf[16];
+    if (pread(fd, buf, sigs[i].len, sigs[i].off) == (ssize_t) sigs[i].len &&
+        memcmp(buf, sigs[i].magic, sigs[i].len) == 0)
+      return sh_err(e, EEXIST, "pool source", dev, "holds %s; wipe it first if it is to be a pool",
+                    sigs[i].what);
+  }
+  return 0;
+}
+
 int sbx_pool_create(const char *dir, const struct sbx_pool_config *c, sh_error *e)
 {
   const char *driver = c->driver ? c->driver : "btrfs";
@@ -247,67 +308,87 @@ int sbx_pool_create(const char *dir, const struct sbx_pool_config *c, sh_error *
     return sh_err(e, EINVAL, "create pool", "size", "at least 256 MiB, not %" PRIu64, size);
 
   _cleanup_free_ char *data = NULL;
+  _cleanup_free_ char *img = NULL;
+  bool made_data = false, mounted = false;
+  int r = 0;
   if (kind == POOL_DIR) {
     _cleanup_close_ int sfd = open(c->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (sfd < 0)
       return sh_errno(e, "open pool source", c->source);
     if (!is_btrfs_fd(sfd))
       return sh_err(e, EINVAL, "pool source", c->source, "is not on btrfs");
-    data = strdup(c->source);
-  } else {
-    if (asprintf(&data, "%s/data", dir) < 0)
+    if (!(data = strdup(c->source)))
       return sh_err(e, ENOMEM, "create pool", dir, NULL);
-    if (mkdir(data, 0700) < 0 && errno != EEXIST)
+  } else {
+    if (kind == POOL_BLOCK && (r = check_blank(c->source, e)) < 0)
+      return r;
+    if (asprintf(&data, "%s/data", dir) < 0 || (kind == POOL_LOOP && asprintf(&img, "%s/disk.img", dir) < 0))
+      return sh_err(e, ENOMEM, "create pool", dir, NULL);
+    if (mkdir(data, 0700) < 0)
       return sh_errno(e, "create pool mount point", data);
+    made_data = true;
     char dev[32];
     const char *mdev = c->source;
+    _cleanup_close_ int loopfd = -1;
     if (kind == POOL_LOOP) {
-      _cleanup_free_ char *img = NULL;
-      if (asprintf(&img, "%s/disk.img", dir) < 0)
-        return sh_err(e, ENOMEM, "create pool", dir, NULL);
       /* Sparse: the file takes space only as the pool fills. */
       _cleanup_close_ int ifd = open(img, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      if (ifd < 0)
-        return sh_errno(e, "create pool file", img);
+      if (ifd < 0) {
+        r = sh_errno(e, "create pool file", img);
+        free(steal_ptr(img)); /* not ours to remove */
+        goto fail;
+      }
       if (ftruncate(ifd, (off_t) size) < 0) {
-        int r = sh_errno(e, "size pool file", img);
-        unlink(img);
-        return r;
+        r = sh_errno(e, "size pool file", img);
+        goto fail;
       }
-      int r = run_mkfs(img, e);
-      if (r < 0) {
-        unlink(img);
-        return r;
-      }
-      if ((r = loop_attach(img, dev, e)) < 0)
-        return r;
-      mdev = dev;
-    } else {
-      int r = run_mkfs(c->source, e);
-      if (r < 0)
-        return r;
     }
-    int r = mount_data(mdev, data, e);
-    if (r < 0)
-      return r;
+    if ((r = run_mkfs(kind == POOL_LOOP ? img : c->source, e)) < 0)
+      goto fail;
+    if (kind == POOL_LOOP) {
+      if ((loopfd = loop_attach(img, dev, e)) < 0) {
+        r = loopfd;
+        goto fail;
+      }
+      mdev = dev;
+    }
+    if ((r = mount_data(mdev, data, e)) < 0)
+      goto fail;
+    mounted = true;
   }
 
-  _cleanup_(sbx_pool_closep) sbx_pool *p = calloc(1, sizeof *p);
-  if (!p)
-    return sh_err(e, ENOMEM, "create pool", dir, NULL);
-  p->datafd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  p->data = steal_ptr(data);
-  if (p->datafd < 0)
-    return sh_errno(e, "open pool data", p->data);
-  int r = btrfs_fs_probe(p->datafd, &p->qmode, p->fsid, e);
-  if (r < 0)
-    return r;
-  if (p->qmode == QUOTA_NONE && (r = btrfs_quota_enable(p->datafd, &p->qmode, e)) < 0)
-    return r;
-  if ((r = make_layout(p, e)) < 0)
-    return r;
-  return write_pool_json(dir, driver, kind, c->source, kind == POOL_LOOP ? size : 0,
-                         c->watermark ? c->watermark : DEFAULT_WATERMARK, e);
+  {
+    _cleanup_(sbx_pool_closep) sbx_pool *p = calloc(1, sizeof *p);
+    if (!p) {
+      r = sh_err(e, ENOMEM, "create pool", dir, NULL);
+      goto fail;
+    }
+    p->datafd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (p->datafd < 0) {
+      r = sh_errno(e, "open pool data", data);
+      goto fail;
+    }
+    if (!(p->data = strdup(data)) ||
+        (r = btrfs_fs_probe(p->datafd, &p->qmode, p->fsid, e)) < 0 ||
+        (p->qmode == QUOTA_NONE && (r = btrfs_quota_enable(p->datafd, &p->qmode, e)) < 0) ||
+        (r = make_layout(p, e)) < 0 ||
+        (r = write_pool_json(dir, driver, kind, c->source, kind == POOL_LOOP ? size : 0,
+                             c->watermark ? c->watermark : DEFAULT_WATERMARK, e)) < 0) {
+      r = r < 0 ? r : sh_err(e, ENOMEM, "create pool", dir, NULL);
+      goto fail;
+    }
+  }
+  return 0;
+
+fail:
+  /* Nothing of a failed create stays: not the mount, file or directory. */
+  if (mounted)
+    umount2(data, UMOUNT_NOFOLLOW);
+  if (img)
+    unlink(img);
+  if (made_data)
+    rmdir(data);
+  return r;
 }
 
 static int read_pool_json(sbx_pool *p, sh_error *e)
@@ -360,42 +441,29 @@ static void cleanup_interrupted(sbx_pool *p)
 {
   sh_error ignored = {0};
   _cleanup_close_ int tmp = pool_subdir(p, "tmp", &ignored);
-  if (tmp >= 0) {
-    _cleanup_closedir_ DIR *d = fdopendir(dup(tmp));
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      if (de->d_type == DT_DIR && btrfs_subvol_delete(p, tmp, de->d_name, &ignored) == 0 &&
-          faccessat(tmp, de->d_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-        continue;
-      sh_error_clear(&ignored);
-      if (sh_rmtree_at(tmp, de->d_name, &ignored) < 0)
-        sh_warn("pool %s: cannot remove tmp/%s: %s", p->dir, de->d_name, strerror(ignored.err));
-      sh_error_clear(&ignored);
-    }
-  }
+  _cleanup_strv_ char **staged = NULL;
+  if (tmp >= 0 && pool_list_dirs(tmp, true, &staged, &ignored) == 0)
+    for (char **n = staged; *n; n++)
+      btrfs_subvol_delete(p, tmp, *n, &ignored);
+  /* Whatever is left (files, plain dirs holding subvolumes) goes. */
+  sh_error_clear(&ignored);
+  if (tmp >= 0 && sh_rmtree_children(tmp, &ignored) < 0)
+    sh_warn("pool %s: cannot empty tmp/: %s", p->dir, strerror(ignored.err));
   static const char *const trees[] = { "images", "containers" };
   for (size_t i = 0; i < SH_ARRAY_SIZE(trees); i++) {
+    sh_error_clear(&ignored);
     _cleanup_close_ int dfd = pool_subdir(p, trees[i], &ignored);
-    _cleanup_closedir_ DIR *d = dfd >= 0 ? fdopendir(dup(dfd)) : NULL;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-      if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      /* ".<id>.restore": the losing side of a restore swap. */
-      if (de->d_name[0] == '.') {
-        if (btrfs_subvol_delete(p, dfd, de->d_name, &ignored) < 0)
-          sh_error_clear(&ignored);
-        continue;
-      }
+    _cleanup_strv_ char **names = NULL;
+    if (dfd < 0 || pool_list_dirs(dfd, true, &names, &ignored) < 0)
+      continue;
+    for (char **n = names; *n; n++) {
       char meta[300];
-      snprintf(meta, sizeof meta, "%s.json", de->d_name);
-      if (faccessat(dfd, meta, F_OK, 0) == 0)
+      snprintf(meta, sizeof meta, "%s.json", *n);
+      /* ".<id>.restore" is the losing side of a restore swap. */
+      if ((*n)[0] != '.' && faccessat(dfd, meta, F_OK, 0) == 0)
         continue;
-      sh_warn("pool %s: removing %s/%s: it has no metadata (interrupted)", p->dir, trees[i],
-                  de->d_name);
-      if (btrfs_subvol_delete(p, dfd, de->d_name, &ignored) < 0)
+      sh_warn("pool %s: removing %s/%s: interrupted before it was committed", p->dir, trees[i], *n);
+      if (btrfs_subvol_delete(p, dfd, *n, &ignored) < 0)
         sh_error_clear(&ignored);
     }
   }
@@ -420,12 +488,13 @@ int sbx_pool_open(const char *dir, sbx_pool **out, sh_error *e)
   if (p->source_kind != POOL_DIR && !is_mountpoint(p->data)) {
     char dev[32];
     const char *mdev = p->source;
+    _cleanup_close_ int loopfd = -1;
     if (p->source_kind == POOL_LOOP) {
       _cleanup_free_ char *img = NULL;
       if (asprintf(&img, "%s/disk.img", dir) < 0)
         return sh_err(e, ENOMEM, "open pool", dir, NULL);
-      if ((r = loop_attach(img, dev, e)) < 0)
-        return r;
+      if ((loopfd = loop_attach(img, dev, e)) < 0)
+        return loopfd;
       mdev = dev;
     }
     if ((r = mount_data(mdev, p->data, e)) < 0)

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DIRFLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
 struct volume_meta {
   char id[65];
   uint64_t tenant;
@@ -72,6 +74,23 @@ static int meta_save(int ctrfd, const struct volume_meta *m, sh_error *e)
   char name[80];
   snprintf(name, sizeof name, "%s.json", m->id);
   return pool_meta_write(ctrfd, name, text, e);
+}
+
+/* Check the names, open containers/ and load the volume's metadata. */
+static int volume_open(sbx_pool *p, const char *id, const char *snap, int *ctrfd,
+                       struct volume_meta *m, sh_error *e)
+{
+  int r;
+  if ((r = pool_check_name("volume id", id, e)) < 0 ||
+      (snap && (r = pool_check_name("snapshot name", snap, e)) < 0))
+    return r;
+  _cleanup_close_ int fd = pool_subdir(p, "containers", e);
+  if (fd < 0)
+    return fd;
+  if ((r = meta_load(fd, id, m, e)) < 0)
+    return r;
+  *ctrfd = steal_fd(fd);
+  return 0;
 }
 
 static int apply_quota(sbx_pool *p, int ctrfd, const char *name, uint64_t bytes, sh_error *e)
@@ -138,23 +157,19 @@ int sbx_volume_create(sbx_pool *p, const char *id, const char *image_ref, uint64
   _cleanup_close_ int imgfd = pool_subdir(p, "images", e);
   if (imgfd < 0)
     return imgfd;
-  _cleanup_close_ int src = openat(imgfd, img.id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int src = pool_open_dir(imgfd, img.id, e);
   if (src < 0)
-    return sh_errno(e, "open image", img.id);
+    return src;
   return volume_commit(p, src, &m, e);
 }
 
 int sbx_volume_clone(sbx_pool *p, const char *src, const char *dst, uint64_t tenant,
                      uint64_t quota, sh_error *e)
 {
-  int r;
-  if ((r = pool_check_name("volume id", src, e)) < 0 || (r = pool_check_name("volume id", dst, e)) < 0)
-    return r;
-  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
-  if (ctrfd < 0)
-    return ctrfd;
+  _cleanup_close_ int ctrfd = -1;
   struct volume_meta sm;
-  if ((r = meta_load(ctrfd, src, &sm, e)) < 0)
+  int r;
+  if ((r = volume_open(p, src, NULL, &ctrfd, &sm, e)) < 0 || (r = pool_check_name("volume id", dst, e)) < 0)
     return r;
   struct volume_meta m = { .tenant = tenant, .quota = quota };
   snprintf(m.id, sizeof m.id, "%s", dst);
@@ -164,22 +179,18 @@ int sbx_volume_clone(sbx_pool *p, const char *src, const char *dst, uint64_t ten
     return r < 0 ? r : 0;
   if ((r = pool_check_watermark(p, "clone volume", e)) < 0)
     return r;
-  _cleanup_close_ int sfd = openat(ctrfd, src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int sfd = pool_open_dir(ctrfd, src, e);
   if (sfd < 0)
-    return sh_errno(e, "open volume", src);
+    return sfd;
   return volume_commit(p, sfd, &m, e);
 }
 
 int sbx_volume_set_quota(sbx_pool *p, const char *id, uint64_t bytes, sh_error *e)
 {
-  int r = pool_check_name("volume id", id, e);
-  if (r < 0)
-    return r;
-  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
-  if (ctrfd < 0)
-    return ctrfd;
+  _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
-  if ((r = meta_load(ctrfd, id, &m, e)) < 0 || (r = apply_quota(p, ctrfd, id, bytes, e)) < 0)
+  int r;
+  if ((r = volume_open(p, id, NULL, &ctrfd, &m, e)) < 0 || (r = apply_quota(p, ctrfd, id, bytes, e)) < 0)
     return r;
   m.quota = bytes;
   return meta_save(ctrfd, &m, e);
@@ -194,14 +205,11 @@ int sbx_tenant_set_quota(sbx_pool *p, uint64_t tenant, uint64_t bytes, sh_error 
 
 int sbx_volume_usage(sbx_pool *p, const char *id, struct sbx_usage *u, sh_error *e)
 {
-  int r = pool_check_name("volume id", id, e);
-  if (r < 0)
-    return r;
-  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
-  if (ctrfd < 0)
-    return ctrfd;
+  _cleanup_close_ int ctrfd = -1;
+  struct volume_meta m;
   uint64_t sid;
-  if ((r = btrfs_subvol_id(ctrfd, id, &sid, e)) < 0)
+  int r;
+  if ((r = volume_open(p, id, NULL, &ctrfd, &m, e)) < 0 || (r = btrfs_subvol_id(ctrfd, id, &sid, e)) < 0)
     return r;
   return btrfs_qgroup_usage(p, 0, sid, u, e);
 }
@@ -308,20 +316,16 @@ int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_ma
                      const struct sbx_idmap *gid_map, size_t n_gid, const char *target,
                      sh_error *e)
 {
-  int r = pool_check_name("volume id", id, e);
-  if (r < 0)
-    return r;
   if (!target || target[0] != '/')
     return sh_err(e, EINVAL, "mount volume", target ? target : "(none)", "target must be absolute");
-  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
-  if (ctrfd < 0)
-    return ctrfd;
+  _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
-  if ((r = meta_load(ctrfd, id, &m, e)) < 0)
+  int r = volume_open(p, id, NULL, &ctrfd, &m, e);
+  if (r < 0)
     return r;
-  _cleanup_close_ int tree = openat(ctrfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int tree = pool_open_dir(ctrfd, id, e);
   if (tree < 0)
-    return sh_errno(e, "open volume", id);
+    return tree;
   if (is_mount_of(target, tree))
     return 0; /* mounting twice is harmless */
   _cleanup_close_ int userns = sbx_userns_fd(uid_map, n_uid, gid_map, n_gid, e);
@@ -351,15 +355,14 @@ int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_ma
 
 int sbx_volume_unmount(sbx_pool *p, const char *id, const char *target, sh_error *e)
 {
-  int r = pool_check_name("volume id", id, e);
+  _cleanup_close_ int ctrfd = -1;
+  struct volume_meta m;
+  int r = volume_open(p, id, NULL, &ctrfd, &m, e);
   if (r < 0)
     return r;
-  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
-  if (ctrfd < 0)
-    return ctrfd;
-  _cleanup_close_ int tree = openat(ctrfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int tree = pool_open_dir(ctrfd, id, e);
   if (tree < 0)
-    return sh_errno(e, "open volume", id);
+    return tree;
   if (!is_mount_of(target, tree))
     return sh_err(e, EINVAL, "unmount volume", target, "is not a mount of volume %s", id);
   if (umount2(target, UMOUNT_NOFOLLOW) < 0)
@@ -378,7 +381,8 @@ static int snapdir(sbx_pool *p, const char *id, bool create, sh_error *e)
     return sfd;
   if (create && mkdirat(sfd, id, 0700) < 0 && errno != EEXIST)
     return sh_errno(e, "create snapshot directory", id);
-  int fd = openat(sfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = openat(sfd, id, DIRFLAGS);
+  /* No snapshot was ever taken: not an error for the callers. */
   if (fd < 0)
     return errno == ENOENT ? -ENOENT : sh_errno(e, "open snapshot directory", id);
   return fd;
@@ -386,44 +390,34 @@ static int snapdir(sbx_pool *p, const char *id, bool create, sh_error *e)
 
 int sbx_snapshot_create(sbx_pool *p, const char *id, const char *name, sh_error *e)
 {
-  int r;
-  if ((r = pool_check_name("volume id", id, e)) < 0 ||
-      (r = pool_check_name("snapshot name", name, e)) < 0)
-    return r;
-  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
-  if (ctrfd < 0)
-    return ctrfd;
+  _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
-  if ((r = meta_load(ctrfd, id, &m, e)) < 0)
-    return r;
-  if ((r = pool_check_watermark(p, "create snapshot", e)) < 0)
+  int r;
+  if ((r = volume_open(p, id, name, &ctrfd, &m, e)) < 0 ||
+      (r = pool_check_watermark(p, "create snapshot", e)) < 0)
     return r;
   _cleanup_close_ int sd = snapdir(p, id, true, e);
   if (sd < 0)
     return sd;
   if (faccessat(sd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return sh_err(e, EEXIST, "create snapshot", name, "volume %s already has this snapshot", id);
-  _cleanup_close_ int src = openat(ctrfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int src = pool_open_dir(ctrfd, id, e);
   if (src < 0)
-    return sh_errno(e, "open volume", id);
+    return src;
   /* Snapshots count towards the tenant's total, as the space they pin does. */
   return btrfs_snapshot(p, src, sd, name, true, m.tenant, e);
 }
 
 int sbx_snapshot_restore(sbx_pool *p, const char *id, const char *name, sh_error *e)
 {
-  int r;
-  if ((r = pool_check_name("volume id", id, e)) < 0 ||
-      (r = pool_check_name("snapshot name", name, e)) < 0)
-    return r;
-  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
-  if (ctrfd < 0)
-    return ctrfd;
+  _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
-  if ((r = meta_load(ctrfd, id, &m, e)) < 0 || (r = refuse_if_mounted(p, id, "restore snapshot", e)) < 0)
+  int r;
+  if ((r = volume_open(p, id, name, &ctrfd, &m, e)) < 0 ||
+      (r = refuse_if_mounted(p, id, "restore snapshot", e)) < 0)
     return r;
   _cleanup_close_ int sd = snapdir(p, id, false, e);
-  _cleanup_close_ int snap = sd >= 0 ? openat(sd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  _cleanup_close_ int snap = sd >= 0 ? openat(sd, name, DIRFLAGS) : -1;
   if (snap < 0)
     return sh_err(e, ENOENT, "restore snapshot", name, "volume %s has no such snapshot", id);
   /* Build the restored tree beside the volume, then swap the two names in
@@ -449,9 +443,10 @@ int sbx_snapshot_restore(sbx_pool *p, const char *id, const char *name, sh_error
 
 int sbx_snapshot_delete(sbx_pool *p, const char *id, const char *name, sh_error *e)
 {
-  int r;
-  if ((r = pool_check_name("volume id", id, e)) < 0 ||
-      (r = pool_check_name("snapshot name", name, e)) < 0)
+  _cleanup_close_ int ctrfd = -1;
+  struct volume_meta m;
+  int r = volume_open(p, id, name, &ctrfd, &m, e);
+  if (r < 0)
     return r;
   _cleanup_close_ int sd = snapdir(p, id, false, e);
   if (sd < 0 || faccessat(sd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
@@ -466,12 +461,11 @@ static int snapshot_names(sbx_pool *p, const char *id, json_t *arr, sh_error *e)
     return 0;
   if (sd < 0)
     return sd;
-  _cleanup_closedir_ DIR *d = fdopendir(dup(sd));
-  struct dirent *de;
-  while (d && (de = readdir(d)))
-    if (de->d_name[0] != '.' && de->d_type == DT_DIR)
-      json_array_append_new(arr, json_string(de->d_name));
-  return 0;
+  _cleanup_strv_ char **names = NULL;
+  int r = pool_list_dirs(sd, false, &names, e);
+  for (char **n = names; r == 0 && *n; n++)
+    json_array_append_new(arr, json_string(*n));
+  return r;
 }
 
 int sbx_volume_delete(sbx_pool *p, const char *id, sh_error *e)
@@ -487,14 +481,12 @@ int sbx_volume_delete(sbx_pool *p, const char *id, sh_error *e)
   {
     _cleanup_close_ int sd = snapdir(p, id, false, e);
     if (sd >= 0) {
-      _cleanup_closedir_ DIR *d = fdopendir(dup(sd));
-      struct dirent *de;
-      while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.' || de->d_type != DT_DIR)
-          continue;
-        if ((r = btrfs_subvol_delete(p, sd, de->d_name, e)) < 0)
+      _cleanup_strv_ char **names = NULL;
+      if ((r = pool_list_dirs(sd, true, &names, e)) < 0)
+        return r;
+      for (char **n = names; *n; n++)
+        if ((r = btrfs_subvol_delete(p, sd, *n, e)) < 0)
           return r;
-      }
       _cleanup_close_ int sroot = pool_subdir(p, "snapshots", e);
       if (sroot >= 0 && unlinkat(sroot, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return sh_errno(e, "remove snapshot directory", id);
