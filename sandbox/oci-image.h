@@ -4,7 +4,7 @@
 #pragma once
 
 #include <jansson.h>
-#include "archive.h"
+#include "archive-io.h"
 #include "error.h"
 
 struct sh_oci_import_result {
@@ -22,3 +22,6 @@ struct sh_oci_import_result {
 int sh_oci_import(const char *layout, const char *ref, int rootfd,
                   const struct sh_extract_limits *lim, struct sh_oci_import_result *r,
                   sh_error *e);
+
+/* This machine's architecture in OCI terms: "amd64", "arm64", ... */
+const char *sh_oci_arch(void);

@@ -6,7 +6,7 @@
  * gives a crash-consistent copy.  Import builds everything below tmp/ and
  * moves it into place only once the whole archive has been read. */
 #include "storage-internal.h"
-#include "archive.h"
+#include "archive-io.h"
 #include "cleanup.h"
 #include "fdutil.h"
 #include "jsonutil.h"

@@ -3,7 +3,7 @@
  * images/<sha256>.json last: the metadata is the commit record, so a crash
  * at any point leaves nothing that the next open does not remove. */
 #include "storage-internal.h"
-#include "archive.h"
+#include "archive-io.h"
 #include "cleanup.h"
 #include "digest.h"
 #include "fdutil.h"
@@ -24,21 +24,6 @@
 
 #define BUSYBOX_PATH "/bin/busybox"
 #define BUILDER_VERSION "1"
-
-static const char *oci_arch(void)
-{
-  static const struct { const char *uname, *oci; } map[] = {
-    {"x86_64", "amd64"}, {"aarch64", "arm64"}, {"armv7l", "arm"}, {"i686", "386"},
-    {"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"},
-  };
-  static struct utsname u;
-  if (uname(&u) < 0)
-    return "unknown";
-  for (size_t i = 0; i < SH_ARRAY_SIZE(map); i++)
-    if (strcmp(u.machine, map[i].uname) == 0)
-      return map[i].oci;
-  return u.machine;
-}
 
 static int info_from_json(const char *text, struct sbx_image_info *out, sh_error *e)
 {
@@ -194,7 +179,7 @@ static int import_tar_fd(sbx_pool *p, int fd, const char *source, const char *he
     snprintf(info.name, sizeof info.name, "%s", o->name);
   else
     default_name(source, info.name, sizeof info.name);
-  snprintf(info.architecture, sizeof info.architecture, "%s", oci_arch());
+  snprintf(info.architecture, sizeof info.architecture, "%s", sh_oci_arch());
   snprintf(info.source, sizeof info.source, "tar:%s", source);
   if ((r = staging_commit(&s, &info, e)) < 0)
     return r;
@@ -271,7 +256,7 @@ int sbx_image_import_oci(sbx_pool *p, const char *layout, const char *ref,
   else
     default_name(layout, info.name, sizeof info.name);
   snprintf(info.architecture, sizeof info.architecture, "%s",
-           res.architecture[0] ? res.architecture : oci_arch());
+           res.architecture[0] ? res.architecture : sh_oci_arch());
   snprintf(info.source, sizeof info.source, "oci:%s%s%s", layout, ref ? ":" : "", ref ? ref : "");
   if ((r = staging_commit(&s, &info, e)) < 0)
     return r;
@@ -412,7 +397,7 @@ static int build_busybox(sbx_pool *p, struct sbx_image_info *out, sh_error *e)
   struct sbx_image_info info = { .size = bsize };
   snprintf(info.id, sizeof info.id, "%s", hex);
   snprintf(info.name, sizeof info.name, "busybox");
-  snprintf(info.architecture, sizeof info.architecture, "%s", oci_arch());
+  snprintf(info.architecture, sizeof info.architecture, "%s", sh_oci_arch());
   snprintf(info.source, sizeof info.source, "builder:busybox:%.16s", bhex);
   if ((r = staging_commit(&s, &info, e)) < 0)
     return r;

@@ -162,7 +162,8 @@ static int loop_attach(const char *file, char dev[32], sh_error *e)
 {
   _cleanup_close_ int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
   if (ctl < 0)
-    return sh_errno(e, "open", "/dev/loop-control");
+    return sh_err(e, errno, "open", "/dev/loop-control",
+                  errno == ENOENT ? "is the loop module loaded (modprobe loop)?" : NULL);
   _cleanup_close_ int ffd = open(file, O_RDWR | O_CLOEXEC);
   if (ffd < 0)
     return sh_errno(e, "open loop file", file);
