@@ -253,9 +253,9 @@ static int open_parent(struct xctx *x, int dirfd, const char *parent, const char
     }
     if (fd < 0)
       return sh_err(x->e, errno, "extract", entry,
-                    errno == ELOOP || errno == EXDEV ? "a parent directory is a symlink: not followed"
-                    : errno == ENOTDIR             ? "a parent is not a directory"
-                                                   : "cannot open the parent directory");
+                    errno == ELOOP || errno == EXDEV || errno == ENOTDIR
+                        ? "a parent is a symlink or not a directory: not followed"
+                        : "cannot open the parent directory");
   }
   if (x->cache_fd >= 0)
     close(x->cache_fd);

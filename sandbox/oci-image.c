@@ -152,16 +152,18 @@ static int pick(json_t *index, const char *ctx, const char *ref, json_t **out, s
     return 0;
   }
   const char *arch = sh_oci_arch();
+  size_t matches = 0;
   for (size_t i = 0; i < n; i++) {
     json_t *m = json_array_get(ms, i), *pl = json_object_get(m, "platform");
     const char *os = json_string_value(json_object_get(pl, "os"));
     const char *a = json_string_value(json_object_get(pl, "architecture"));
-    if (os && a && strcmp(os, "linux") == 0 && strcmp(a, arch) == 0) {
+    if (os && a && strcmp(os, "linux") == 0 && strcmp(a, arch) == 0 && matches++ == 0)
       *out = m;
-      return 0;
-    }
   }
-  return sh_err(e, ENOENT, "read OCI image", ctx, "%zu manifests and none for linux/%s; give a ref", n, arch);
+  if (matches == 1)
+    return 0;
+  return sh_err(e, ENOENT, "read OCI image", ctx, "%zu manifests, %zu of them for linux/%s: give a ref",
+                n, matches, arch);
 }
 
 static bool is_layer_type(const char *t)

@@ -9,7 +9,7 @@ packages=(
   meson ninja-build pkg-config gcc libc6-dev python3 jq clang bpftool
   libseccomp-dev libselinux1-dev libbpf-dev libnftnl-dev libmnl-dev libssl-dev
   libsqlite3-dev libjansson-dev libarchive-dev libbtrfsutil-dev
-  btrfs-progs e2fsprogs zstd mmdebstrap
+  btrfs-progs e2fsprogs zstd mmdebstrap attr
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils
   hyperfine runc crun lxc bubblewrap uidmap

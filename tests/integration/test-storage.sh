@@ -5,7 +5,9 @@
 # watermark and crash cleanup.  Runs on the host and in the VM tier.
 . "$(dirname "$0")/../lib/sbx-env.sh"
 : "${SBX_STORAGE:?set SBX_STORAGE to the sbx-storage binary}"
-command -v mkfs.btrfs >/dev/null || skip_all "mkfs.btrfs is missing (btrfs-progs)"
+for t in mkfs.btrfs getfattr setfattr zstd jq python3; do
+  command -v $t >/dev/null || { echo "Bail out! $t is missing (scripts/setup.sh installs it)"; exit 1; }
+done
 
 # A bare system (the VM tier) has no static /dev nodes for unloaded modules.
 [ -e /dev/loop-control ] || modprobe loop 2>/dev/null
@@ -115,9 +117,9 @@ st volume unmount c4 "$MNT/c4"
 tree_sum() { # owners, modes, sizes, link targets, contents and xattrs of a tree
   (cd "$1" && find . -printf '%P %U %G %m %s %l\n' | sort &&
    find . -type f -print0 | sort -z | xargs -0 -r sha256sum &&
-   getfattr -R -d -m - -P . 2>/dev/null | grep -v '^#' | sort) | sha256sum | cut -c1-64
+   getfattr -R -d -m - -P . | sort) | sha256sum | cut -c1-64
 }
-setfattr -n user.note -v hello "$POOL/data/containers/c1/data.txt" 2>/dev/null
+setfattr -n user.note -v hello "$POOL/data/containers/c1/data.txt"
 ln "$POOL/data/containers/c1/data.txt" "$POOL/data/containers/c1/hard.txt"
 chown 1000:1000 "$POOL/data/containers/c1/hard.txt"
 before=$(tree_sum "$POOL/data/containers/c1")
