@@ -781,7 +781,8 @@ static int sorted_names(int dirfd, char ***out, size_t *n, sh_error *e)
     v = nv;
     k++;
   }
-  qsort(v, k, sizeof *v, cmp_names);
+  if (k)
+    qsort(v, k, sizeof *v, cmp_names);
   *out = v;
   *n = k;
   return 0;
