@@ -20,7 +20,7 @@
 static const char *pool_dir = DEFAULT_POOL;
 
 struct args {
-  const char *source, *name, *ref, *id, *out;
+  const char *driver, *source, *name, *ref, *id, *out;
   uint64_t size, quota, tenant, max_bytes;
   unsigned watermark;
   bool snapshots, quota_set;
@@ -41,7 +41,8 @@ static int usage(void)
 {
   fprintf(stderr,
     "usage: sbx-storage [--pool DIR] OBJECT VERB ...   (pool default " DEFAULT_POOL ")\n"
-    "  pool create [--source DEV|DIR] [--size SIZE] [--watermark PCT] | pool info | pool unmount\n"
+    "  pool create [--driver btrfs|overlay] [--source DEV|DIR] [--size SIZE] [--watermark PCT]\n"
+    "  pool info | pool unmount\n"
     "  image import FILE|- [--name N] [--max-bytes SIZE]\n"
     "  image import-oci LAYOUT [--ref REF] [--name N] [--max-bytes SIZE]\n"
     "  image build busybox | image build debian [SUITE[,MIRROR]]\n"
@@ -95,10 +96,10 @@ static int size_arg(const char *what, const char *s, uint64_t *out)
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
-  enum { O_SOURCE = 1, O_SIZE, O_WATERMARK, O_NAME, O_MAXB, O_REF, O_TENANT, O_QUOTA, O_UIDMAP,
+  enum { O_DRIVER = 1, O_SOURCE, O_SIZE, O_WATERMARK, O_NAME, O_MAXB, O_REF, O_TENANT, O_QUOTA, O_UIDMAP,
          O_GIDMAP, O_SNAPS, O_ID };
   static const struct option opts[] = {
-    {"source", required_argument, NULL, O_SOURCE}, {"size", required_argument, NULL, O_SIZE},
+    {"driver", required_argument, NULL, O_DRIVER}, {"source", required_argument, NULL, O_SOURCE}, {"size", required_argument, NULL, O_SIZE},
     {"watermark", required_argument, NULL, O_WATERMARK}, {"name", required_argument, NULL, O_NAME},
     {"max-bytes", required_argument, NULL, O_MAXB}, {"ref", required_argument, NULL, O_REF},
     {"tenant", required_argument, NULL, O_TENANT}, {"quota", required_argument, NULL, O_QUOTA},
@@ -111,6 +112,7 @@ static int parse_args(int argc, char **argv, struct args *a)
   uint64_t v;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
+    case O_DRIVER: a->driver = optarg; break;
     case O_SOURCE: a->source = optarg; break;
     case O_SIZE: if (size_arg("--size", optarg, &a->size) < 0) return -1; break;
     case O_WATERMARK:
@@ -300,9 +302,9 @@ static int h_pool_info(sbx_pool *p, struct args *a, sh_error *e)
   int r = sbx_pool_space(p, &s, e);
   if (r < 0)
     return r;
-  printf("{\"data\": \"%s\", \"quota_mode\": \"%s\", \"size\": %" PRIu64 ", \"used\": %" PRIu64
+  printf("{\"driver\": \"%s\", \"data\": \"%s\", \"quota_mode\": \"%s\", \"size\": %" PRIu64 ", \"used\": %" PRIu64
          ", \"avail\": %" PRIu64 ", \"used_pct\": %u, \"watermark\": %u}\n",
-         sbx_pool_data_path(p), sbx_pool_quota_mode(p), s.size, s.used, s.avail, s.used_pct,
+         sbx_pool_driver(p), sbx_pool_data_path(p), sbx_pool_quota_mode(p), s.size, s.used, s.avail, s.used_pct,
          s.watermark);
   return 0;
 }
@@ -356,7 +358,7 @@ int main(int argc, char **argv)
   /* getopt saw the verb as argv[0]: the positionals follow it. */
   sh_error e = {0};
   if (strcmp(object, "pool") == 0 && strcmp(verb, "create") == 0) {
-    struct sbx_pool_config c = { .source = a.source, .size = a.size, .watermark = a.watermark };
+    struct sbx_pool_config c = { .driver = a.driver, .source = a.source, .size = a.size, .watermark = a.watermark };
     return sbx_pool_create(pool_dir, &c, &e) < 0 ? fail(&e) : 0;
   }
   if (strcmp(object, "pool") == 0 && strcmp(verb, "unmount") == 0)

@@ -2,8 +2,9 @@
  *   backup.json            {format, id, tenant, quota, image, origin, created, snapshots}
  *   rootfs/...             the volume's tree (ids as stored: 0..65535)
  *   snapshots/<name>/...   each snapshot's tree
- * Export reads a read-only snapshot taken for it, so a running container
- * gives a crash-consistent copy.  Import builds everything below tmp/ and
+ * Export reads the driver's read-only view of each tree (btrfs: a snapshot
+ * taken for it, so a running container gives a crash-consistent copy;
+ * overlay: a copy of the upper, shifted to container ids, over the image).  Import builds everything below tmp/ and
  * moves it into place only once the whole archive has been read. */
 #include "storage-internal.h"
 #include "archive-io.h"
@@ -25,26 +26,37 @@
 #define BACKUP_FORMAT 1
 #define MAX_SNAPSHOTS 256
 
-static int export_trees(int tmpfd, const char *frozen, int sd, json_t *snaps,
+/* Write the tree dirfd/name as the container sees it (the driver's
+ * read-only view) below prefix. */
+static int export_one(sbx_pool *p, sh_archive_writer *w, int tmpfd, int dirfd, const char *name,
+                      const char *prefix, sh_error *e)
+{
+  char stage[64];
+  pool_tmp_name("export", stage);
+  int treefd = -1;
+  int r = p->drv->export_view(p, dirfd, name, tmpfd, stage, &treefd, e);
+  if (r == 0)
+    r = sh_archive_write_tree(w, treefd, prefix, e);
+  if (treefd >= 0)
+    close(treefd);
+  sh_error ignored = {0};
+  p->drv->remove(p, tmpfd, stage, &ignored);
+  return r;
+}
+
+static int export_trees(sbx_pool *p, int tmpfd, int ctrfd, const char *id, int sd, json_t *snaps,
                         const char *header, int out_fd, sh_error *e)
 {
   _cleanup_(sh_archive_writer_freep) sh_archive_writer *w = NULL;
   int r = sh_archive_writer_new(out_fd, SH_COMPRESS_ZSTD, &w, e);
-  if (r < 0 || (r = sh_archive_write_blob(w, "backup.json", header, strlen(header), 0644, e)) < 0)
-    return r;
-  _cleanup_close_ int ffd = pool_open_dir(tmpfd, frozen, e);
-  if (ffd < 0)
-    return ffd;
-  if ((r = sh_archive_write_tree(w, ffd, "rootfs", e)) < 0)
+  if (r < 0 || (r = sh_archive_write_blob(w, "backup.json", header, strlen(header), 0644, e)) < 0 ||
+      (r = export_one(p, w, tmpfd, ctrfd, id, "rootfs", e)) < 0)
     return r;
   for (size_t i = 0; i < json_array_size(snaps); i++) {
     const char *name = json_string_value(json_array_get(snaps, i));
     char prefix[128];
     snprintf(prefix, sizeof prefix, "snapshots/%s", name);
-    _cleanup_close_ int snfd = pool_open_dir(sd, name, e);
-    if (snfd < 0)
-      return snfd;
-    if ((r = sh_archive_write_tree(w, snfd, prefix, e)) < 0)
+    if ((r = export_one(p, w, tmpfd, sd, name, prefix, e)) < 0)
       return r;
   }
   return sh_archive_writer_close(steal_ptr(w), e);
@@ -88,17 +100,7 @@ int sbx_backup_export(sbx_pool *p, const char *id, bool snapshots, int out_fd, s
   if (!header)
     return sh_err(e, ENOMEM, "export volume", id, NULL);
 
-  char frozen[64];
-  pool_tmp_name("export", frozen);
-  _cleanup_close_ int src = pool_open_dir(ctrfd, id, e);
-  if (src < 0)
-    return src;
-  if ((r = btrfs_snapshot(p, src, tmpfd, frozen, true, 0, e)) < 0)
-    return r;
-  r = export_trees(tmpfd, frozen, sd, snaps, header, out_fd, e);
-  sh_error ignored = {0};
-  btrfs_subvol_delete(p, tmpfd, frozen, &ignored);
-  return r;
+  return export_trees(p, tmpfd, ctrfd, id, sd, snaps, header, out_fd, e);
 }
 
 /* ---- import ---- */
@@ -147,11 +149,9 @@ static int route(void *ud, const char *path, int *dirfd, const char **rel)
         return sh_err(c->e, E2BIG, "import backup", path, "more than %d snapshots", MAX_SNAPSHOTS);
       char sub[80];
       snprintf(sub, sizeof sub, "snap-%s", snap);
-      if ((r = btrfs_subvol_create(c->p, c->stagefd, sub, c->tenant, c->e)) < 0)
+      int fd = -1;
+      if ((r = c->p->drv->stage(c->p, c->stagefd, sub, c->tenant, &fd, c->e)) < 0)
         return r;
-      int fd = pool_open_dir(c->stagefd, sub, c->e);
-      if (fd < 0)
-        return fd;
       snprintf(c->snaps[i].name, sizeof c->snaps[i].name, "%s", snap);
       c->snaps[i].fd = fd;
       c->n_snaps++;
@@ -200,14 +200,11 @@ static int place(sbx_pool *p, struct import_ctx *c, const char *id,
       /* btrfs cannot move a read-only subvolume: seal it in place after. */
       if (renameat(c->stagefd, sub, sd, c->snaps[i].name) < 0)
         return sh_errno(e, "move snapshot into place", c->snaps[i].name);
-      if ((r = btrfs_set_readonly(sd, c->snaps[i].name, true, e)) < 0)
+      if ((r = p->drv->seal(sd, c->snaps[i].name, e)) < 0)
         return r;
     }
   }
-  uint64_t sid;
-  if ((r = btrfs_subvol_id(c->stagefd, "rootfs", &sid, e)) < 0)
-    return r;
-  if ((quota || p->qmode != QUOTA_NONE) && (r = btrfs_qgroup_limit(p, 0, sid, quota, e)) < 0)
+  if ((r = p->drv->quota(p, c->stagefd, "rootfs", quota, e)) < 0)
     return r;
   if (renameat(c->stagefd, "rootfs", ctrfd, id) < 0)
     return sh_errno(e, "move volume into place", id);
@@ -249,11 +246,8 @@ int sbx_backup_import(sbx_pool *p, int in_fd, const char *id, uint64_t tenant, u
     r = c.stagefd;
     goto fail;
   }
-  if ((r = btrfs_subvol_create(p, c.stagefd, "rootfs", tenant, e)) < 0 ||
-      (c.rootfd = pool_open_dir(c.stagefd, "rootfs", e)) < 0) {
-    r = r < 0 ? r : c.rootfd;
+  if ((r = p->drv->stage(p, c.stagefd, "rootfs", tenant, &c.rootfd, e)) < 0)
     goto fail;
-  }
   if (fchmod(c.rootfd, 0755) < 0) {
     r = sh_errno(e, "chmod", "rootfs");
     goto fail;
@@ -318,13 +312,13 @@ fail:
   import_ctx_done(&c);
   c = (struct import_ctx){ .stagefd = -1, .rootfd = -1 };
   {
-    /* Subvolumes first (rmtree would refuse them), then the directory. */
+    /* The driver's trees first (rmtree would refuse subvolumes), then the directory. */
     sh_error ignored = {0};
     _cleanup_close_ int sfd = openat(tmpfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     _cleanup_strv_ char **names = NULL;
     if (sfd >= 0 && pool_list_dirs(sfd, false, &names, &ignored) == 0)
       for (char **n = names; *n; n++)
-        btrfs_subvol_delete(p, sfd, *n, &ignored);
+        p->drv->remove(p, sfd, *n, &ignored);
     sh_rmtree_at(tmpfd, stage, &ignored);
   }
   return r;

@@ -9,10 +9,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/btrfs.h>
+#include <linux/mount.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Kernel >= 6.7: simple quotas charge each extent to the subvolume that
@@ -299,3 +301,147 @@ void btrfs_qgroup_gc(sbx_pool *p)
       qgroup_destroy(p, id);
   }
 }
+
+/* ---- the btrfs driver: every tree is a subvolume ---- */
+
+static int bt_probe(sbx_pool *p, bool create, sh_error *e)
+{
+  int r = btrfs_fs_probe(p->datafd, &p->qmode, p->fsid, e);
+  if (r == 0 && create && p->qmode == QUOTA_NONE)
+    r = btrfs_quota_enable(p->datafd, &p->qmode, e);
+  return r;
+}
+
+static int bt_image_new(sbx_pool *p, int dirfd, const char *name, sh_error *e)
+{
+  return btrfs_subvol_create(p, dirfd, name, 0, e);
+}
+
+static int bt_seal(int dirfd, const char *name, sh_error *e)
+{
+  return btrfs_set_readonly(dirfd, name, true, e);
+}
+
+static int bt_from_image(sbx_pool *p, int imgfd, const char *image, int dirfd, const char *name,
+                         uint64_t tenant, sh_error *e)
+{
+  _cleanup_close_ int src = pool_open_dir(imgfd, image, e);
+  return src < 0 ? src : btrfs_snapshot(p, src, dirfd, name, false, tenant, e);
+}
+
+static int bt_copy(sbx_pool *p, int srcfd, int dirfd, const char *name, bool ro, uint64_t tenant,
+                   sh_error *e)
+{
+  return btrfs_snapshot(p, srcfd, dirfd, name, ro, tenant, e);
+}
+
+static int bt_stage(sbx_pool *p, int dirfd, const char *name, uint64_t tenant, int *rootfd, sh_error *e)
+{
+  int r = btrfs_subvol_create(p, dirfd, name, tenant, e);
+  if (r < 0)
+    return r;
+  *rootfd = pool_open_dir(dirfd, name, e);
+  return *rootfd < 0 ? *rootfd : 0;
+}
+
+static int bt_quota(sbx_pool *p, int dirfd, const char *name, uint64_t bytes, sh_error *e)
+{
+  if (!bytes && p->qmode == QUOTA_NONE)
+    return 0;
+  uint64_t sid;
+  int r = btrfs_subvol_id(dirfd, name, &sid, e);
+  return r < 0 ? r : btrfs_qgroup_limit(p, 0, sid, bytes, e);
+}
+
+static int bt_usage(sbx_pool *p, int dirfd, const char *name, struct sbx_usage *u, sh_error *e)
+{
+  uint64_t sid;
+  int r = btrfs_subvol_id(dirfd, name, &sid, e);
+  return r < 0 ? r : btrfs_qgroup_usage(p, 0, sid, u, e);
+}
+
+static int bt_tenant_quota(sbx_pool *p, uint64_t tenant, uint64_t bytes, sh_error *e)
+{
+  return btrfs_qgroup_limit(p, 1, tenant, bytes, e);
+}
+
+static int bt_tenant_usage(sbx_pool *p, uint64_t tenant, struct sbx_usage *u, sh_error *e)
+{
+  return btrfs_qgroup_usage(p, 1, tenant, u, e);
+}
+
+/* An idmapped clone of the subvolume itself: files stored as container ids
+ * appear in the container's range; nothing is copied or chowned. */
+static int bt_mount(sbx_pool *p, int ctrfd, const char *id, const struct sbx_idmap *uid, size_t n_uid,
+                    const struct sbx_idmap *gid, size_t n_gid, int *mfd, struct copy_stats *shifted,
+                    sh_error *e)
+{
+  (void) p;
+  *shifted = (struct copy_stats){0};
+  _cleanup_close_ int tree = pool_open_dir(ctrfd, id, e);
+  if (tree < 0)
+    return tree;
+  _cleanup_close_ int userns = sbx_userns_fd(uid, n_uid, gid, n_gid, e);
+  if (userns < 0)
+    return userns;
+  _cleanup_close_ int fd = pool_idmapped_tree(tree, id, userns, e);
+  if (fd < 0)
+    return fd;
+  /* The idmap keeps setuid files inside the container's range, so this
+   * mount alone may honour them; device nodes never. */
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_NODEV, .attr_clr = MOUNT_ATTR_NOSUID };
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+    return sh_errno(e, "set volume mount flags", id);
+  *mfd = steal_fd(fd);
+  return 0;
+}
+
+static bool bt_is_mount(sbx_pool *p, const struct mnt_line *l, const char *id)
+{
+  (void) p;
+  char want[4200];
+  snprintf(want, sizeof want, "%s/containers/%s", l->pool_root, id);
+  return strcmp(l->dev, l->pool_dev) == 0 && strcmp(l->root, want) == 0;
+}
+
+/* A read-only snapshot: a running container gives a crash-consistent copy. */
+static int bt_export_view(sbx_pool *p, int dirfd, const char *name, int tmpfd, const char *stage,
+                          int *treefd, sh_error *e)
+{
+  _cleanup_close_ int src = pool_open_dir(dirfd, name, e);
+  int r = src < 0 ? src : btrfs_snapshot(p, src, tmpfd, stage, true, 0, e);
+  if (r < 0)
+    return r;
+  *treefd = pool_open_dir(tmpfd, stage, e);
+  return *treefd < 0 ? *treefd : 0;
+}
+
+/* A volume is a snapshot of the image: its parent uuid is the image's. */
+static bool bt_uses_image(sbx_pool *p, int imgfd, const char *image, int dirfd, const char *name)
+{
+  (void) p;
+  char iu[37], ip[37], u[37], parent[37];
+  sh_error ignored = {0};
+  return btrfs_subvol_uuids(imgfd, image, iu, ip, &ignored) == 0 &&
+         btrfs_subvol_uuids(dirfd, name, u, parent, &ignored) == 0 && strcmp(parent, iu) == 0;
+}
+
+const struct pool_driver pool_btrfs_driver = {
+  .name = "btrfs",
+  .probe = bt_probe,
+  .image_new = bt_image_new,
+  .seal = bt_seal,
+  .remove = btrfs_subvol_delete,
+  .from_image = bt_from_image,
+  .copy = bt_copy,
+  .stage = bt_stage,
+  .quota = bt_quota,
+  .usage = bt_usage,
+  .tenant_quota = bt_tenant_quota,
+  .tenant_usage = bt_tenant_usage,
+  .mount = bt_mount,
+  .is_mount = bt_is_mount,
+  .export_view = bt_export_view,
+  .uses_image = bt_uses_image,
+  .gc = btrfs_qgroup_gc,
+};

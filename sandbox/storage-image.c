@@ -1,4 +1,5 @@
-/* Images: content-addressed read-only subvolumes with a metadata file.
+/* Images: content-addressed read-only trees (btrfs: subvolumes) with a
+ * metadata file.
  * An import builds in tmp/, then renames into images/<sha256> and writes
  * images/<sha256>.json last: the metadata is the commit record, so a crash
  * at any point leaves nothing that the next open does not remove. */
@@ -67,7 +68,7 @@ static int read_info(int imgfd, const char *id, struct sbx_image_info *out, sh_e
   return r < 0 ? r : info_from_json(text, out, e);
 }
 
-/* A staging subvolume below tmp/: the tree of an import in progress. */
+/* A staging tree below tmp/: an import in progress. */
 struct staging {
   sbx_pool *p;
   int tmpfd;
@@ -82,7 +83,7 @@ static void staging_done(struct staging *s)
   if (s->tmpfd >= 0) {
     sh_error ignored = {0};
     if (s->name[0])
-      btrfs_subvol_delete(s->p, s->tmpfd, s->name, &ignored);
+      s->p->drv->remove(s->p, s->tmpfd, s->name, &ignored);
     close(s->tmpfd);
   }
 }
@@ -96,7 +97,7 @@ static int staging_new(sbx_pool *p, struct staging *s, sh_error *e)
   if ((s->tmpfd = pool_subdir(p, "tmp", e)) < 0)
     return s->tmpfd;
   pool_tmp_name("image", s->name);
-  if ((r = btrfs_subvol_create(p, s->tmpfd, s->name, 0, e)) < 0) {
+  if ((r = p->drv->image_new(p, s->tmpfd, s->name, e)) < 0) {
     s->name[0] = 0;
     return r;
   }
@@ -127,7 +128,7 @@ static int staging_commit(struct staging *s, struct sbx_image_info *info, sh_err
   close(s->rootfd);
   s->rootfd = -1;
   /* A dir without metadata is a leftover of a crash: replace it. */
-  (void) btrfs_subvol_delete(p, imgfd, info->id, &ignored);
+  (void) p->drv->remove(p, imgfd, info->id, &ignored);
   /* Rename before sealing: btrfs cannot move a read-only subvolume. */
   if (renameat(s->tmpfd, s->name, imgfd, info->id) < 0)
     return sh_errno(e, "commit image", info->id);
@@ -135,13 +136,13 @@ static int staging_commit(struct staging *s, struct sbx_image_info *info, sh_err
   _cleanup_free_ char *text = info_to_json(info);
   char meta[80];
   snprintf(meta, sizeof meta, "%s.json", info->id);
-  int r = btrfs_set_readonly(imgfd, info->id, true, e);
+  int r = p->drv->seal(imgfd, info->id, e);
   if (r == 0 && !text)
     r = sh_err(e, ENOMEM, "write image metadata", meta, NULL);
   else if (r == 0)
     r = pool_meta_write(imgfd, meta, text, e);
   if (r < 0)
-    (void) btrfs_subvol_delete(p, imgfd, info->id, &ignored);
+    (void) p->drv->remove(p, imgfd, info->id, &ignored);
   return r;
 }
 
@@ -567,20 +568,26 @@ int sbx_image_delete(sbx_pool *p, const char *ref, sh_error *e)
   _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
   if (imgfd < 0 || ctrfd < 0)
     return imgfd < 0 ? imgfd : ctrfd;
-  char uuid[37], parent[37];
-  if ((r = btrfs_subvol_uuids(imgfd, info.id, uuid, parent, e)) < 0)
-    return r;
-  /* Volumes share the image's extents: deleting it would move their whole
-   * size onto their own quota.  Refuse while any volume came from it. */
+  /* Volumes are made from the image (btrfs: they share its extents, and
+   * deleting it would move their whole size onto their own quota; overlay:
+   * it is their lower layer).  Refuse while any volume or snapshot needs it. */
   _cleanup_strv_ char **vols = NULL;
   if ((r = pool_list_dirs(ctrfd, false, &vols, e)) < 0)
     return r;
+  _cleanup_close_ int sroot = pool_subdir(p, "snapshots", e);
+  if (sroot < 0)
+    return sroot;
   char users[256] = "";
   size_t n_users = 0;
   for (char **v = vols; *v; v++) {
-    char cu[37], cp[37];
+    bool uses = p->drv->uses_image(p, imgfd, info.id, ctrfd, *v);
+    _cleanup_close_ int sd = openat(sroot, *v, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_strv_ char **snaps = NULL;
     sh_error ignored = {0};
-    if (btrfs_subvol_uuids(ctrfd, *v, cu, cp, &ignored) < 0 || strcmp(cp, uuid) != 0)
+    if (sd >= 0 && pool_list_dirs(sd, false, &snaps, &ignored) == 0)
+      for (char **s = snaps; *s && !uses; s++)
+        uses = p->drv->uses_image(p, imgfd, info.id, sd, *s);
+    if (!uses)
       continue;
     if (n_users++ < 8)
       snprintf(users + strlen(users), sizeof users - strlen(users), "%s%s",
@@ -594,5 +601,5 @@ int sbx_image_delete(sbx_pool *p, const char *ref, sh_error *e)
   /* Metadata first: a crash after it leaves a tree the next open removes. */
   if (unlinkat(imgfd, meta, 0) < 0 && errno != ENOENT)
     return sh_errno(e, "delete image metadata", meta);
-  return btrfs_subvol_delete(p, imgfd, info.id, e);
+  return p->drv->remove(p, imgfd, info.id, e);
 }

@@ -1,6 +1,7 @@
-/* Pools: pool.json, the filesystem under it (a loop file the pool made, a
- * block device, or a btrfs directory), opening with crash cleanup, and the
- * watermark that stops provisioning before the filesystem fills. */
+/* Pools: pool.json, the driver, the filesystem under it (a loop file the
+ * pool made, a block device, or a directory: on btrfs for the btrfs driver,
+ * anywhere for overlay), opening with crash cleanup, and the watermark that
+ * stops provisioning before the filesystem fills. */
 #include "storage-internal.h"
 #include "cleanup.h"
 #include "fdutil.h"
@@ -12,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/loop.h>
+#include <linux/mount.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,7 +36,30 @@
 static const char *const source_names[] = { [POOL_LOOP] = "loop", [POOL_BLOCK] = "block",
                                             [POOL_DIR] = "dir" };
 static const char *const quota_names[] = { [QUOTA_NONE] = "none", [QUOTA_FULL] = "full",
-                                           [QUOTA_SIMPLE] = "simple" };
+                                           [QUOTA_SIMPLE] = "simple", [QUOTA_PROJECT] = "project" };
+static const struct pool_driver *const drivers[] = { &pool_btrfs_driver, &pool_overlay_driver };
+
+static const struct pool_driver *driver_by_name(const char *name)
+{
+  for (size_t i = 0; i < SH_ARRAY_SIZE(drivers); i++)
+    if (strcmp(drivers[i]->name, name) == 0)
+      return drivers[i];
+  return NULL;
+}
+
+int pool_idmapped_tree(int treefd, const char *what, int userns, sh_error *e)
+{
+  _cleanup_close_ int fd = (int) syscall(SYS_open_tree, treefd, "",
+                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (fd < 0)
+    return sh_errno(e, "clone mount", what);
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns,
+                          .propagation = MS_PRIVATE };
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+    return sh_err(e, errno, "idmap mount", what,
+                  errno == EINVAL ? "the filesystem or kernel cannot idmap mounts" : NULL);
+  return steal_fd(fd);
+}
 
 int pool_check_name(const char *what, const char *name, sh_error *e)
 {
@@ -125,6 +151,17 @@ int pool_meta_write(int dirfd, const char *name, const char *json_text, sh_error
 int pool_meta_read(int dirfd, const char *name, char **text, sh_error *e)
 {
   return sh_read_file_at(dirfd, name, text, NULL, e);
+}
+
+int pool_meta_load(int dirfd, const char *name, const char *what, json_t **out, sh_error *e)
+{
+  _cleanup_free_ char *text = NULL;
+  int r = pool_meta_read(dirfd, name, &text, e);
+  if (r < 0)
+    return r;
+  json_error_t je;
+  *out = json_loads(text, 0, &je);
+  return *out ? 0 : sh_err(e, EINVAL, "parse metadata", what, "line %d: %s", je.line, je.text);
 }
 
 /* ---- the filesystem below the pool ---- */
@@ -275,9 +312,12 @@ static int check_blank(const char *dev, sh_error *e)
 int sbx_pool_create(const char *dir, const struct sbx_pool_config *c, sh_error *e)
 {
   const char *driver = c->driver ? c->driver : "btrfs";
-  if (strcmp(driver, "btrfs") != 0)
-    return sh_err(e, EINVAL, "create pool", dir,
-                  "driver '%s' is not available: this build has btrfs (overlay is planned)", driver);
+  const struct pool_driver *drv = driver_by_name(driver);
+  if (!drv)
+    return sh_err(e, EINVAL, "create pool", "driver", "'%s' is not btrfs or overlay", driver);
+  if (drv == &pool_overlay_driver && !c->source)
+    return sh_err(e, EINVAL, "create pool", "source",
+                  "an overlay pool lives in a directory: give one (--source DIR)");
   if (c->watermark > 99)
     return sh_err(e, EINVAL, "create pool", "watermark", "must be 1 to 99 (percent), not %u",
                   c->watermark);
@@ -316,11 +356,24 @@ int sbx_pool_create(const char *dir, const struct sbx_pool_config *c, sh_error *
     _cleanup_close_ int sfd = open(c->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (sfd < 0)
       return sh_errno(e, "open pool source", c->source);
-    if (!is_btrfs_fd(sfd))
-      return sh_err(e, EINVAL, "pool source", c->source, "is not on btrfs");
-    if (!(data = strdup(c->source)))
-      return sh_err(e, ENOMEM, "create pool", dir, NULL);
+    if (drv == &pool_btrfs_driver && !is_btrfs_fd(sfd))
+      return sh_err(e, EINVAL, "pool source", c->source, "is not on btrfs (an overlay pool can use any directory)");
+    if (!(data = realpath(c->source, NULL)))
+      return sh_errno(e, "resolve pool source", c->source);
+    if (drv == &pool_overlay_driver) {
+      struct statfs sf;
+      if ((r = overlay_check_path(data, e)) < 0)
+        return r;
+      if (fstatfs(sfd, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC)
+        return sh_err(e, EINVAL, "pool source", c->source, "is on overlayfs, which cannot hold upper dirs");
+    }
+    /* Images keep their setuid files with container ids: only root may
+     * walk into the data. */
+    if (fchmod(sfd, 0700) < 0)
+      return sh_errno(e, "chmod pool source", c->source);
   } else {
+    if (drv == &pool_overlay_driver)
+      return sh_err(e, EINVAL, "pool source", c->source, "an overlay pool needs a directory, not a device");
     if (kind == POOL_BLOCK && (r = check_blank(c->source, e)) < 0)
       return r;
     if (asprintf(&data, "%s/data", dir) < 0 || (kind == POOL_LOOP && asprintf(&img, "%s/disk.img", dir) < 0))
@@ -369,11 +422,10 @@ int sbx_pool_create(const char *dir, const struct sbx_pool_config *c, sh_error *
       r = sh_errno(e, "open pool data", data);
       goto fail;
     }
-    if (!(p->data = strdup(data)) ||
-        (r = btrfs_fs_probe(p->datafd, &p->qmode, p->fsid, e)) < 0 ||
-        (p->qmode == QUOTA_NONE && (r = btrfs_quota_enable(p->datafd, &p->qmode, e)) < 0) ||
+    p->drv = drv;
+    if (!(p->data = strdup(data)) || (r = drv->probe(p, true, e)) < 0 ||
         (r = make_layout(p, e)) < 0 ||
-        (r = write_pool_json(dir, driver, kind, c->source, kind == POOL_LOOP ? size : 0,
+        (r = write_pool_json(dir, driver, kind, kind == POOL_DIR ? data : c->source, kind == POOL_LOOP ? size : 0,
                              c->watermark ? c->watermark : DEFAULT_WATERMARK, e)) < 0) {
       r = r < 0 ? r : sh_err(e, ENOMEM, "create pool", dir, NULL);
       goto fail;
@@ -397,14 +449,10 @@ static int read_pool_json(sbx_pool *p, sh_error *e)
   _cleanup_close_ int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return sh_errno(e, "open pool", p->dir);
-  _cleanup_free_ char *text = NULL;
-  int r = pool_meta_read(dfd, "pool.json", &text, e);
+  _cleanup_json_ json_t *j = NULL;
+  int r = pool_meta_load(dfd, "pool.json", "pool.json", &j, e);
   if (r < 0)
     return r;
-  json_error_t je;
-  _cleanup_json_ json_t *j = json_loads(text, 0, &je);
-  if (!j)
-    return sh_err(e, EINVAL, "parse pool.json", p->dir, "line %d: %s", je.line, je.text);
   static const char *const keys[] = { "version", "driver", "source", "path", "size", "watermark", NULL };
   const char *driver = "btrfs", *kind = NULL, *path = NULL;
   int64_t ver = 0, wm = DEFAULT_WATERMARK;
@@ -419,7 +467,7 @@ static int read_pool_json(sbx_pool *p, sh_error *e)
     return r;
   if (ver != 1)
     return sh_err(e, EINVAL, "parse pool.json", "pool.json.version", "version %" PRId64 " unknown", ver);
-  if (strcmp(driver, "btrfs") != 0)
+  if (!(p->drv = driver_by_name(driver)))
     return sh_err(e, EINVAL, "parse pool.json", "pool.json.driver", "'%s' unknown", driver);
   size_t k = 0;
   while (k < SH_ARRAY_SIZE(source_names) && (!kind || strcmp(kind, source_names[k]) != 0))
@@ -445,7 +493,7 @@ static void cleanup_interrupted(sbx_pool *p)
   _cleanup_strv_ char **staged = NULL;
   if (tmp >= 0 && pool_list_dirs(tmp, true, &staged, &ignored) == 0)
     for (char **n = staged; *n; n++)
-      btrfs_subvol_delete(p, tmp, *n, &ignored);
+      p->drv->remove(p, tmp, *n, &ignored);
   /* Whatever is left (files, plain dirs holding subvolumes) goes. */
   sh_error_clear(&ignored);
   if (tmp >= 0 && sh_rmtree_children(tmp, &ignored) < 0)
@@ -464,7 +512,7 @@ static void cleanup_interrupted(sbx_pool *p)
       if ((*n)[0] != '.' && faccessat(dfd, meta, F_OK, 0) == 0)
         continue;
       sh_warn("pool %s: removing %s/%s: interrupted before it was committed", p->dir, trees[i], *n);
-      if (btrfs_subvol_delete(p, dfd, *n, &ignored) < 0)
+      if (p->drv->remove(p, dfd, *n, &ignored) < 0)
         sh_error_clear(&ignored);
     }
   }
@@ -504,12 +552,12 @@ int sbx_pool_open(const char *dir, sbx_pool **out, sh_error *e)
   p->datafd = open(p->data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (p->datafd < 0)
     return sh_errno(e, "open pool data", p->data);
-  if ((r = btrfs_fs_probe(p->datafd, &p->qmode, p->fsid, e)) < 0)
+  if ((r = p->drv->probe(p, false, e)) < 0)
     return r;
   if ((r = make_layout(p, e)) < 0)
     return r;
   cleanup_interrupted(p);
-  btrfs_qgroup_gc(p);
+  p->drv->gc(p);
   *out = steal_ptr(p);
   return 0;
 }
@@ -542,6 +590,7 @@ int sbx_pool_unmount(const char *dir, sh_error *e)
 
 const char *sbx_pool_data_path(const sbx_pool *p) { return p->data; }
 const char *sbx_pool_quota_mode(const sbx_pool *p) { return quota_names[p->qmode]; }
+const char *sbx_pool_driver(const sbx_pool *p) { return p->drv->name; }
 
 int sbx_pool_space(sbx_pool *p, struct sbx_pool_space *s, sh_error *e)
 {

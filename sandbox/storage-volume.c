@@ -1,11 +1,13 @@
-/* Container volumes: writable snapshots of an image (O(1) in time and
- * space), their quotas and the tenant's aggregate, snapshots and restore,
- * and the idmapped mount the runtime gets as its rootfs.
- * containers/<id>.json is each volume's commit record, written last. */
+/* Container volumes: writable clones of an image (O(1) in time and space),
+ * their quotas and the tenant's aggregate, snapshots and restore, and the
+ * idmapped mount the runtime gets as its rootfs; the pool's driver does the
+ * tree work.  containers/<id>.json is each volume's commit record, written
+ * last. */
 #include "storage-internal.h"
 #include "cleanup.h"
 #include "fdutil.h"
 #include "jsonutil.h"
+#include "log.h"
 #include "rmtree.h"
 
 #include <errno.h>
@@ -30,20 +32,17 @@ struct volume_meta {
   char image[65];     /* image id, "" for clones and imports */
   char origin[160];   /* "image:<id>", "volume:<id>", "backup:<id>" */
   int64_t created;
+  struct copy_stats shift; /* the last move to a new id range (overlay) */
 };
 
 static int meta_load(int ctrfd, const char *id, struct volume_meta *m, sh_error *e)
 {
   char name[80];
   snprintf(name, sizeof name, "%s.json", id);
-  _cleanup_free_ char *text = NULL;
-  int r = pool_meta_read(ctrfd, name, &text, e);
+  _cleanup_json_ json_t *j = NULL;
+  int r = pool_meta_load(ctrfd, name, name, &j, e);
   if (r < 0)
     return r == -ENOENT ? sh_err(e, ENOENT, "find volume", id, "no such volume") : r;
-  json_error_t je;
-  _cleanup_json_ json_t *j = json_loads(text, 0, &je);
-  if (!j)
-    return sh_err(e, EINVAL, "parse volume metadata", name, "%s", je.text);
   const char *image = "", *origin = "";
   *m = (struct volume_meta){0};
   if ((r = sh_json_get_u64(j, "tenant", name, &m->tenant, e)) < 0 ||
@@ -52,6 +51,13 @@ static int meta_load(int ctrfd, const char *id, struct volume_meta *m, sh_error 
       (r = sh_json_get_str(j, "origin", name, &origin, e)) < 0 ||
       (r = sh_json_get_i64(j, "created", name, &m->created, e)) < 0)
     return r;
+  json_t *sh = json_object_get(j, "last_shift");
+  if (json_is_object(sh)) {
+    m->shift.entries = (uint64_t) json_integer_value(json_object_get(sh, "entries"));
+    m->shift.copied = (uint64_t) json_integer_value(json_object_get(sh, "copied_bytes"));
+    m->shift.reflinked = (uint64_t) json_integer_value(json_object_get(sh, "reflinked_bytes"));
+    m->shift.ms = json_number_value(json_object_get(sh, "ms"));
+  }
   snprintf(m->id, sizeof m->id, "%s", id);
   snprintf(m->image, sizeof m->image, "%s", image);
   snprintf(m->origin, sizeof m->origin, "%s", origin);
@@ -60,9 +66,15 @@ static int meta_load(int ctrfd, const char *id, struct volume_meta *m, sh_error 
 
 static json_t *meta_json(const struct volume_meta *m)
 {
-  return json_pack("{s:s,s:I,s:I,s:s,s:s,s:I}", "id", m->id, "tenant", (json_int_t) m->tenant,
-                   "quota", (json_int_t) m->quota, "image", m->image, "origin", m->origin,
-                   "created", (json_int_t) m->created);
+  json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s,s:I}", "id", m->id, "tenant", (json_int_t) m->tenant,
+                        "quota", (json_int_t) m->quota, "image", m->image, "origin", m->origin,
+                        "created", (json_int_t) m->created);
+  if (j && m->shift.entries)
+    json_object_set_new(j, "last_shift",
+                        json_pack("{s:I,s:I,s:I,s:f}", "entries", (json_int_t) m->shift.entries,
+                                  "copied_bytes", (json_int_t) m->shift.copied, "reflinked_bytes",
+                                  (json_int_t) m->shift.reflinked, "ms", m->shift.ms));
+  return j;
 }
 
 static int meta_save(int ctrfd, const struct volume_meta *m, sh_error *e)
@@ -93,29 +105,22 @@ static int volume_open(sbx_pool *p, const char *id, const char *snap, int *ctrfd
   return 0;
 }
 
-static int apply_quota(sbx_pool *p, int ctrfd, const char *name, uint64_t bytes, sh_error *e)
-{
-  if (!bytes && p->qmode == QUOTA_NONE)
-    return 0;
-  uint64_t sid;
-  int r = btrfs_subvol_id(ctrfd, name, &sid, e);
-  return r < 0 ? r : btrfs_qgroup_limit(p, 0, sid, bytes, e);
-}
-
-/* Snapshot srcfd into containers/<id>, quota it, then commit its metadata.
- * If anything fails the half-made volume goes. */
-static int volume_commit(sbx_pool *p, int srcfd, struct volume_meta *m, sh_error *e)
+/* Make containers/<id> from the image (imgfd: images/) or by copying the
+ * volume srcfd, quota it, then commit its metadata.  If anything fails the
+ * half-made volume goes. */
+static int volume_commit(sbx_pool *p, int imgfd, int srcfd, struct volume_meta *m, sh_error *e)
 {
   _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
   if (ctrfd < 0)
     return ctrfd;
-  int r = btrfs_snapshot(p, srcfd, ctrfd, m->id, false, m->tenant, e);
+  int r = srcfd >= 0 ? p->drv->copy(p, srcfd, ctrfd, m->id, false, m->tenant, e)
+                     : p->drv->from_image(p, imgfd, m->image, ctrfd, m->id, m->tenant, e);
   if (r < 0)
     return r;
   m->created = (int64_t) time(NULL);
-  if ((r = apply_quota(p, ctrfd, m->id, m->quota, e)) < 0 || (r = meta_save(ctrfd, m, e)) < 0) {
+  if ((r = p->drv->quota(p, ctrfd, m->id, m->quota, e)) < 0 || (r = meta_save(ctrfd, m, e)) < 0) {
     sh_error ignored = {0};
-    btrfs_subvol_delete(p, ctrfd, m->id, &ignored);
+    p->drv->remove(p, ctrfd, m->id, &ignored);
   }
   return r;
 }
@@ -157,10 +162,7 @@ int sbx_volume_create(sbx_pool *p, const char *id, const char *image_ref, uint64
   _cleanup_close_ int imgfd = pool_subdir(p, "images", e);
   if (imgfd < 0)
     return imgfd;
-  _cleanup_close_ int src = pool_open_dir(imgfd, img.id, e);
-  if (src < 0)
-    return src;
-  return volume_commit(p, src, &m, e);
+  return volume_commit(p, imgfd, -1, &m, e);
 }
 
 int sbx_volume_clone(sbx_pool *p, const char *src, const char *dst, uint64_t tenant,
@@ -182,7 +184,7 @@ int sbx_volume_clone(sbx_pool *p, const char *src, const char *dst, uint64_t ten
   _cleanup_close_ int sfd = pool_open_dir(ctrfd, src, e);
   if (sfd < 0)
     return sfd;
-  return volume_commit(p, sfd, &m, e);
+  return volume_commit(p, -1, sfd, &m, e);
 }
 
 int sbx_volume_set_quota(sbx_pool *p, const char *id, uint64_t bytes, sh_error *e)
@@ -190,7 +192,7 @@ int sbx_volume_set_quota(sbx_pool *p, const char *id, uint64_t bytes, sh_error *
   _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
   int r;
-  if ((r = volume_open(p, id, NULL, &ctrfd, &m, e)) < 0 || (r = apply_quota(p, ctrfd, id, bytes, e)) < 0)
+  if ((r = volume_open(p, id, NULL, &ctrfd, &m, e)) < 0 || (r = p->drv->quota(p, ctrfd, id, bytes, e)) < 0)
     return r;
   m.quota = bytes;
   return meta_save(ctrfd, &m, e);
@@ -200,23 +202,58 @@ int sbx_tenant_set_quota(sbx_pool *p, uint64_t tenant, uint64_t bytes, sh_error 
 {
   if (tenant == 0 || tenant >= (1ULL << 48))
     return sh_err(e, EINVAL, "set tenant quota", "tenant", "must be 1 to 2^48-1");
-  return btrfs_qgroup_limit(p, 1, tenant, bytes, e);
+  if (!p->drv->tenant_quota)
+    return sh_err(e, EOPNOTSUPP, "set tenant quota", p->dir,
+                  "a %s pool cannot enforce a tenant's total in the kernel; use a btrfs pool",
+                  p->drv->name);
+  return p->drv->tenant_quota(p, tenant, bytes, e);
 }
 
 int sbx_volume_usage(sbx_pool *p, const char *id, struct sbx_usage *u, sh_error *e)
 {
   _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
-  uint64_t sid;
-  int r;
-  if ((r = volume_open(p, id, NULL, &ctrfd, &m, e)) < 0 || (r = btrfs_subvol_id(ctrfd, id, &sid, e)) < 0)
-    return r;
-  return btrfs_qgroup_usage(p, 0, sid, u, e);
+  int r = volume_open(p, id, NULL, &ctrfd, &m, e);
+  return r < 0 ? r : p->drv->usage(p, ctrfd, id, u, e);
+}
+
+static int snapdir(sbx_pool *p, const char *id, bool create, sh_error *e);
+
+/* Without kernel totals: the sum over the tenant's volumes and snapshots. */
+static int tenant_sum(sbx_pool *p, uint64_t tenant, struct sbx_usage *u, sh_error *e)
+{
+  _cleanup_close_ int ctrfd = pool_subdir(p, "containers", e);
+  if (ctrfd < 0)
+    return ctrfd;
+  _cleanup_strv_ char **names = NULL;
+  int r = pool_list_dirs(ctrfd, false, &names, e);
+  for (char **n = names; r == 0 && *n; n++) {
+    struct volume_meta m;
+    struct sbx_usage v;
+    sh_error ignored = {0};
+    if (meta_load(ctrfd, *n, &m, &ignored) < 0 || m.tenant != tenant)
+      continue;
+    if ((r = p->drv->usage(p, ctrfd, *n, &v, e)) < 0)
+      return r;
+    u->exclusive += v.exclusive;
+    u->referenced += v.referenced;
+    _cleanup_close_ int sd = snapdir(p, *n, false, e);
+    _cleanup_strv_ char **snaps = NULL;
+    if (sd < 0 || pool_list_dirs(sd, false, &snaps, &ignored) < 0)
+      continue;
+    for (char **s = snaps; *s; s++)
+      if (p->drv->usage(p, sd, *s, &v, &ignored) == 0) {
+        u->exclusive += v.exclusive;
+        u->referenced += v.referenced;
+      }
+  }
+  return r;
 }
 
 int sbx_tenant_usage(sbx_pool *p, uint64_t tenant, struct sbx_usage *u, sh_error *e)
 {
-  return btrfs_qgroup_usage(p, 1, tenant, u, e);
+  *u = (struct sbx_usage){0};
+  return p->drv->tenant_usage ? p->drv->tenant_usage(p, tenant, u, e) : tenant_sum(p, tenant, u, e);
 }
 
 /* ---- mounts ---- */
@@ -237,8 +274,11 @@ static void unescape(char *s)
   *o = 0;
 }
 
-/* Mount points (in this namespace) whose root is the volume's tree. */
-static int find_mounts(sbx_pool *p, const char *id, char **first, size_t *count, sh_error *e)
+/* Mount points (in this namespace) of the volume: the driver tells them
+ * from the mountinfo line, beside the pool's own mount.  With want set,
+ * only a mount at that path counts. */
+static int find_mounts(sbx_pool *p, const char *id, const char *want, char **first, size_t *count,
+                       sh_error *e)
 {
   struct statx sx;
   if (statx(p->datafd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0)
@@ -246,16 +286,18 @@ static int find_mounts(sbx_pool *p, const char *id, char **first, size_t *count,
   _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
   if (!f)
     return sh_errno(e, "open", "/proc/self/mountinfo");
-  char *line = NULL;
+  _cleanup_free_ char *line = NULL;
   size_t cap = 0;
   char dev[32] = "", data_root[4096] = "";
-  /* Pass 1: the pool mount's device and root; pass 2: mounts of <root>/containers/<id>. */
+  /* Pass 1: the pool mount's device and root; pass 2: the volume's mounts. */
   for (int pass = 0; pass < 2; pass++) {
     rewind(f);
     while (getline(&line, &cap, f) > 0) {
       uint64_t mnt_id;
-      char mdev[32], root[4096], point[4096];
-      if (sscanf(line, "%" SCNu64 " %*u %31s %4095s %4095s", &mnt_id, mdev, root, point) != 4)
+      char mdev[32], root[4096], point[4096], fstype[64], options[4096] = "";
+      const char *sep = strstr(line, " - ");
+      if (sscanf(line, "%" SCNu64 " %*u %31s %4095s %4095s", &mnt_id, mdev, root, point) != 4 || !sep ||
+          sscanf(sep + 3, "%63s %*s %4095s", fstype, options) < 1)
         continue;
       unescape(root);
       unescape(point);
@@ -264,21 +306,14 @@ static int find_mounts(sbx_pool *p, const char *id, char **first, size_t *count,
         snprintf(data_root, sizeof data_root, "%s", strcmp(root, "/") == 0 ? "" : root);
         break;
       }
-      if (pass == 1 && strcmp(mdev, dev) == 0) {
-        char want[4200];
-        snprintf(want, sizeof want, "%s/containers/%s", data_root, id);
-        if (strcmp(root, want) == 0) {
-          if ((*count)++ == 0 && first)
-            *first = strdup(point);
-        }
-      }
+      struct mnt_line l = { mdev, root, point, fstype, options, dev, data_root };
+      if (pass == 1 && p->drv->is_mount(p, &l, id) && (!want || strcmp(want, point) == 0))
+        if ((*count)++ == 0 && first)
+          *first = strdup(point);
     }
-    if (pass == 0 && !dev[0]) {
-      free(line);
+    if (pass == 0 && !dev[0])
       return sh_err(e, ENOENT, "find pool mount", p->data, "not in /proc/self/mountinfo");
-    }
   }
-  free(line);
   return 0;
 }
 
@@ -286,7 +321,7 @@ int sbx_volume_mounted_at(sbx_pool *p, const char *id, char **target, sh_error *
 {
   size_t n = 0;
   *target = NULL;
-  int r = find_mounts(p, id, target, &n, e);
+  int r = find_mounts(p, id, NULL, target, &n, e);
   if (r < 0)
     return r;
   return n ? 0 : sh_err(e, ENOENT, "find volume mount", id, "not mounted");
@@ -296,7 +331,7 @@ static int refuse_if_mounted(sbx_pool *p, const char *id, const char *step, sh_e
 {
   _cleanup_free_ char *at = NULL;
   size_t n = 0;
-  int r = find_mounts(p, id, &at, &n, e);
+  int r = find_mounts(p, id, NULL, &at, &n, e);
   if (r < 0)
     return r;
   if (n)
@@ -304,12 +339,17 @@ static int refuse_if_mounted(sbx_pool *p, const char *id, const char *step, sh_e
   return 0;
 }
 
-static bool is_mount_of(const char *target, int treefd)
+/* Is target (as the caller wrote it) a mount of the volume? */
+static int is_mount_of(sbx_pool *p, const char *id, const char *target, bool *yes, sh_error *e)
 {
-  struct statx a, b;
-  return statx(AT_FDCWD, target, AT_SYMLINK_NOFOLLOW, STATX_INO, &a) == 0 &&
-         statx(treefd, "", AT_EMPTY_PATH, STATX_INO, &b) == 0 && a.stx_ino == b.stx_ino &&
-         a.stx_dev_major == b.stx_dev_major && a.stx_dev_minor == b.stx_dev_minor;
+  *yes = false;
+  _cleanup_free_ char *real = realpath(target, NULL);
+  size_t n = 0;
+  if (!real)
+    return 0;
+  int r = find_mounts(p, id, real, NULL, &n, e);
+  *yes = n > 0;
+  return r;
 }
 
 int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
@@ -320,32 +360,24 @@ int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_ma
     return sh_err(e, EINVAL, "mount volume", target ? target : "(none)", "target must be absolute");
   _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
+  bool there;
   int r = volume_open(p, id, NULL, &ctrfd, &m, e);
-  if (r < 0)
+  if (r < 0 || (r = is_mount_of(p, id, target, &there, e)) < 0)
     return r;
-  _cleanup_close_ int tree = pool_open_dir(ctrfd, id, e);
-  if (tree < 0)
-    return tree;
-  if (is_mount_of(target, tree))
+  if (there)
     return 0; /* mounting twice is harmless */
-  _cleanup_close_ int userns = sbx_userns_fd(uid_map, n_uid, gid_map, n_gid, e);
-  if (userns < 0)
-    return userns;
-  _cleanup_close_ int mfd = (int) syscall(SYS_open_tree, tree, "",
-                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-  if (mfd < 0)
-    return sh_errno(e, "clone volume mount", id);
-  /* The idmap keeps setuid files inside the container's range, so this
-   * mount alone may honour them; device nodes never. */
-  struct mount_attr a = {
-    .attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NODEV,
-    .attr_clr = MOUNT_ATTR_NOSUID,
-    .userns_fd = (uint64_t) userns,
-    .propagation = MS_PRIVATE,
-  };
-  if (syscall(SYS_mount_setattr, mfd, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
-    return sh_err(e, errno, "idmap volume mount", id,
-                  errno == EINVAL ? "the filesystem or kernel cannot idmap mounts" : NULL);
+  _cleanup_close_ int mfd = -1;
+  struct copy_stats shifted;
+  if ((r = p->drv->mount(p, ctrfd, id, uid_map, n_uid, gid_map, n_gid, &mfd, &shifted, e)) < 0)
+    return r;
+  if (shifted.entries) {
+    sh_info("volume %s: moved to a new id range: %" PRIu64 " files copied (%" PRIu64
+            " bytes reflinked, %" PRIu64 " copied) in %.1f ms",
+            id, shifted.entries, shifted.reflinked, shifted.copied, shifted.ms);
+    m.shift = shifted;
+    if ((r = meta_save(ctrfd, &m, e)) < 0)
+      return r;
+  }
   if ((r = sh_mkdir_p(target, 0700)) < 0)
     return sh_err(e, -r, "create mount target", target, NULL);
   if (syscall(SYS_move_mount, mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -357,13 +389,11 @@ int sbx_volume_unmount(sbx_pool *p, const char *id, const char *target, sh_error
 {
   _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
+  bool there;
   int r = volume_open(p, id, NULL, &ctrfd, &m, e);
-  if (r < 0)
+  if (r < 0 || (r = is_mount_of(p, id, target, &there, e)) < 0)
     return r;
-  _cleanup_close_ int tree = pool_open_dir(ctrfd, id, e);
-  if (tree < 0)
-    return tree;
-  if (!is_mount_of(target, tree))
+  if (!there)
     return sh_err(e, EINVAL, "unmount volume", target, "is not a mount of volume %s", id);
   if (umount2(target, UMOUNT_NOFOLLOW) < 0)
     return sh_errno(e, "unmount volume", target);
@@ -405,7 +435,7 @@ int sbx_snapshot_create(sbx_pool *p, const char *id, const char *name, sh_error 
   if (src < 0)
     return src;
   /* Snapshots count towards the tenant's total, as the space they pin does. */
-  return btrfs_snapshot(p, src, sd, name, true, m.tenant, e);
+  return p->drv->copy(p, src, sd, name, true, m.tenant, e);
 }
 
 int sbx_snapshot_restore(sbx_pool *p, const char *id, const char *name, sh_error *e)
@@ -426,19 +456,19 @@ int sbx_snapshot_restore(sbx_pool *p, const char *id, const char *name, sh_error
   char side[80];
   snprintf(side, sizeof side, ".%s.restore", id);
   sh_error ignored = {0};
-  btrfs_subvol_delete(p, ctrfd, side, &ignored);
-  if ((r = btrfs_snapshot(p, snap, ctrfd, side, false, m.tenant, e)) < 0)
+  p->drv->remove(p, ctrfd, side, &ignored);
+  if ((r = p->drv->copy(p, snap, ctrfd, side, false, m.tenant, e)) < 0)
     return r;
-  if ((r = apply_quota(p, ctrfd, side, m.quota, e)) < 0) {
-    btrfs_subvol_delete(p, ctrfd, side, &ignored);
+  if ((r = p->drv->quota(p, ctrfd, side, m.quota, e)) < 0) {
+    p->drv->remove(p, ctrfd, side, &ignored);
     return r;
   }
   if (renameat2(ctrfd, side, ctrfd, id, RENAME_EXCHANGE) < 0) {
     r = sh_errno(e, "swap in restored volume", id);
-    btrfs_subvol_delete(p, ctrfd, side, &ignored);
+    p->drv->remove(p, ctrfd, side, &ignored);
     return r;
   }
-  return btrfs_subvol_delete(p, ctrfd, side, e);
+  return p->drv->remove(p, ctrfd, side, e);
 }
 
 int sbx_snapshot_delete(sbx_pool *p, const char *id, const char *name, sh_error *e)
@@ -451,7 +481,7 @@ int sbx_snapshot_delete(sbx_pool *p, const char *id, const char *name, sh_error 
   _cleanup_close_ int sd = snapdir(p, id, false, e);
   if (sd < 0 || faccessat(sd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
     return sh_err(e, ENOENT, "delete snapshot", name, "volume %s has no such snapshot", id);
-  return btrfs_subvol_delete(p, sd, name, e);
+  return p->drv->remove(p, sd, name, e);
 }
 
 static int snapshot_names(sbx_pool *p, const char *id, json_t *arr, sh_error *e)
@@ -485,7 +515,7 @@ int sbx_volume_delete(sbx_pool *p, const char *id, sh_error *e)
       if ((r = pool_list_dirs(sd, true, &names, e)) < 0)
         return r;
       for (char **n = names; *n; n++)
-        if ((r = btrfs_subvol_delete(p, sd, *n, e)) < 0)
+        if ((r = p->drv->remove(p, sd, *n, e)) < 0)
           return r;
       _cleanup_close_ int sroot = pool_subdir(p, "snapshots", e);
       if (sroot >= 0 && unlinkat(sroot, id, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -498,7 +528,7 @@ int sbx_volume_delete(sbx_pool *p, const char *id, sh_error *e)
   snprintf(meta, sizeof meta, "%s.json", id);
   if (unlinkat(ctrfd, meta, 0) < 0 && errno != ENOENT)
     return sh_errno(e, "delete volume metadata", meta);
-  return btrfs_subvol_delete(p, ctrfd, id, e);
+  return p->drv->remove(p, ctrfd, id, e);
 }
 
 int sbx_volume_list(sbx_pool *p, char **json_out, sh_error *e)

@@ -41,7 +41,10 @@ static inline void sbx_pool_closep(sbx_pool **p) { if (*p) sbx_pool_close(*p); }
 int sbx_pool_unmount(const char *dir, sh_error *e);
 /* The data root's path and an O_PATH fd to it (owned by the pool). */
 const char *sbx_pool_data_path(const sbx_pool *p);
-/* The quota mode in force: "simple" (kernel >= 6.7), "full" or "none". */
+/* "btrfs" or "overlay". */
+const char *sbx_pool_driver(const sbx_pool *p);
+/* The quota mode in force: btrfs "simple" (kernel >= 6.7) or "full";
+ * overlay "project"; or "none". */
 const char *sbx_pool_quota_mode(const sbx_pool *p);
 
 /* Space of the whole pool, and the refusal threshold. */
