@@ -2,6 +2,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -225,4 +226,44 @@ const char *sh_fd_path(int fd, char buf[SH_FD_PATH_MAX])
 {
   snprintf(buf, SH_FD_PATH_MAX, "/proc/self/fd/%d", fd);
   return buf;
+}
+
+int sh_send_fd(int sock, int fd, const void *data, size_t len, const char *what, sh_error *e)
+{
+  struct iovec iov = { (void *) data, len };
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+  if (fd >= 0) {
+    mh.msg_control = u.buf;
+    mh.msg_controllen = sizeof u.buf;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  }
+  if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+    return sh_err(e, errno, "send", what, NULL);
+  return 0;
+}
+
+int sh_recv_fd(int sock, int *fd, void *data, size_t len, int need_fd, const char *what, sh_error *e)
+{
+  struct iovec iov = { data, len };
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof u.buf };
+  ssize_t n;
+  *fd = -1;
+  do
+    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return sh_err(e, errno, "receive", what, NULL);
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  if (cm && cm->cmsg_type == SCM_RIGHTS)
+    memcpy(fd, CMSG_DATA(cm), sizeof(int));
+  else if (need_fd)
+    return sh_err(e, EPROTO, "receive", what, "no descriptor in message");
+  return (int) n;
 }

@@ -37,3 +37,10 @@ int sh_mkdir_p(const char *path, mode_t mode);
 /* "/proc/self/fd/N" for APIs that only take paths. */
 #define SH_FD_PATH_MAX 32
 const char *sh_fd_path(int fd, char buf[SH_FD_PATH_MAX]);
+
+/* Send len bytes of data and, unless fd is -1, fd (SCM_RIGHTS) over a unix
+ * socket; what names the fd in errors. */
+int sh_send_fd(int sock, int fd, const void *data, size_t len, const char *what, sh_error *e);
+/* Receive up to len bytes into data and the fd if one came (else *fd = -1,
+ * or EPROTO when need_fd).  Returns the bytes received. */
+int sh_recv_fd(int sock, int *fd, void *data, size_t len, int need_fd, const char *what, sh_error *e);

@@ -9,6 +9,10 @@
 #include <unistd.h>
 #include <jansson.h>
 
+static const char *log_name = "sbx";
+
+void sh_log_set_name(const char *name) { log_name = name; }
+
 static int log_fd = 2;
 static int log_json;
 static enum sh_log_level log_level = SH_LOG_WARN;
@@ -74,9 +78,9 @@ void sh_log(enum sh_log_level level, const char *fmt, ...)
     static double start;
     if (!start)
       start = now;
-    dprintf(log_fd, "sbx[%d] +%.3fms: %s\n", getpid(), now - start, msg);
+    dprintf(log_fd, "%s[%d] +%.3fms: %s\n", log_name, getpid(), now - start, msg);
   } else {
-    dprintf(log_fd, "sbx: %s: %s\n", level_names[level], msg);
+    dprintf(log_fd, "%s: %s: %s\n", log_name, level_names[level], msg);
   }
   errno = saved;
 }

@@ -33,39 +33,15 @@ int sbx_console_connect(const char *path, sh_error *e)
 
 int sbx_console_send(int sock, int master, sh_error *e)
 {
-  char name[] = "/dev/ptmx";
-  struct iovec iov = { name, sizeof name };
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf };
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(cm), &master, sizeof(int));
-  if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-    return sh_errno(e, "send pty master", "console socket");
-  return 0;
+  static const char name[] = "/dev/ptmx";
+  return sh_send_fd(sock, master, name, sizeof name, "pty master", e);
 }
 
 int sbx_console_recv(int sock, int *master, sh_error *e)
 {
   char name[64];
-  struct iovec iov = { name, sizeof name };
-  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                       .msg_controllen = sizeof u.buf };
-  ssize_t n;
-  do
-    n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return sh_errno(e, "receive pty master", "console socket");
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS)
-    return sh_err(e, EPROTO, "receive pty master", "console socket", "no descriptor in message");
-  memcpy(master, CMSG_DATA(cm), sizeof(int));
-  return 0;
+  int r = sh_recv_fd(sock, master, name, sizeof name, 1, "pty master", e);
+  return r < 0 ? r : 0;
 }
 
 static struct termios saved_tio;

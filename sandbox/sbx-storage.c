@@ -339,6 +339,10 @@ static const struct verb {
 
 int main(int argc, char **argv)
 {
+  /* What the pool did on its own (crash cleanup, an upper moved to a new
+   * id range) is worth a line on stderr. */
+  sh_log_set_level(SH_LOG_INFO);
+  sh_log_set_name("sbx-storage");
   int i = 1;
   for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
     if (strcmp(argv[i], "--pool") == 0 && i + 1 < argc)

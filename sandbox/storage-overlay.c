@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <linux/fs.h>
 #include <linux/mount.h>
@@ -34,6 +35,8 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -462,6 +465,85 @@ static int lower_fd(sbx_pool *p, const struct layer *l, sh_error *e)
   return imgfd < 0 ? imgfd : pool_open_dir(imgfd, l->lower, e);
 }
 
+/* A new overlay of lowerdir (and upper/work unless NULL) as a detached
+ * mount with attrs. */
+static int overlay_fs(const char *lowerdir, const char *upper, const char *work, const char *id,
+                      unsigned attrs, int *mfd, sh_error *e)
+{
+  _cleanup_close_ int fs = (int) syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+  if (fs < 0)
+    return sh_err(e, errno, "mount overlay", id, "overlayfs is not available");
+  /* No index, metacopy or redirects: an upper must stay a plain tree that
+   * can be copied, shifted and backed up on its own. */
+  int r;
+  if ((r = fs_set(fs, "lowerdir", lowerdir, id, e)) < 0 ||
+      (upper && ((r = fs_set(fs, "upperdir", upper, id, e)) < 0 || (r = fs_set(fs, "workdir", work, id, e)) < 0 ||
+                 (r = fs_set(fs, "index", "off", id, e)) < 0 ||
+                 (r = fs_set(fs, "redirect_dir", "off", id, e)) < 0 ||
+                 (r = fs_set(fs, "metacopy", "off", id, e)) < 0)))
+    return r;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+    return fs_failed(fs, "mount overlay", id, e);
+  _cleanup_close_ int m = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attrs);
+  if (m < 0)
+    return sh_errno(e, "mount overlay", id);
+  struct mount_attr a = { .propagation = MS_PRIVATE };
+  if (syscall(SYS_mount_setattr, m, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
+    return sh_errno(e, "make volume mount private", id);
+  *mfd = steal_fd(m);
+  return 0;
+}
+
+/* Kernels before 6.15 or so refuse a detached mount as an overlay layer
+ * ("failed to clone lowerpath"): there, a child in a private mount
+ * namespace attaches the idmapped lower over lower-empty/, makes the
+ * overlay and sends the finished mount back.  Nothing shows in our
+ * namespace, and nothing is left if either side dies. */
+static int overlay_via_child(sbx_pool *p, int lower, const char *upper, const char *work,
+                             const char *id, int *mfd, sh_error *e)
+{
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return sh_errno(e, "socketpair", id);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(sv[0]);
+    close(sv[1]);
+    return sh_errno(e, "fork", id);
+  }
+  if (pid == 0) {
+    sh_error ce = {0};
+    int fd = -1;
+    char at[4200];
+    snprintf(at, sizeof at, "%s/%s", p->data, EMPTY_LOWER);
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+      sh_errno(&ce, "make a private mount namespace", id);
+    else if (syscall(SYS_move_mount, lower, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      sh_errno(&ce, "attach lower", at);
+    else
+      overlay_fs(at, upper, work, id, MOUNT_ATTR_NODEV, &fd, &ce);
+    _exit(sh_send_fd(sv[1], fd, &ce, sizeof ce, "overlay mount", &ce) < 0 ? 1 : 0);
+  }
+  close(sv[1]);
+  sh_error ce = {0};
+  int fd = -1;
+  int r = sh_recv_fd(sv[0], &fd, &ce, sizeof ce, 0, "overlay mount", e);
+  close(sv[0]);
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (r < 0)
+    return r;
+  if (ce.err || fd < 0) {
+    if (fd >= 0)
+      close(fd);
+    *e = ce;
+    return -(ce.err ? ce.err : EIO);
+  }
+  *mfd = fd;
+  return 0;
+}
+
 static int ov_mount(sbx_pool *p, int ctrfd, const char *id, const struct sbx_idmap *uid, size_t n_uid,
                     const struct sbx_idmap *gid, size_t n_gid, int *mfd, struct copy_stats *shifted,
                     sh_error *e)
@@ -481,29 +563,16 @@ static int ov_mount(sbx_pool *p, int ctrfd, const char *id, const struct sbx_idm
   _cleanup_close_ int lower = pool_idmapped_tree(lfd, l.lower[0] ? l.lower : EMPTY_LOWER, userns, e);
   if (lower < 0)
     return lower;
-  _cleanup_close_ int fs = (int) syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-  if (fs < 0)
-    return sh_err(e, errno, "mount volume", id, "overlayfs is not available");
   char lp[SH_FD_PATH_MAX], upper[4200], work[4200];
   snprintf(upper, sizeof upper, "%s/containers/%s/upper", p->data, id);
   snprintf(work, sizeof work, "%s/containers/%s/work", p->data, id);
-  /* No index, metacopy or redirects: an upper must stay a plain tree that
-   * can be copied, shifted and backed up on its own. */
-  if ((r = fs_set(fs, "lowerdir", sh_fd_path(lower, lp), id, e)) < 0 ||
-      (r = fs_set(fs, "upperdir", upper, id, e)) < 0 || (r = fs_set(fs, "workdir", work, id, e)) < 0 ||
-      (r = fs_set(fs, "index", "off", id, e)) < 0 || (r = fs_set(fs, "redirect_dir", "off", id, e)) < 0 ||
-      (r = fs_set(fs, "metacopy", "off", id, e)) < 0)
-    return r;
-  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return fs_failed(fs, "mount overlay", id, e);
-  _cleanup_close_ int m = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
-  if (m < 0)
-    return sh_errno(e, "mount overlay", id);
-  struct mount_attr a = { .propagation = MS_PRIVATE };
-  if (syscall(SYS_mount_setattr, m, "", AT_EMPTY_PATH, &a, sizeof a) < 0)
-    return sh_errno(e, "make volume mount private", id);
-  *mfd = steal_fd(m);
-  return 0;
+  sh_error first = {0};
+  r = overlay_fs(sh_fd_path(lower, lp), upper, work, id, MOUNT_ATTR_NODEV, mfd, &first);
+  if (r == -EINVAL)
+    return overlay_via_child(p, lower, upper, work, id, mfd, e);
+  if (r < 0)
+    *e = first;
+  return r;
 }
 
 static bool ov_is_mount(sbx_pool *p, const struct mnt_line *l, const char *id)
@@ -534,21 +603,14 @@ static int ov_export_view(sbx_pool *p, int dirfd, const char *name, int tmpfd, c
   struct id_shift sh = { .from_uid = l.uid, .n_from_uid = l.n_uid, .from_gid = l.gid, .n_from_gid = l.n_gid };
   if ((r = pool_copy_tree(src, "upper", tmpfd, stage, &sh, NULL, e)) < 0)
     return r;
-  _cleanup_close_ int fs = (int) syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-  if (fs < 0)
-    return sh_err(e, errno, "export volume", name, "overlayfs is not available");
   char lower[8500];
   if (l.lower[0])
     snprintf(lower, sizeof lower, "%s/tmp/%s:%s/images/%s", p->data, stage, p->data, l.lower);
   else
     snprintf(lower, sizeof lower, "%s/tmp/%s:%s/%s", p->data, stage, p->data, EMPTY_LOWER);
-  if ((r = fs_set(fs, "lowerdir", lower, name, e)) < 0)
+  _cleanup_close_ int m = -1;
+  if ((r = overlay_fs(lower, NULL, NULL, name, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, &m, e)) < 0)
     return r;
-  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return fs_failed(fs, "mount export view", name, e);
-  _cleanup_close_ int m = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV);
-  if (m < 0)
-    return sh_errno(e, "mount export view", name);
   *treefd = openat(m, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   return *treefd < 0 ? sh_errno(e, "open export view", name) : 0;
 }

@@ -1,15 +1,20 @@
 /* Storage pools: images, O(1) container clones, two-level quotas, snapshots
- * and backups.  A pool is one directory holding pool.json; its data lives on
- * a btrfs filesystem (a loop file the pool made, a block device, or a
- * directory already on btrfs).  Layout of the data root, all names derived:
+ * and backups.  A pool is one directory holding pool.json and a driver:
+ *   btrfs (default): a loop file the pool made, a block device, or a
+ *     directory already on btrfs; images are read-only subvolumes, volumes
+ *     and snapshots are snapshots of them, quotas are qgroups.
+ *   overlay: any directory; an image is the lower layer of its volumes,
+ *     each volume has its own upper and work dirs, quotas are project quotas
+ *     (docs/storage.md).
+ * Layout of the data root, all names derived:
  *
- *   images/<sha256>        read-only subvolume      images/<sha256>.json
- *   containers/<id>        writable snapshot        containers/<id>.json
+ *   images/<sha256>        read-only tree             images/<sha256>.json
+ *   containers/<id>        the container's tree       containers/<id>.json
  *   snapshots/<id>/<name>  read-only snapshot
  *   tmp/                   staging; emptied at every open
  *
  * libsandbox never calls this: it takes the prepared rootfs path that
- * sbx_pool_mount() gives.  Every call returns 0 or -errno and fills *e. */
+ * sbx_volume_mount() gives.  Every call returns 0 or -errno and fills *e. */
 #pragma once
 
 #include <stdbool.h>
@@ -19,10 +24,11 @@
 #include "error.h"
 
 struct sbx_pool_config {
-  const char *driver;   /* "btrfs" (the default) */
+  const char *driver;   /* "btrfs" (the default) or "overlay" (needs a directory source) */
   const char *source;   /* NULL: a sparse loop file in the pool dir;
                            a block device: formatted (it must hold no filesystem);
-                           a directory: must already be on btrfs */
+                           a directory: must already be on btrfs (btrfs),
+                           or anywhere but overlayfs (overlay) */
   uint64_t size;        /* loop file size in bytes; 0: 20 GiB */
   unsigned watermark;   /* refuse provisioning once the pool is this % full; 0: 90 */
 };
@@ -90,7 +96,7 @@ int sbx_image_delete(sbx_pool *p, const char *ref, sh_error *e);
 
 /* ---- containers ---- */
 /* Clone an image into containers/<id> for tenant (0: none), with a disk
- * quota in bytes (0: none).  O(1): a btrfs snapshot. */
+ * quota in bytes (0: none).  O(1): a btrfs snapshot, or an empty overlay upper. */
 int sbx_volume_create(sbx_pool *p, const char *id, const char *image_ref, uint64_t tenant,
                       uint64_t quota, sh_error *e);
 /* Clone a container (stopped or not: a crash-consistent copy) to a new id. */
