@@ -78,7 +78,9 @@ bench_cleanup() {
     sleep 0.2
   done
   for p in $left; do bench_child "$p" && kill -KILL "$p" 2>/dev/null; done
-  wait 2>/dev/null
+  # Only ours: a bare `wait` would also wait for a `>(tee ...)` that ends
+  # only when this shell does.
+  [ ${#BENCH_PIDS[@]} -gt 0 ] && wait "${BENCH_PIDS[@]}" 2>/dev/null
   for tries in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
     left=""
     for p in $kids; do [ -d "/proc/$p" ] && [ "$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -c1)" != Z ] && left="$left $p"; done
