@@ -10,7 +10,10 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <linux/netfilter.h>
+#include <netinet/in.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <net/if.h>
@@ -25,7 +28,7 @@
 #define FAMILY NFPROTO_INET
 #define SET_BRIDGES "tenant_bridges"
 #define MAP_FROM "from_tenant"
-#define TYPE_IFNAME 41  /* nftables' datatype id for interface names */
+#define NF_BR_PRE_ROUTING 0  /* linux/netfilter_bridge.h clashes with net/if.h */
 
 #define BATCH_SIZE (4 << 20)
 #define RECV_SIZE 65536
@@ -34,11 +37,12 @@ struct batch {
   struct mnl_nlmsg_batch *b;
   char *buf;
   uint32_t seq;
+  uint16_t family;  /* of the table being built: inet, or bridge for L2 checks */
 };
 
 static struct nlmsghdr *msg(struct batch *bt, int type, uint16_t flags)
 {
-  return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), (uint16_t) type, FAMILY, flags, bt->seq++);
+  return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), (uint16_t) type, bt->family, flags, bt->seq++);
 }
 
 static void next(struct batch *bt)
@@ -50,6 +54,7 @@ static void add_table(struct batch *bt, int type, uint16_t flags)
 {
   struct nftnl_table *t = nftnl_table_alloc();
   nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
+  nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, bt->family);
   nftnl_table_nlmsg_build_payload(msg(bt, type, flags), t);
   nftnl_table_free(t);
   next(bt);
@@ -60,6 +65,7 @@ static void add_chain(struct batch *bt, const char *name, const char *type, int 
 {
   struct nftnl_chain *c = nftnl_chain_alloc();
   nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
+  nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, bt->family);
   nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
   if (hook >= 0) {
     nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t) hook);
@@ -78,78 +84,145 @@ static void ifname_key(char key[IFNAMSIZ], const char *name)
   snprintf(key, IFNAMSIZ, "%s", name);
 }
 
-static void add_set(struct batch *bt, const char *name, uint32_t id, bool vmap,
-                    const struct nf_tenant_net *nets, size_t n)
+/* nftables' datatype ids, for sets nft can print; a concatenation is the
+ * ids shifted left by 6 bits each (nftables' TYPE_BITS). */
+enum { T_IPADDR = 7, T_IP6ADDR = 8, T_ETHERADDR = 9, T_INET_PROTOCOL = 12, T_INET_SERVICE = 13,
+       T_IFNAME = 41 };
+#define CONCAT2(a, b) (((a) << 6) | (b))
+#define CONCAT3(a, b, c) (((((a) << 6) | (b)) << 6) | (c))
+
+static struct nftnl_set *set_new(struct batch *bt, const char *name, uint32_t id, uint32_t key_type,
+                                 uint32_t key_len, bool vmap)
 {
   struct nftnl_set *s = nftnl_set_alloc();
   nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
   nftnl_set_set_str(s, NFTNL_SET_NAME, name);
   nftnl_set_set_u32(s, NFTNL_SET_ID, id);
-  nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAMILY);
-  nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, TYPE_IFNAME);
-  nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, IFNAMSIZ);
-  /* Interface names are strings in host byte order; without saying so, nft
-   * would print the elements reversed (as empty strings). */
-  struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-  nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* BYTEORDER_HOST_ENDIAN */);
-  nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
-  nftnl_udata_buf_free(ud);
+  nftnl_set_set_u32(s, NFTNL_SET_FAMILY, bt->family);
+  nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+  nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+  if (key_type == T_IFNAME) {
+    /* Interface names are strings in host byte order; without saying so,
+     * nft would print the elements reversed (as empty strings). */
+    struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+    nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 1 /* BYTEORDER_HOST_ENDIAN */);
+    nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+    nftnl_udata_buf_free(ud);
+  }
   if (vmap) {
     nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
     nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
     nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, 0);
   }
+  return s;
+}
+
+/* An element; chain: a jump verdict for maps. */
+static void set_elem(struct nftnl_set *s, const void *key, size_t len, const char *chain)
+{
+  struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+  nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, (uint32_t) len);
+  if (chain) {
+    nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t) NFT_JUMP);
+    nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, chain);
+  }
+  nftnl_set_elem_add(s, el);
+}
+
+/* Send the set and its elements; frees s. */
+static void set_commit(struct batch *bt, struct nftnl_set *s, bool has_elems)
+{
   nftnl_set_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK), s);
   next(bt);
-  if (n) {
-    for (size_t i = 0; i < n; i++) {
-      struct nftnl_set_elem *el = nftnl_set_elem_alloc();
-      char key[IFNAMSIZ];
-      ifname_key(key, nets[i].bridge);
-      nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, IFNAMSIZ);
-      if (vmap) {
-        char chain[32];
-        snprintf(chain, sizeof chain, "t%llu", (unsigned long long) nets[i].id);
-        nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, (uint32_t) NFT_JUMP);
-        nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, chain);
-      }
-      nftnl_set_elem_add(s, el);
-    }
+  if (has_elems) {
     nftnl_set_elems_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK), s);
     next(bt);
   }
   nftnl_set_free(s);
 }
 
+static void add_set(struct batch *bt, const char *name, uint32_t id, bool vmap,
+                    const struct nf_tenant_net *nets, size_t n)
+{
+  struct nftnl_set *s = set_new(bt, name, id, T_IFNAME, IFNAMSIZ, vmap);
+  for (size_t i = 0; i < n; i++) {
+    char key[IFNAMSIZ], chain[32];
+    ifname_key(key, nets[i].bridge);
+    snprintf(chain, sizeof chain, "t%llu", (unsigned long long) nets[i].id);
+    set_elem(s, key, IFNAMSIZ, vmap ? chain : NULL);
+  }
+  set_commit(bt, s, n > 0);
+}
+
 /* Small expression builders. */
-static void e_meta(struct nftnl_rule *r, uint32_t key)
+/* Load into a 32-bit register (NFT_REG32_00 + n) for concatenations. */
+static void e_meta_to(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
   struct nftnl_expr *x = nftnl_expr_alloc("meta");
   nftnl_expr_set_u32(x, NFTNL_EXPR_META_KEY, key);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_META_DREG, NFT_REG_1);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_META_DREG, dreg);
   nftnl_rule_add_expr(r, x);
+}
+
+static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+  struct nftnl_expr *x = nftnl_expr_alloc("payload");
+  nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_BASE, base);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_LEN, len);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+  nftnl_rule_add_expr(r, x);
+}
+
+static void e_cmp(struct nftnl_rule *r, uint32_t sreg, uint32_t op, const void *data, uint32_t len)
+{
+  struct nftnl_expr *x = nftnl_expr_alloc("cmp");
+  nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_SREG, sreg);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_OP, op);
+  nftnl_expr_set(x, NFTNL_EXPR_CMP_DATA, data, len);
+  nftnl_rule_add_expr(r, x);
+}
+
+/* Is the key starting at sreg (not, with inv) in the set?  A verdict map
+ * (vmap) jumps to what it finds. */
+static void e_lookup_full(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg, bool inv, bool vmap)
+{
+  struct nftnl_expr *x = nftnl_expr_alloc("lookup");
+  nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SREG, sreg);
+  nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SET_ID, id);
+  if (inv)
+    nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+  if (vmap)
+    nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
+  nftnl_rule_add_expr(r, x);
+}
+
+static void e_lookup_at(struct nftnl_rule *r, const char *set, uint32_t id, uint32_t sreg, bool inv)
+{
+  e_lookup_full(r, set, id, sreg, inv, false);
+}
+
+static void e_meta(struct nftnl_rule *r, uint32_t key)
+{
+  e_meta_to(r, key, NFT_REG_1);
 }
 
 static void e_cmp_ifname(struct nftnl_rule *r, const char *name)
 {
   char key[IFNAMSIZ];
   ifname_key(key, name);
-  struct nftnl_expr *x = nftnl_expr_alloc("cmp");
-  nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-  nftnl_expr_set(x, NFTNL_EXPR_CMP_DATA, key, IFNAMSIZ);
-  nftnl_rule_add_expr(r, x);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, key, IFNAMSIZ);
 }
 
 static void e_lookup(struct nftnl_rule *r, const char *set, uint32_t id, bool vmap)
 {
-  struct nftnl_expr *x = nftnl_expr_alloc("lookup");
-  nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-  nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SET_ID, id);
-  if (vmap)
-    nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
-  nftnl_rule_add_expr(r, x);
+  e_lookup_full(r, set, id, NFT_REG_1, false, vmap);
+}
+
+static void e_counter(struct nftnl_rule *r)
+{
+  nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
 }
 
 static void e_verdict(struct nftnl_rule *r, int verdict)
@@ -174,11 +247,7 @@ static void e_ct_established(struct nftnl_rule *r)
   nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof mask);
   nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
   nftnl_rule_add_expr(r, x);
-  x = nftnl_expr_alloc("cmp");
-  nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_OP, NFT_CMP_NEQ);
-  nftnl_expr_set(x, NFTNL_EXPR_CMP_DATA, &zero, sizeof zero);
-  nftnl_rule_add_expr(r, x);
+  e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, sizeof zero);
 }
 
 static void e_masq(struct nftnl_rule *r)
@@ -186,12 +255,12 @@ static void e_masq(struct nftnl_rule *r)
   nftnl_rule_add_expr(r, nftnl_expr_alloc("masq"));
 }
 
-static struct nftnl_rule *rule(const char *chain)
+static struct nftnl_rule *rule(struct batch *bt, const char *chain)
 {
   struct nftnl_rule *r = nftnl_rule_alloc();
   nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
   nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-  nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, FAMILY);
+  nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, bt->family);
   return r;
 }
 
@@ -248,6 +317,7 @@ static struct batch *batch_new(void)
   }
   bt->b = mnl_nlmsg_batch_start(bt->buf, BATCH_SIZE);
   bt->seq = (uint32_t) time(NULL);
+  bt->family = FAMILY;
   nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), bt->seq++);
   next(bt);
   return bt;
@@ -260,6 +330,228 @@ static void batch_free(struct batch *bt)
   free(bt);
 }
 
+/* ---- what containers may ask of the host (inet input) ---- */
+
+#define SET_SERVICES "host_services"
+
+/* A rule of the input chain for what comes in from a tenant bridge. */
+static struct nftnl_rule *from_tenants(struct batch *bt)
+{
+  struct nftnl_rule *r = rule(bt, "input");
+  e_meta(r, NFT_META_IIFNAME);
+  e_lookup(r, SET_BRIDGES, 1, false);
+  return r;
+}
+
+static void add_input(struct batch *bt, const struct nf_desired *d)
+{
+  static const struct nf_service dns[] = { { IPPROTO_UDP, 53 }, { IPPROTO_TCP, 53 } };
+  const struct nf_service *sv = d->services ? d->services : dns;
+  size_t n = d->services ? d->n_services : SH_ARRAY_SIZE(dns);
+  add_chain(bt, "input", "filter", NF_INET_LOCAL_IN, 0);
+  /* Keys: l4proto in the first 32-bit register, the port in the next. */
+  struct nftnl_set *s = set_new(bt, SET_SERVICES, 3, CONCAT2(T_INET_PROTOCOL, T_INET_SERVICE), 8, false);
+  for (size_t i = 0; i < n; i++) {
+    uint8_t key[8] = { sv[i].proto };
+    uint16_t port = htons(sv[i].port);
+    memcpy(key + 4, &port, 2);
+    set_elem(s, key, sizeof key, NULL);
+  }
+  set_commit(bt, s, n > 0);
+
+  struct nftnl_rule *r = from_tenants(bt);
+  e_ct_established(r);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+  r = from_tenants(bt);
+  e_meta_to(r, NFT_META_L4PROTO, NFT_REG32_00);
+  e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+  e_lookup_at(r, SET_SERVICES, 3, NFT_REG32_00, false);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+  /* Ping the gateway; IPv6 needs ICMPv6 for neighbour discovery. */
+  static const uint8_t icmp = IPPROTO_ICMP, icmp6 = IPPROTO_ICMPV6, echo = 8;
+  r = from_tenants(bt);
+  e_meta_to(r, NFT_META_L4PROTO, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &icmp, 1);
+  e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &echo, 1);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+  r = from_tenants(bt);
+  e_meta_to(r, NFT_META_L4PROTO, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &icmp6, 1);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+  r = from_tenants(bt);
+  e_counter(r);
+  e_verdict(r, NF_DROP);
+  add_rule(bt, r);
+}
+
+/* ---- anti-spoofing on container ports (table bridge sandhost) ---- */
+
+#define SET_PORTS "ports"
+#define SET_PORT_MAC "port_mac"
+#define SET_PORT_IP4 "port_ipv4"
+#define SET_PORT_IP6 "port_ipv6"
+
+/* Key layouts: each field starts on a 32-bit register, as nft concatenates. */
+#define K_IF 0          /* ifname: 16 bytes, registers 00-03 */
+#define K_MAC 16        /* ether_addr: 6 bytes, registers 04-05 */
+#define K_ADDR 24       /* ipv4 (4) or ipv6 (16) from register 06 */
+
+static bool zero(const uint8_t *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (p[i])
+      return false;
+  return true;
+}
+
+/* fe80::/64 with the modified EUI-64 of mac: the link-local Linux gives a veth. */
+static void link_local(const uint8_t mac[6], uint8_t out[16])
+{
+  memset(out, 0, 16);
+  out[0] = 0xfe;
+  out[1] = 0x80;
+  out[8] = mac[0] ^ 0x02;
+  out[9] = mac[1];
+  out[10] = mac[2];
+  out[11] = 0xff;
+  out[12] = 0xfe;
+  out[13] = mac[3];
+  out[14] = mac[4];
+  out[15] = mac[5];
+}
+
+static void port_key(uint8_t *key, const struct nf_port *p, const uint8_t *addr, size_t alen)
+{
+  char ifn[IFNAMSIZ];
+  ifname_key(ifn, p->ifname);
+  memcpy(key + K_IF, ifn, IFNAMSIZ);
+  memcpy(key + K_MAC, p->mac, 6);
+  if (addr)
+    memcpy(key + K_ADDR, addr, alen);
+}
+
+/* iifname . ether saddr [. network header bytes off..off+len] not in set: drop. */
+static void drop_unless(struct batch *bt, const char *set, uint32_t id, uint32_t mac_base, uint32_t mac_off,
+                        int addr_off, uint32_t addr_len, const uint16_t *ethertype)
+{
+  struct nftnl_rule *r = rule(bt, "from_ports");
+  if (ethertype) {
+    e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+    e_cmp(r, NFT_REG_1, NFT_CMP_EQ, ethertype, 2);
+  }
+  e_meta_to(r, NFT_META_IIFNAME, NFT_REG32_00);
+  e_payload(r, mac_base, mac_off, 6, NFT_REG32_04);
+  if (addr_off >= 0)
+    e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, (uint32_t) addr_off, addr_len, NFT_REG32_06);
+  e_lookup_at(r, set, id, NFT_REG32_00, true);
+  e_counter(r);
+  e_verdict(r, NF_DROP);
+  add_rule(bt, r);
+}
+
+static void accept_type(struct batch *bt, const uint16_t *ethertype)
+{
+  struct nftnl_rule *r = rule(bt, "from_ports");
+  e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, ethertype, 2);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+}
+
+static void add_bridge_table(struct batch *bt, const struct nf_desired *d)
+{
+  bt->family = NFPROTO_BRIDGE;
+  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+  add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
+  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+  /* Before anything else looks at the frame. */
+  add_chain(bt, "prerouting", "filter", NF_BR_PRE_ROUTING, -300);
+  add_chain(bt, "from_ports", NULL, -1, 0);
+
+  struct nftnl_set *ports = set_new(bt, SET_PORTS, 11, T_IFNAME, IFNAMSIZ, false);
+  struct nftnl_set *macs = set_new(bt, SET_PORT_MAC, 12, CONCAT2(T_IFNAME, T_ETHERADDR), K_ADDR, false);
+  struct nftnl_set *v4 = set_new(bt, SET_PORT_IP4, 13, CONCAT3(T_IFNAME, T_ETHERADDR, T_IPADDR), K_ADDR + 4, false);
+  struct nftnl_set *v6 = set_new(bt, SET_PORT_IP6, 14, CONCAT3(T_IFNAME, T_ETHERADDR, T_IP6ADDR), K_ADDR + 16, false);
+  size_t n4 = 0;
+  for (size_t i = 0; i < d->n_ports; i++) {
+    const struct nf_port *p = &d->ports[i];
+    uint8_t key[K_ADDR + 16] = {0}, ll[16];
+    port_key(key, p, NULL, 0);
+    set_elem(ports, key, IFNAMSIZ, NULL);
+    set_elem(macs, key, K_ADDR, NULL);
+    if (!zero(p->ip4, 4)) {
+      port_key(key, p, p->ip4, 4);
+      set_elem(v4, key, K_ADDR + 4, NULL);
+      n4++;
+    }
+    link_local(p->mac, ll);
+    port_key(key, p, ll, 16);
+    set_elem(v6, key, K_ADDR + 16, NULL);
+    if (!zero(p->ip6, 16)) {
+      port_key(key, p, p->ip6, 16);
+      set_elem(v6, key, K_ADDR + 16, NULL);
+    }
+  }
+  set_commit(bt, ports, d->n_ports > 0);
+  set_commit(bt, macs, d->n_ports > 0);
+  set_commit(bt, v4, n4 > 0);
+  set_commit(bt, v6, d->n_ports > 0);
+
+  struct nftnl_rule *r = rule(bt, "prerouting");
+  e_meta(r, NFT_META_IIFNAME);
+  e_lookup(r, SET_PORTS, 11, false);
+  struct nftnl_expr *x = nftnl_expr_alloc("immediate");
+  nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_VERDICT, (uint32_t) NFT_JUMP);
+  nftnl_expr_set_str(x, NFTNL_EXPR_IMM_CHAIN, "from_ports");
+  nftnl_rule_add_expr(r, x);
+  add_rule(bt, r);
+
+  const uint16_t arp = htons(ETH_P_ARP), ip = htons(ETH_P_IP), ip6 = htons(ETH_P_IPV6);
+  /* Any frame: its own MAC. */
+  drop_unless(bt, SET_PORT_MAC, 12, NFT_PAYLOAD_LL_HEADER, 6, -1, 0, NULL);
+  /* ARP: sender hardware and protocol address are its own (no gateway spoofing). */
+  drop_unless(bt, SET_PORT_IP4, 13, NFT_PAYLOAD_NETWORK_HEADER, 8, 14, 4, &arp);
+  accept_type(bt, &arp);
+  drop_unless(bt, SET_PORT_IP4, 13, NFT_PAYLOAD_LL_HEADER, 6, 12, 4, &ip);
+  accept_type(bt, &ip);
+  /* IPv6: no router advertisements; the unspecified source only for
+   * duplicate address detection (ICMPv6); else its own addresses. */
+  static const uint8_t icmp6 = IPPROTO_ICMPV6, ra = 134, unspec[16] = {0};
+  r = rule(bt, "from_ports");
+  e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ip6, 2);
+  e_meta_to(r, NFT_META_L4PROTO, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &icmp6, 1);
+  e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ra, 1);
+  e_counter(r);
+  e_verdict(r, NF_DROP);
+  add_rule(bt, r);
+  r = rule(bt, "from_ports");
+  e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ip6, 2);
+  e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, unspec, 16);
+  e_meta_to(r, NFT_META_L4PROTO, NFT_REG_2);
+  e_cmp(r, NFT_REG_2, NFT_CMP_EQ, &icmp6, 1);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+  drop_unless(bt, SET_PORT_IP6, 14, NFT_PAYLOAD_LL_HEADER, 6, 8, 16, &ip6);
+  accept_type(bt, &ip6);
+  /* Anything else (VLAN tags, other protocols) does not leave a container. */
+  r = rule(bt, "from_ports");
+  e_counter(r);
+  e_verdict(r, NF_DROP);
+  add_rule(bt, r);
+  bt->family = FAMILY;
+}
+
 int nf_nft_apply(const struct nf_desired *d, sh_error *e)
 {
   for (size_t i = 0; i < d->n_nets; i++)
@@ -267,6 +559,12 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
       return sh_err(e, EINVAL, "nftables", d->nets[i].bridge, "a bridge name is 1..15 characters");
   if (d->uplink && (!d->uplink[0] || strlen(d->uplink) >= IFNAMSIZ))
     return sh_err(e, EINVAL, "nftables", d->uplink, "an uplink name is 1..15 characters");
+  for (size_t i = 0; i < d->n_ports; i++)
+    if (!d->ports[i].ifname[0] || strnlen(d->ports[i].ifname, IFNAMSIZ) >= IFNAMSIZ)
+      return sh_err(e, EINVAL, "nftables", "ports", "port %zu: an interface name is 1..15 characters", i);
+  for (size_t i = 0; i < d->n_services; i++)
+    if ((d->services[i].proto != IPPROTO_TCP && d->services[i].proto != IPPROTO_UDP) || !d->services[i].port)
+      return sh_err(e, EINVAL, "nftables", "services", "service %zu: tcp or udp and a port 1..65535", i);
   struct batch *bt = batch_new();
   if (!bt)
     return sh_err(e, ENOMEM, "nftables", NULL, NULL);
@@ -286,15 +584,15 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   add_set(bt, SET_BRIDGES, 1, false, d->nets, d->n_nets);
   add_set(bt, MAP_FROM, 2, true, d->nets, d->n_nets);
 
-  struct nftnl_rule *r = rule("forward");
+  struct nftnl_rule *r = rule(bt, "forward");
   e_ct_established(r);
   e_verdict(r, NF_ACCEPT);
   add_rule(bt, r);
-  r = rule("forward");
+  r = rule(bt, "forward");
   e_meta(r, NFT_META_IIFNAME);
   e_lookup(r, MAP_FROM, 2, true);
   add_rule(bt, r);
-  r = rule("forward");
+  r = rule(bt, "forward");
   e_meta(r, NFT_META_OIFNAME);
   e_lookup(r, SET_BRIDGES, 1, false);
   e_verdict(r, NF_DROP);
@@ -302,25 +600,26 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   for (size_t i = 0; i < d->n_nets; i++) {
     char chain[32];
     snprintf(chain, sizeof chain, "t%llu", (unsigned long long) d->nets[i].id);
-    r = rule(chain);
+    r = rule(bt, chain);
     e_meta(r, NFT_META_OIFNAME);
     e_cmp_ifname(r, d->nets[i].bridge);
     e_verdict(r, NF_ACCEPT);
     add_rule(bt, r);
     if (d->uplink) {
-      r = rule(chain);
+      r = rule(bt, chain);
       e_meta(r, NFT_META_OIFNAME);
       e_cmp_ifname(r, d->uplink);
       e_verdict(r, NF_ACCEPT);
       add_rule(bt, r);
     }
-    r = rule(chain);
+    r = rule(bt, chain);
     e_verdict(r, NF_DROP);
     add_rule(bt, r);
   }
+  add_input(bt, d);
   if (d->uplink) {
     /* Tenants leave through the uplink with the host's address. */
-    r = rule("postrouting");
+    r = rule(bt, "postrouting");
     e_meta(r, NFT_META_OIFNAME);
     e_cmp_ifname(r, d->uplink);
     e_meta(r, NFT_META_IIFNAME);
@@ -328,6 +627,7 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
     e_masq(r);
     add_rule(bt, r);
   }
+  add_bridge_table(bt, d);
   nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
   next(bt);
   int ret = send_batch(bt, "apply nftables", e);
@@ -340,8 +640,11 @@ int nf_nft_remove(sh_error *e)
   struct batch *bt = batch_new();
   if (!bt)
     return sh_err(e, ENOMEM, "nftables", NULL, NULL);
-  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
-  add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
+  for (int f = 0; f < 2; f++) {
+    bt->family = f ? NFPROTO_BRIDGE : FAMILY;
+    add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+    add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
+  }
   nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
   next(bt);
   int ret = send_batch(bt, "remove nftables", e);

@@ -1,6 +1,8 @@
-/* Sandhost's nftables table, `table inet sandhost`, through libnftnl.  The
- * whole desired state is applied as one transaction; Sandhost never touches
- * other tables.  So far: isolation between tenant networks. */
+/* Sandhost's nftables tables, through libnftnl: `table inet sandhost`
+ * (isolation between tenant networks, what containers may ask of the host,
+ * egress masquerade) and `table bridge sandhost` (anti-spoofing on every
+ * container port).  The whole desired state is applied as one transaction;
+ * Sandhost never touches other tables. */
 #pragma once
 
 #include <stddef.h>
@@ -12,10 +14,28 @@ struct nf_tenant_net {
   char bridge[16];        /* its bridge, sb<id> */
 };
 
+/* A container's port on its tenant bridge: the only addresses it may send from. */
+struct nf_port {
+  char ifname[16];        /* the host end of its veth */
+  uint8_t mac[6];
+  uint8_t ip4[4];         /* all zero: no IPv4 */
+  uint8_t ip6[16];        /* all zero: no IPv6 (its link-local, from the MAC, is always allowed) */
+};
+
+/* A service on the host that containers may use (on their gateway). */
+struct nf_service {
+  uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+  uint16_t port;
+};
+
 struct nf_desired {
   const char *uplink;               /* the host's way out, or NULL */
   const struct nf_tenant_net *nets;
   size_t n_nets;
+  const struct nf_port *ports;
+  size_t n_ports;
+  const struct nf_service *services; /* NULL: DNS (udp and tcp 53) */
+  size_t n_services;
 };
 
 /* Replace table inet sandhost with the desired state, atomically:
@@ -24,7 +44,12 @@ struct nf_desired {
  *   interface, so the per-packet cost does not grow with tenants) to the
  *   tenant's chain, which lets it out to its own bridge or the uplink only;
  * - nothing else may open a connection into a tenant network;
- * - with an uplink, tenants leave through it masqueraded as the host. */
+ * - with an uplink, tenants leave through it masqueraded as the host;
+ * - tenants reach the host itself only for the services listed, ICMP echo
+ *   and IPv6 neighbour discovery; nothing else on the host answers them;
+ * - a frame from a container port must carry the port's MAC and, for IPv4,
+ *   ARP and IPv6, its addresses; router advertisements and other ethertypes
+ *   (VLAN tags included) from containers are dropped. */
 int nf_nft_apply(const struct nf_desired *d, sh_error *e);
-/* Remove the table; a missing one is fine. */
+/* Remove both tables; missing ones are fine. */
 int nf_nft_remove(sh_error *e);

@@ -124,9 +124,11 @@ static int layer_write(int volfd, const struct layer *l, sh_error *e)
 
 /* ---- project quotas ---- */
 
-static int quotactl_fd(int fd, int cmd, uint32_t id, void *addr)
+static int quotactl_fd(int fd, unsigned cmd, uint32_t id, void *addr)
 {
-  return (int) syscall(SYS_quotactl_fd, fd, QCMD(cmd, PRJQUOTA), id, addr);
+  /* QCMD() shifts a signed int past its top bit (UBSan); the same bits, unsigned. */
+  unsigned qcmd = ((unsigned) cmd << SUBCMDSHIFT) | (PRJQUOTA & SUBCMDMASK);
+  return (int) syscall(SYS_quotactl_fd, fd, qcmd, id, addr);
 }
 
 /* A project id no other volume or snapshot of the pool has: a counter in

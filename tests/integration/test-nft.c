@@ -14,6 +14,10 @@
 #include <stdio.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,14 +70,13 @@ static int make_ctr(struct nf_nl *h, struct ctr *c, uint64_t id, const char *br,
   return r;
 }
 
-/* From container from, connect to to:80; 0 on success, else errno
- * (ETIMEDOUT when dropped). */
-static int reach(const struct ctr *from, const struct ctr *to)
+/* connect() from a container to addr:port; 0, or errno (ETIMEDOUT: dropped). */
+static int reach_port(const struct ctr *from, const uint8_t addr[4], int port)
 {
   in_ns(from->ns);
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
-  memcpy(&a.sin_addr, to->addr.addr, 4);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+  memcpy(&a.sin_addr, addr, 4);
   int r = connect(s, (struct sockaddr *) &a, sizeof a) == 0 ? 0 : errno;
   if (r == EINPROGRESS) {
     struct pollfd pf = { s, POLLOUT, 0 };
@@ -87,6 +90,122 @@ static int reach(const struct ctr *from, const struct ctr *to)
   close(s);
   in_ns(hostns);
   return r;
+}
+
+/* From container from, connect to to:80. */
+static int reach(const struct ctr *from, const struct ctr *to)
+{
+  return reach_port(from, to->addr.addr, 80);
+}
+
+/* ---- raw frames, as a container with CAP_NET_RAW can send them ---- */
+
+static uint16_t csum(const void *p, size_t n)
+{
+  const uint8_t *b = p;
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2)
+    sum += (uint32_t) (b[i] << 8 | b[i + 1]);
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return htons((uint16_t) ~sum);
+}
+
+/* Ethernet + IPv4 + UDP (no UDP checksum) carrying tag, to port 9999. */
+static size_t udp_frame(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_mac[6], const uint8_t src[4],
+                        const uint8_t dst[4], const char *tag)
+{
+  size_t tl = strlen(tag), n = 14 + 20 + 8 + tl;
+  memset(f, 0, n);
+  memcpy(f, dst_mac, 6);
+  memcpy(f + 6, src_mac, 6);
+  f[12] = 0x08;
+  uint8_t *ip = f + 14;
+  ip[0] = 0x45;
+  ip[2] = (uint8_t) ((20 + 8 + tl) >> 8);
+  ip[3] = (uint8_t) (20 + 8 + tl);
+  ip[8] = 64;
+  ip[9] = IPPROTO_UDP;
+  memcpy(ip + 12, src, 4);
+  memcpy(ip + 16, dst, 4);
+  uint16_t c = csum(ip, 20);
+  memcpy(ip + 10, &c, 2);
+  uint8_t *u = ip + 20;
+  u[0] = 0x30;
+  u[1] = 0x39; /* from 12345 */
+  u[2] = 0x27;
+  u[3] = 0x0f; /* to 9999 */
+  u[5] = (uint8_t) (8 + tl);
+  memcpy(u + 8, tag, tl);
+  return n;
+}
+
+/* A broadcast ARP reply: "spa is at sha". */
+static size_t arp_frame(uint8_t *f, const uint8_t sha[6], const uint8_t spa[4], const uint8_t tpa[4])
+{
+  memset(f, 0, 42);
+  memset(f, 0xff, 6);
+  memcpy(f + 6, sha, 6);
+  f[12] = 0x08;
+  f[13] = 0x06;
+  uint8_t *a = f + 14;
+  a[1] = 1;     /* ethernet */
+  a[2] = 0x08;  /* ipv4 */
+  a[4] = 6;
+  a[5] = 4;
+  a[7] = 2;     /* reply */
+  memcpy(a + 8, sha, 6);
+  memcpy(a + 14, spa, 4);
+  memcpy(a + 24, tpa, 4);
+  return 42;
+}
+
+static void send_frame(const struct ctr *from, const uint8_t *f, size_t n)
+{
+  in_ns(from->ns);
+  int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = (int) if_nametoindex("eth0"), .sll_halen = 6 };
+  memcpy(ll.sll_addr, f, 6);
+  if (s < 0 || sendto(s, f, n, 0, (struct sockaddr *) &ll, sizeof ll) != (ssize_t) n)
+    diag("send_frame: %s", strerror(errno));
+  close(s);
+  in_ns(hostns);
+}
+
+/* A packet socket on a container's eth0 that sees every frame arriving. */
+static int sniff_open(const struct ctr *c)
+{
+  in_ns(c->ns);
+  int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+  struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+                            .sll_ifindex = (int) if_nametoindex("eth0") };
+  bind(s, (struct sockaddr *) &ll, sizeof ll);
+  in_ns(hostns);
+  return s;
+}
+
+/* Did a frame holding needle (at any offset) arrive within 400 ms? */
+static bool sniffed(int s, const void *needle, size_t nl)
+{
+  uint8_t buf[2048];
+  struct pollfd pf = { s, POLLIN, 0 };
+  while (poll(&pf, 1, 400) == 1) {
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    for (ssize_t i = 0; n > 0 && i + (ssize_t) nl <= n; i++)
+      if (memcmp(buf + i, needle, nl) == 0)
+        return true;
+  }
+  return false;
+}
+
+/* Send frame f from A and report whether B saw needle. */
+static bool crosses(const struct ctr *a, const struct ctr *b, const uint8_t *f, size_t n, const void *needle, size_t nl)
+{
+  int s = sniff_open(b);
+  send_frame(a, f, n);
+  bool seen = sniffed(s, needle, nl);
+  close(s);
+  return seen;
 }
 
 int main(void)
@@ -144,6 +263,79 @@ int main(void)
   is_int(reach(&b1, &a1), ETIMEDOUT, "B1 cannot reach A1 either");
   is_int(nf_nft_apply(&d, &e), 0, "applying the same state again is fine");
   is_int(reach(&a1, &b1), ETIMEDOUT, "and still isolates");
+
+  /* ---- the host answers containers only for its services ---- */
+  int svc[2];
+  for (int i = 0; i < 2; i++) {
+    svc[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(i ? 22 : 53) };
+    memcpy(&a.sin_addr, gw[0].addr, 4);
+    int one = 1;
+    setsockopt(svc[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    bind(svc[i], (struct sockaddr *) &a, sizeof a);
+    listen(svc[i], 16);
+  }
+  is_int(reach_port(&a1, gw[0].addr, 53), 0, "a container reaches DNS on its gateway");
+  is_int(reach_port(&a1, gw[0].addr, 22), ETIMEDOUT, "but not another host service (ssh on the gateway)");
+  is_int(reach_port(&b1, gw[0].addr, 22), ETIMEDOUT, "nor through another tenant's gateway address");
+  struct nf_service only_ssh[] = { { IPPROTO_TCP, 22 } };
+  d.services = only_ssh;
+  d.n_services = 1;
+  is_int(nf_nft_apply(&d, &e), 0, "the host's service list is configurable");
+  is_int(reach_port(&a1, gw[0].addr, 22), 0, "a listed service is reached");
+  is_int(reach_port(&a1, gw[0].addr, 53), ETIMEDOUT, "and an unlisted one is not");
+  d.services = NULL;
+  d.n_services = 0;
+
+  /* ---- anti-spoofing on container ports ---- */
+  struct nf_port ports[3] = {0};
+  const struct ctr *cs[3] = { &a1, &a2, &b1 };
+  uint64_t ids[3] = { 0x11, 0x12, 0x21 };
+  for (int i = 0; i < 3; i++) {
+    char peer[16];
+    nf_veth_names(ids[i], ports[i].ifname, peer);
+    nf_mac_for(ids[i], ports[i].mac);
+    memcpy(ports[i].ip4, cs[i]->addr.addr, 4);
+  }
+  d.ports = ports;
+  d.n_ports = 3;
+  is_int(nf_nft_apply(&d, &e), 0, "apply with the containers' ports (table bridge sandhost)");
+  if (e.err)
+    diag("%s: %s: %s (%s)", e.step, e.path, e.msg, strerror(e.err));
+  uint8_t f[128];
+  size_t n = udp_frame(f, ports[0].mac, ports[1].mac, a1.addr.addr, a2.addr.addr, "genuine-1");
+  ok(crosses(&a1, &a2, f, n, "genuine-1", 9), "a frame with A1's own MAC and IP reaches A2 (control)");
+  const uint8_t fake_ip[4] = { a1.addr.addr[0], a1.addr.addr[1], a1.addr.addr[2], 99 };
+  n = udp_frame(f, ports[0].mac, ports[1].mac, fake_ip, a2.addr.addr, "spoof-ip");
+  ok(!crosses(&a1, &a2, f, n, "spoof-ip", 8), "A1 sending from another IP is dropped");
+  n = udp_frame(f, ports[0].mac, ports[1].mac, a2.addr.addr, a2.addr.addr, "spoof-nb");
+  ok(!crosses(&a1, &a2, f, n, "spoof-nb", 8), "A1 sending as its neighbour A2 is dropped");
+  const uint8_t fake_mac[6] = { 0x02, 0x00, 0x00, 0xde, 0xad, 0x01 };
+  n = udp_frame(f, fake_mac, ports[1].mac, a1.addr.addr, a2.addr.addr, "spoof-mac");
+  ok(!crosses(&a1, &a2, f, n, "spoof-mac", 9), "A1 sending from another MAC is dropped");
+  n = arp_frame(f, ports[0].mac, a1.addr.addr, a2.addr.addr);
+  ok(crosses(&a1, &a2, f, n, f + 22, 10), "an ARP reply for A1's own address reaches A2 (control)");
+  n = arp_frame(f, ports[0].mac, gw[0].addr, a2.addr.addr);
+  ok(!crosses(&a1, &a2, f, n, f + 22, 10), "A1 claiming the gateway's address in ARP is dropped");
+  n = arp_frame(f, ports[1].mac, a1.addr.addr, a2.addr.addr);
+  memcpy(f + 6, ports[0].mac, 6);
+  ok(!crosses(&a1, &a2, f, n, f + 22, 10), "an ARP sender address other than the frame's is dropped");
+  n = udp_frame(f, ports[0].mac, ports[1].mac, a1.addr.addr, a2.addr.addr, "vlan-tag");
+  memmove(f + 16, f + 12, n - 12);
+  f[12] = 0x81; f[13] = 0x00; f[14] = 0x00; f[15] = 0x05;
+  ok(!crosses(&a1, &a2, f, n + 4, "vlan-tag", 8), "a VLAN-tagged frame from a container is dropped");
+  is_int(reach(&a1, &a2), 0, "A1 still reaches A2 over TCP");
+  is_int(reach_port(&a1, gw[0].addr, 53), 0, "and its gateway's DNS");
+  for (int i = 0; i < 2; i++)
+    close(svc[i]);
+  FILE *bp = popen("nft list table bridge sandhost 2>&1", "r");
+  char bl[256];
+  bool concat = false;
+  while (bp && fgets(bl, sizeof bl, bp)) {
+    printf("# %s", bl);
+    concat |= strstr(bl, "type ifname . ether_addr . ipv4_addr") != NULL;
+  }
+  ok(bp && pclose(bp) == 0 && concat, "nft lists the bridge table with its concatenated port sets");
   /* What a security team reads: nft's own listing of the table. */
   FILE *p = popen("nft list table inet sandhost 2>&1", "r");
   char line[256];
