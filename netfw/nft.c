@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
@@ -233,13 +234,14 @@ static void e_verdict(struct nftnl_rule *r, int verdict)
   nftnl_rule_add_expr(r, x);
 }
 
-static void e_ct_established(struct nftnl_rule *r)
+/* ct <key> & mask != 0 */
+static void e_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
   struct nftnl_expr *x = nftnl_expr_alloc("ct");
-  nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, key);
   nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG, NFT_REG_1);
   nftnl_rule_add_expr(r, x);
-  uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+  uint32_t zero = 0;
   x = nftnl_expr_alloc("bitwise");
   nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
   nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
@@ -248,6 +250,17 @@ static void e_ct_established(struct nftnl_rule *r)
   nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof zero);
   nftnl_rule_add_expr(r, x);
   e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, sizeof zero);
+}
+
+static void e_ct_established(struct nftnl_rule *r)
+{
+  e_ct_bits(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+}
+
+/* ct status dnat: the connection was destination-NATed. */
+static void e_ct_dnat(struct nftnl_rule *r)
+{
+  e_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT);
 }
 
 static void e_masq(struct nftnl_rule *r)
@@ -343,11 +356,12 @@ static struct nftnl_rule *from_tenants(struct batch *bt)
   return r;
 }
 
+static const struct nf_service default_services[] = { { IPPROTO_UDP, 53 }, { IPPROTO_TCP, 53 } };
+
 static void add_input(struct batch *bt, const struct nf_desired *d)
 {
-  static const struct nf_service dns[] = { { IPPROTO_UDP, 53 }, { IPPROTO_TCP, 53 } };
-  const struct nf_service *sv = d->services ? d->services : dns;
-  size_t n = d->services ? d->n_services : SH_ARRAY_SIZE(dns);
+  const struct nf_service *sv = d->services ? d->services : default_services;
+  size_t n = d->services ? d->n_services : SH_ARRAY_SIZE(default_services);
   add_chain(bt, "input", "filter", NF_INET_LOCAL_IN, 0);
   /* Keys: l4proto in the first 32-bit register, the port in the next. */
   struct nftnl_set *s = set_new(bt, SET_SERVICES, 3, CONCAT2(T_INET_PROTOCOL, T_INET_SERVICE), 8, false);
@@ -389,6 +403,88 @@ static void add_input(struct batch *bt, const struct nf_desired *d)
   add_rule(bt, r);
 }
 
+/* ---- port forwards (DNAT) and hairpin ---- */
+
+static bool zero(const uint8_t *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (p[i])
+      return false;
+  return true;
+}
+
+
+#define MAP_FORWARDS "forwards_v4"
+#define SET_LINKS "tenant_links"
+#define SET_ADDRS "container_ipv4"
+
+static void add_forwards(struct batch *bt, const struct nf_desired *d)
+{
+  /* meta l4proto . th dport : ip daddr . th dport, each field on its own register. */
+  struct nftnl_set *m = set_new(bt, MAP_FORWARDS, 4, CONCAT2(T_INET_PROTOCOL, T_INET_SERVICE), 8, false);
+  nftnl_set_set_u32(m, NFTNL_SET_FLAGS, NFT_SET_MAP);
+  nftnl_set_set_u32(m, NFTNL_SET_DATA_TYPE, CONCAT2(T_IPADDR, T_INET_SERVICE));
+  nftnl_set_set_u32(m, NFTNL_SET_DATA_LEN, 8);
+  for (size_t i = 0; i < d->n_forwards; i++) {
+    const struct nf_forward *f = &d->forwards[i];
+    uint8_t key[8] = { f->proto }, data[8] = {0};
+    uint16_t pub = htons(f->public_port), port = htons(f->port);
+    memcpy(key + 4, &pub, 2);
+    memcpy(data, f->ip4, 4);
+    memcpy(data + 4, &port, 2);
+    struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+    nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof key);
+    nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, data, sizeof data);
+    nftnl_set_elem_add(m, el);
+  }
+  set_commit(bt, m, d->n_forwards > 0);
+
+  /* IPv4 to any local address of the host, on a forwarded port: DNAT. */
+  const uint8_t v4 = NFPROTO_IPV4;
+  const uint32_t local = RTN_LOCAL;
+  struct nftnl_rule *r = rule(bt, "prerouting");
+  e_meta(r, NFT_META_NFPROTO);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v4, 1);
+  struct nftnl_expr *x = nftnl_expr_alloc("fib");
+  nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+  nftnl_rule_add_expr(r, x);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, sizeof local);
+  e_meta_to(r, NFT_META_L4PROTO, NFT_REG32_00);
+  e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+  struct nftnl_expr *lk = nftnl_expr_alloc("lookup");
+  nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+  nftnl_expr_set_str(lk, NFTNL_EXPR_LOOKUP_SET, MAP_FORWARDS);
+  nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_SET_ID, 4);
+  nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_00);
+  nftnl_rule_add_expr(r, lk);
+  x = nftnl_expr_alloc("nat");
+  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
+  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
+  nftnl_rule_add_expr(r, x);
+  add_rule(bt, r);
+
+  /* Hairpin: a container reaching a forwarded port of the host comes back
+   * out into a tenant network; masquerade it so the reply returns through
+   * the host rather than straight to the client.  The client is told by
+   * its source address (the bridge table guarantees it is the port's own):
+   * with br_netfilter on, a DNAT back into the same bridge is bridged and
+   * has no input interface by the time it reaches postrouting. */
+  r = rule(bt, "postrouting");
+  e_meta(r, NFT_META_NFPROTO);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v4, 1);
+  e_ct_dnat(r);
+  e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
+  e_lookup(r, SET_ADDRS, 6, false);
+  e_meta(r, NFT_META_OIFNAME);
+  e_lookup(r, SET_LINKS, 5, false);
+  e_masq(r);
+  add_rule(bt, r);
+}
+
 /* ---- anti-spoofing on container ports (table bridge sandhost) ---- */
 
 #define SET_PORTS "ports"
@@ -401,13 +497,6 @@ static void add_input(struct batch *bt, const struct nf_desired *d)
 #define K_MAC 16        /* ether_addr: 6 bytes, registers 04-05 */
 #define K_ADDR 24       /* ipv4 (4) or ipv6 (16) from register 06 */
 
-static bool zero(const uint8_t *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (p[i])
-      return false;
-  return true;
-}
 
 /* fe80::/64 with the modified EUI-64 of mac: the link-local Linux gives a veth. */
 static void link_local(const uint8_t mac[6], uint8_t out[16])
@@ -562,6 +651,24 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   for (size_t i = 0; i < d->n_ports; i++)
     if (!d->ports[i].ifname[0] || strnlen(d->ports[i].ifname, IFNAMSIZ) >= IFNAMSIZ)
       return sh_err(e, EINVAL, "nftables", "ports", "port %zu: an interface name is 1..15 characters", i);
+  for (size_t i = 0; i < d->n_forwards; i++) {
+    const struct nf_forward *f = &d->forwards[i];
+    if ((f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) || !f->public_port || !f->port)
+      return sh_err(e, EINVAL, "nftables", "forwards", "forward %zu: tcp or udp and ports 1..65535", i);
+    for (size_t j = 0; j < i; j++)
+      if (d->forwards[j].proto == f->proto && d->forwards[j].public_port == f->public_port)
+        return sh_err(e, EEXIST, "nftables", "forwards", "forward %zu: %s port %u is already forwarded (forward %zu)",
+                      i, f->proto == IPPROTO_TCP ? "tcp" : "udp", f->public_port, j);
+  }
+  /* A forward on a service port would take the containers' own DNS (or
+   * whatever the host serves them) away: refuse it. */
+  const struct nf_service *sv = d->services ? d->services : default_services;
+  size_t nsv = d->services ? d->n_services : SH_ARRAY_SIZE(default_services);
+  for (size_t i = 0; i < d->n_forwards; i++)
+    for (size_t j = 0; j < nsv; j++)
+      if (d->forwards[i].proto == sv[j].proto && d->forwards[i].public_port == sv[j].port)
+        return sh_err(e, EINVAL, "nftables", "forwards", "forward %zu: %s port %u is a host service for containers",
+                      i, sv[j].proto == IPPROTO_TCP ? "tcp" : "udp", sv[j].port);
   for (size_t i = 0; i < d->n_services; i++)
     if ((d->services[i].proto != IPPROTO_TCP && d->services[i].proto != IPPROTO_UDP) || !d->services[i].port)
       return sh_err(e, EINVAL, "nftables", "services", "service %zu: tcp or udp and a port 1..65535", i);
@@ -574,18 +681,45 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
   add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
   add_chain(bt, "forward", "filter", NF_INET_FORWARD, 0);
-  if (d->uplink)
-    add_chain(bt, "postrouting", "nat", NF_INET_POST_ROUTING, 100 /* srcnat */);
+  add_chain(bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100 /* dstnat */);
+  add_chain(bt, "postrouting", "nat", NF_INET_POST_ROUTING, 100 /* srcnat */);
   for (size_t i = 0; i < d->n_nets; i++) {
     char chain[32];
     snprintf(chain, sizeof chain, "t%llu", (unsigned long long) d->nets[i].id);
     add_chain(bt, chain, NULL, -1, 0);
   }
   add_set(bt, SET_BRIDGES, 1, false, d->nets, d->n_nets);
+  {
+    /* Bridges and container ports: where a hairpinned packet may show up. */
+    struct nftnl_set *l = set_new(bt, SET_LINKS, 5, T_IFNAME, IFNAMSIZ, false);
+    char key[IFNAMSIZ];
+    for (size_t i = 0; i < d->n_nets; i++) {
+      ifname_key(key, d->nets[i].bridge);
+      set_elem(l, key, IFNAMSIZ, NULL);
+    }
+    for (size_t i = 0; i < d->n_ports; i++) {
+      ifname_key(key, d->ports[i].ifname);
+      set_elem(l, key, IFNAMSIZ, NULL);
+    }
+    set_commit(bt, l, d->n_nets + d->n_ports > 0);
+    struct nftnl_set *a = set_new(bt, SET_ADDRS, 6, T_IPADDR, 4, false);
+    size_t n4 = 0;
+    for (size_t i = 0; i < d->n_ports; i++)
+      if (!zero(d->ports[i].ip4, 4)) {
+        set_elem(a, d->ports[i].ip4, 4, NULL);
+        n4++;
+      }
+    set_commit(bt, a, n4 > 0);
+  }
   add_set(bt, MAP_FROM, 2, true, d->nets, d->n_nets);
 
   struct nftnl_rule *r = rule(bt, "forward");
   e_ct_established(r);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+  /* A forwarded port is public: its connections may enter the tenant. */
+  r = rule(bt, "forward");
+  e_ct_dnat(r);
   e_verdict(r, NF_ACCEPT);
   add_rule(bt, r);
   r = rule(bt, "forward");
@@ -627,6 +761,7 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
     e_masq(r);
     add_rule(bt, r);
   }
+  add_forwards(bt, d);
   add_bridge_table(bt, d);
   nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
   next(bt);

@@ -28,6 +28,14 @@ struct nf_service {
   uint16_t port;
 };
 
+/* A public port of the host forwarded to a container (IPv4). */
+struct nf_forward {
+  uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+  uint16_t public_port;   /* on every address of the host */
+  uint8_t ip4[4];         /* the container */
+  uint16_t port;          /* and its port */
+};
+
 struct nf_desired {
   const char *uplink;               /* the host's way out, or NULL */
   const struct nf_tenant_net *nets;
@@ -36,6 +44,8 @@ struct nf_desired {
   size_t n_ports;
   const struct nf_service *services; /* NULL: DNS (udp and tcp 53) */
   size_t n_services;
+  const struct nf_forward *forwards;
+  size_t n_forwards;
 };
 
 /* Replace table inet sandhost with the desired state, atomically:
@@ -47,6 +57,10 @@ struct nf_desired {
  * - with an uplink, tenants leave through it masqueraded as the host;
  * - tenants reach the host itself only for the services listed, ICMP echo
  *   and IPv6 neighbour discovery; nothing else on the host answers them;
+ * - connections to a forwarded port on any of the host's addresses go to
+ *   the container (DNAT through one map lookup); from a container of the
+ *   host itself (hairpin) they are also masqueraded, so replies come back
+ *   through the host;
  * - a frame from a container port must carry the port's MAC and, for IPv4,
  *   ARP and IPv6, its addresses; router advertisements and other ethertypes
  *   (VLAN tags included) from containers are dropped. */

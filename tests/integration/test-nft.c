@@ -98,6 +98,44 @@ static int reach(const struct ctr *from, const struct ctr *to)
   return reach_port(from, to->addr.addr, 80);
 }
 
+/* Accept everything queued on a listener; the address of the last peer. */
+static const char *accepted_from(int listener)
+{
+  static char last[32];
+  strcpy(last, "none");
+  struct pollfd pf = { listener, POLLIN, 0 };
+  while (poll(&pf, 1, 200) == 1) {
+    struct sockaddr_in peer;
+    socklen_t pl = sizeof peer;
+    int c = accept(listener, (struct sockaddr *) &peer, &pl);
+    if (c < 0)
+      break;
+    inet_ntop(AF_INET, &peer.sin_addr, last, sizeof last);
+    close(c);
+  }
+  return last;
+}
+
+/* net.bridge.bridge-nf-call-iptables in the current (test) namespace;
+ * whether it was on. */
+static bool set_brnf(int on)
+{
+  const char *path = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+  char was = '0';
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  if (read(fd, &was, 1) != 1 || pwrite(fd, on ? "1" : "0", 1, 0) != 1)
+    diag("cannot set %s", path);
+  close(fd);
+  return was == '1';
+}
+
+static void drain(int listener)
+{
+  (void) accepted_from(listener);
+}
+
 /* ---- raw frames, as a container with CAP_NET_RAW can send them ---- */
 
 static uint16_t csum(const void *p, size_t n)
@@ -382,6 +420,49 @@ int main(void)
   inet_ntop(AF_INET, &peer.sin_addr, pa, sizeof pa);
   is_str(c >= 0 ? pa : "none", "192.0.2.1", "and the outside sees the host's address");
   is_int(reach(&a1, &b1), ETIMEDOUT, "tenants stay isolated from each other");
+  /* ---- port forwards and hairpin ---- */
+  struct nf_forward fw[] = { { IPPROTO_TCP, 8080, {0}, 80 } };
+  memcpy(fw[0].ip4, a1.addr.addr, 4);
+  d.forwards = fw;
+  d.n_forwards = 1;
+  is_int(nf_nft_apply(&d, &e), 0, "apply with tcp 8080 forwarded to A1:80");
+  if (e.err)
+    diag("%s: %s: %s (%s)", e.step, e.path, e.msg, strerror(e.err));
+  drain(a1.listener);
+  is_int(reach_port(&out, upaddr.addr, 8080), 0, "the outside reaches A1 through the host's public port");
+  is_str(accepted_from(a1.listener), "192.0.2.2", "and A1 sees the outside's own address");
+  is_int(reach_port(&out, upaddr.addr, 8081), ECONNREFUSED, "a port that is not forwarded is the host's own, closed");
+  is_int(reach_port(&a2, upaddr.addr, 8080), 0, "hairpin: A2 reaches A1 through the host's public address");
+  char gw1[32];
+  inet_ntop(AF_INET, gw[0].addr, gw1, sizeof gw1);
+  is_str(accepted_from(a1.listener), gw1, "masqueraded as the gateway, so the reply goes back through the host");
+  /* Without br_netfilter (or with its iptables calls off, as here, in the
+   * test's own host namespace) the hairpinned packet is routed, and even the
+   * container behind the port reaches itself.  With them on, the DNAT back
+   * into the bridge is bridged, and a bridge never sends a frame back out of
+   * the port it came in by. */
+  bool brnf = set_brnf(0);
+  is_int(reach_port(&a2, upaddr.addr, 8080), 0, "routed hairpin (no br_netfilter): A2 reaches A1");
+  is_str(accepted_from(a1.listener), gw1, "masqueraded as the gateway there too");
+  is_int(reach_port(&a1, upaddr.addr, 8080), 0, "and the container behind the port reaches itself");
+  if (brnf)
+    set_brnf(1);
+  is_int(reach_port(&b1, upaddr.addr, 8080), 0, "a public port is public to other tenants too");
+  is_int(reach(&b1, &a1), ETIMEDOUT, "but B1 still cannot reach A1 directly");
+  struct nf_forward dup[] = { fw[0], fw[0] };
+  d.forwards = dup;
+  d.n_forwards = 2;
+  sh_error_clear(&e);
+  ok(nf_nft_apply(&d, &e) == -EEXIST && strstr(e.msg, "already forwarded"), "a public port forwarded twice is refused, naming it");
+  struct nf_forward dns_fw[] = { { IPPROTO_UDP, 53, {0}, 53 } };
+  memcpy(dns_fw[0].ip4, a1.addr.addr, 4);
+  d.forwards = dns_fw;
+  sh_error_clear(&e);
+  d.n_forwards = 1;
+  ok(nf_nft_apply(&d, &e) == -EINVAL && strstr(e.msg, "host service"), "forwarding the containers' DNS port is refused");
+  d.forwards = fw;
+  d.n_forwards = 1;
+
   /* Now give the outside a way to the tenants: the table alone must stop it. */
   struct sh_prefix upgw = upaddr;
   upgw.len = 32;
