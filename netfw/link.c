@@ -197,9 +197,17 @@ int nf_link_set(struct nf_nl *n, const char *name, const struct nf_link_change *
       mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t) c->netns_fd);
     mnl_attr_put_strz(nlh, IFLA_IFNAME, c->new_name);
   }
+  if (c->isolated) {
+    struct nlattr *li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+    mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+    struct nlattr *sd = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+    mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, c->isolated > 0);
+    mnl_attr_nest_end(nlh, sd);
+    mnl_attr_nest_end(nlh, li);
+  }
   int r = talk(n, nlh, NULL, NULL);
   if (r < 0)
-    return sh_err(e, -r, "change link", name, "%s%s%s%s", c->master ? "master " : "",
+    return sh_err(e, -r, "change link", name, "%s%s%s%s%s", c->isolated ? "isolation " : "", c->master ? "master " : "",
                   c->master ? c->master : "", c->netns_fd >= 0 ? " netns" : "", c->up ? " up" : "");
   return 0;
 }

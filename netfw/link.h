@@ -31,6 +31,11 @@ struct nf_link_change {
   int netns_fd;           /* move into this namespace (-1: stay) */
   const char *new_name;   /* rename (with the move) */
   bool up;
+  /* A bridge port: 1 isolated (it cannot talk to other isolated ports, only
+   * to the bridge itself and non-isolated ports), -1 not, 0 unchanged.
+   * A tenant network whose containers may not talk to each other sets it on
+   * every container port. */
+  int isolated;
 };
 int nf_link_set(struct nf_nl *n, const char *name, const struct nf_link_change *c, sh_error *e);
 int nf_link_del(struct nf_nl *n, const char *name, sh_error *e);

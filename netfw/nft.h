@@ -5,6 +5,7 @@
  * Sandhost never touches other tables. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"

@@ -131,6 +131,27 @@ static bool set_brnf(int on)
   return was == '1';
 }
 
+/* Both tables as nft prints them without counters (malloc'd). */
+static char *nft_state(void)
+{
+  FILE *p = popen("nft -s list table inet sandhost && nft -s list table bridge sandhost", "r");
+  if (!p)
+    return NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&buf, &len);
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+    fwrite(chunk, 1, n, m);
+  fclose(m);
+  if (pclose(p) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
 static void drain(int listener)
 {
   (void) accepted_from(listener);
@@ -364,6 +385,17 @@ int main(void)
   ok(!crosses(&a1, &a2, f, n + 4, "vlan-tag", 8), "a VLAN-tagged frame from a container is dropped");
   is_int(reach(&a1, &a2), 0, "A1 still reaches A2 over TCP");
   is_int(reach_port(&a1, gw[0].addr, 53), 0, "and its gateway's DNS");
+  /* A tenant network whose containers may not talk to each other: its
+   * ports are isolated on the bridge (rtnetlink, not nft). */
+  struct nf_link_change iso = { .netns_fd = -1, .isolated = 1 }, open_ = { .netns_fd = -1, .isolated = -1 };
+  ok(nf_link_set(&h, ports[0].ifname, &iso, &e) == 0 && nf_link_set(&h, ports[1].ifname, &iso, &e) == 0,
+     "tenant 1's container ports are isolated");
+  is_int(reach(&a1, &a2), ETIMEDOUT, "A1 no longer reaches A2");
+  is_int(reach(&a2, &a1), ETIMEDOUT, "nor A2 A1");
+  is_int(reach_port(&a1, gw[0].addr, 53), 0, "but A1 still reaches its gateway's DNS");
+  ok(nf_link_set(&h, ports[0].ifname, &open_, &e) == 0 && nf_link_set(&h, ports[1].ifname, &open_, &e) == 0,
+     "and back to the default");
+  is_int(reach(&a1, &a2), 0, "A1 reaches A2 again");
   for (int i = 0; i < 2; i++)
     close(svc[i]);
   FILE *bp = popen("nft list table bridge sandhost 2>&1", "r");
@@ -463,13 +495,31 @@ int main(void)
   d.forwards = fw;
   d.n_forwards = 1;
 
+  /* ---- reconcile after a crash: damage the tables, apply, exact again ---- */
+  is_int(nf_nft_apply(&d, &e), 0, "the full state applied");
+  char *want = nft_state(), *got = NULL;
+  int dmg = system("nft delete element inet sandhost tenant_bridges '{ \"sb1\" }' && "
+                   "nft flush set bridge sandhost port_mac && nft flush map inet sandhost forwards_v4 && "
+                   "nft delete element bridge sandhost port_ipv4 '{ \"sh11\" . 02:53:00:00:00:11 . 10.64.0.2 }' && "
+                   "nft flush chain inet sandhost t1 && nft delete chain inet sandhost input");
+  got = nft_state();
+  ok(dmg == 0 && want && got && strcmp(want, got) != 0, "half the elements, a chain's rules and a chain deleted by hand");
+  free(got);
+  is_int(nf_nft_apply(&d, &e), 0, "apply the desired state again");
+  got = nft_state();
+  ok(want && got && strcmp(want, got) == 0, "the tables are exactly as before");
+  free(want);
+  free(got);
+
   /* Now give the outside a way to the tenants: the table alone must stop it. */
   struct sh_prefix upgw = upaddr;
   upgw.len = 32;
   ok(nf_route_add_default(&on, "eth0", &upgw, &e) == 0, "the outside gets a route to the tenants");
   is_int(reach(&out, &a1), ETIMEDOUT, "and still cannot open a connection into a tenant");
   nf_nl_close(&on);
-  is_int(nf_nft_remove(&e), 0, "remove the table");
+  is_int(nf_nft_remove(&e), 0, "remove the tables");
+  ok(system("nft list table inet sandhost >/dev/null 2>&1") != 0 && system("nft list table bridge sandhost >/dev/null 2>&1") != 0,
+     "neither table is left");
   is_int(reach(&a1, &b1), 0, "A1 reaches B1 again");
   is_int(reach(&out, &a1), 0, "and the outside gets in: the table was what stopped it");
   is_int(nf_nft_remove(&e), 0, "removing a missing table is fine");
