@@ -61,8 +61,15 @@ static void add_table(struct batch *bt, int type, uint16_t flags)
   next(bt);
 }
 
+static void add_chain_flags(struct batch *bt, const char *name, const char *type, int hook, int prio, uint16_t flags);
+
 /* hook < 0: a regular chain, reached by jumps. */
 static void add_chain(struct batch *bt, const char *name, const char *type, int hook, int prio)
+{
+  add_chain_flags(bt, name, type, hook, prio, NLM_F_CREATE);
+}
+
+static void add_chain_flags(struct batch *bt, const char *name, const char *type, int hook, int prio, uint16_t flags)
 {
   struct nftnl_chain *c = nftnl_chain_alloc();
   nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
@@ -74,7 +81,7 @@ static void add_chain(struct batch *bt, const char *name, const char *type, int 
     nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
     nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT); /* other traffic is not ours */
   }
-  nftnl_chain_nlmsg_build_payload(msg(bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK), c);
+  nftnl_chain_nlmsg_build_payload(msg(bt, NFT_MSG_NEWCHAIN, flags), c);
   nftnl_chain_free(c);
   next(bt);
 }
@@ -133,10 +140,30 @@ static void set_elem(struct nftnl_set *s, const void *key, size_t len, const cha
 /* Send the set and its elements; frees s. */
 static void set_commit(struct batch *bt, struct nftnl_set *s, bool has_elems)
 {
-  nftnl_set_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_ACK), s);
+  nftnl_set_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSET, NLM_F_CREATE), s);
   next(bt);
   if (has_elems) {
-    nftnl_set_elems_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_ACK), s);
+    nftnl_set_elems_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE), s);
+    next(bt);
+  }
+  nftnl_set_free(s);
+}
+
+/* An existing set, to add elements to. */
+static struct nftnl_set *set_ref(struct batch *bt, const char *name)
+{
+  struct nftnl_set *s = nftnl_set_alloc();
+  nftnl_set_set_str(s, NFTNL_SET_TABLE, TABLE);
+  nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+  nftnl_set_set_u32(s, NFTNL_SET_FAMILY, bt->family);
+  return s;
+}
+
+/* Send only the elements (EEXIST if one is there already); frees s. */
+static void elems_commit(struct batch *bt, struct nftnl_set *s, bool has_elems)
+{
+  if (has_elems) {
+    nftnl_set_elems_nlmsg_build_payload(msg(bt, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL), s);
     next(bt);
   }
   nftnl_set_free(s);
@@ -279,7 +306,7 @@ static struct nftnl_rule *rule(struct batch *bt, const char *chain)
 
 static void add_rule(struct batch *bt, struct nftnl_rule *r)
 {
-  nftnl_rule_nlmsg_build_payload(msg(bt, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE | NLM_F_ACK), r);
+  nftnl_rule_nlmsg_build_payload(msg(bt, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE), r);
   nftnl_rule_free(r);
   next(bt);
 }
@@ -295,11 +322,16 @@ static int send_batch(struct batch *bt, const char *what, sh_error *e)
     goto out;
   }
   uint32_t portid = mnl_socket_get_portid(nl);
+  /* A thousand tenants make a batch of megabytes; errors come back as messages. */
+  int sz = (int) mnl_nlmsg_batch_size(bt->b) + 65536, rsz = 1 << 20;
+  setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz);
+  setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rsz, sizeof rsz);
   if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(bt->b), mnl_nlmsg_batch_size(bt->b)) < 0) {
     r = sh_errno(e, what, "table inet " TABLE);
     goto out;
   }
-  /* One ack per message that asked for one; the first error is the answer. */
+  /* The kernel has run the whole batch when sendto returns; only errors
+   * come back (no message asks for an ack), and the first is the answer. */
   static char buf[RECV_SIZE];
   for (;;) {
     struct timeval tv = { 0, 0 };
@@ -318,6 +350,214 @@ out:
   mnl_socket_close(nl);
   return r;
 }
+
+static bool zero(const uint8_t *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (p[i])
+      return false;
+  return true;
+}
+
+/* ---- one tenant network, one container port: shared by the full apply
+ * and by nf_nft_add ---- */
+
+static void name_elem(struct nftnl_set *s, const char *ifname, const char *chain)
+{
+  char key[IFNAMSIZ];
+  ifname_key(key, ifname);
+  set_elem(s, key, IFNAMSIZ, chain);
+}
+
+static void chain_name(const struct nf_tenant_net *n, char out[32])
+{
+  snprintf(out, 32, "t%llu", (unsigned long long) n->id);
+}
+
+static void tenant_chain(struct batch *bt, const struct nf_tenant_net *n, uint16_t flags)
+{
+  char chain[32];
+  chain_name(n, chain);
+  add_chain_flags(bt, chain, NULL, -1, 0, flags);
+}
+
+/* Out to its own bridge or the uplink only. */
+static void tenant_rules(struct batch *bt, const struct nf_tenant_net *n, const char *uplink)
+{
+  char chain[32];
+  chain_name(n, chain);
+  struct nftnl_rule *r = rule(bt, chain);
+  e_meta(r, NFT_META_OIFNAME);
+  e_cmp_ifname(r, n->bridge);
+  e_verdict(r, NF_ACCEPT);
+  add_rule(bt, r);
+  if (uplink) {
+    r = rule(bt, chain);
+    e_meta(r, NFT_META_OIFNAME);
+    e_cmp_ifname(r, uplink);
+    e_verdict(r, NF_ACCEPT);
+    add_rule(bt, r);
+  }
+  r = rule(bt, chain);
+  e_verdict(r, NF_DROP);
+  add_rule(bt, r);
+}
+
+/* A port's elements in the inet table (hairpin sets); whether it has IPv4. */
+static bool port_inet_elems(struct nftnl_set *links, struct nftnl_set *addrs, const struct nf_port *p)
+{
+  name_elem(links, p->ifname, NULL);
+  if (zero(p->ip4, 4))
+    return false;
+  set_elem(addrs, p->ip4, 4, NULL);
+  return true;
+}
+
+/* ---- what a table holds now: to reset it without touching its hooks ---- */
+
+struct held {
+  char **chains;   /* regular chains, and base chains the desired state lacks */
+  char **sets;
+  size_t n_chains, n_sets;
+};
+
+static void held_free(struct held *h)
+{
+  for (size_t i = 0; i < h->n_chains; i++)
+    free(h->chains[i]);
+  for (size_t i = 0; i < h->n_sets; i++)
+    free(h->sets[i]);
+  free(h->chains);
+  free(h->sets);
+  *h = (struct held){0};
+}
+
+static int push(char ***v, size_t *n, const char *name)
+{
+  char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+  if (!nv)
+    return -1;
+  *v = nv;
+  return (nv[(*n)++] = strdup(name)) ? 0 : -1;
+}
+
+struct dump_ctx {
+  struct held *h;
+  const char *const *bases;  /* base chains the desired state has */
+  int failed;
+};
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+  struct dump_ctx *c = data;
+  struct nftnl_chain *ch = nftnl_chain_alloc();
+  if (ch && nftnl_chain_nlmsg_parse(nlh, ch) == 0 &&
+      strcmp(nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE), TABLE) == 0) {
+    const char *name = nftnl_chain_get_str(ch, NFTNL_CHAIN_NAME);
+    bool keep = false;
+    if (nftnl_chain_is_set(ch, NFTNL_CHAIN_HOOKNUM))
+      for (const char *const *b = c->bases; *b && !keep; b++)
+        keep = strcmp(*b, name) == 0;
+    if (!keep && push(&c->h->chains, &c->h->n_chains, name) < 0)
+      c->failed = 1;
+  }
+  nftnl_chain_free(ch);
+  return MNL_CB_OK;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+  struct dump_ctx *c = data;
+  struct nftnl_set *st = nftnl_set_alloc();
+  if (st && nftnl_set_nlmsg_parse(nlh, st) == 0 && strcmp(nftnl_set_get_str(st, NFTNL_SET_TABLE), TABLE) == 0 &&
+      push(&c->h->sets, &c->h->n_sets, nftnl_set_get_str(st, NFTNL_SET_NAME)) < 0)
+    c->failed = 1;
+  nftnl_set_free(st);
+  return MNL_CB_OK;
+}
+
+/* Chains and sets of our table in family, by a netlink dump. */
+static int held_read(uint16_t family, const char *const *bases, struct held *h, sh_error *e)
+{
+  *h = (struct held){0};
+  struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int r = sh_errno(e, "read nftables", "netlink");
+    if (nl)
+      mnl_socket_close(nl);
+    return r;
+  }
+  struct dump_ctx c = { h, bases, 0 };
+  static char buf[RECV_SIZE];
+  int r = 0;
+  for (int k = 0; k < 2 && r == 0; k++) {
+    uint32_t seq = (uint32_t) time(NULL) + (uint32_t) k;
+    struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, k ? NFT_MSG_GETSET : NFT_MSG_GETCHAIN, family, NLM_F_DUMP, seq);
+    if (k) {
+      /* A set dump names its table. */
+      struct nftnl_set *st = nftnl_set_alloc();
+      nftnl_set_set_str(st, NFTNL_SET_TABLE, TABLE);
+      nftnl_set_nlmsg_build_payload(nlh, st);
+      nftnl_set_free(st);
+    }
+    if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+      r = sh_errno(e, "read nftables", "table " TABLE);
+      break;
+    }
+    ssize_t n;
+    while ((n = mnl_socket_recvfrom(nl, buf, sizeof buf)) > 0) {
+      int cr = mnl_cb_run(buf, (size_t) n, seq, mnl_socket_get_portid(nl), k ? set_cb : chain_cb, &c);
+      if (cr == MNL_CB_STOP)
+        break;
+      if (cr < 0) {
+        /* No such table yet: nothing is held. */
+        if (errno != ENOENT)
+          r = sh_errno(e, "read nftables", "table " TABLE);
+        break;
+      }
+    }
+  }
+  mnl_socket_close(nl);
+  if (r == 0 && c.failed)
+    r = sh_err(e, ENOMEM, "read nftables", NULL, NULL);
+  if (r < 0)
+    held_free(h);
+  return r;
+}
+
+/* Keep the table and the base chains the desired state has (a base chain
+ * deleted and made again costs a hook unregistration and an RCU grace
+ * period each), and drop everything else in it: rules, sets, chains.  The
+ * caller then builds the whole desired state in the same batch. */
+static void reset_table(struct batch *bt, const struct held *h)
+{
+  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
+  nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, bt->family);
+  nftnl_rule_nlmsg_build_payload(msg(bt, NFT_MSG_DELRULE, 0), r);
+  nftnl_rule_free(r);
+  next(bt);
+  for (size_t i = 0; i < h->n_sets; i++) {
+    struct nftnl_set *st = nftnl_set_alloc();
+    nftnl_set_set_str(st, NFTNL_SET_TABLE, TABLE);
+    nftnl_set_set_str(st, NFTNL_SET_NAME, h->sets[i]);
+    nftnl_set_nlmsg_build_payload(msg(bt, NFT_MSG_DELSET, 0), st);
+    nftnl_set_free(st);
+    next(bt);
+  }
+  for (size_t i = 0; i < h->n_chains; i++) {
+    struct nftnl_chain *c = nftnl_chain_alloc();
+    nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
+    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, h->chains[i]);
+    nftnl_chain_nlmsg_build_payload(msg(bt, NFT_MSG_DELCHAIN, 0), c);
+    nftnl_chain_free(c);
+    next(bt);
+  }
+}
+
+static const char *const inet_bases[] = { "forward", "prerouting", "postrouting", "input", NULL };
+static const char *const bridge_bases[] = { "prerouting", NULL };
 
 static struct batch *batch_new(void)
 {
@@ -405,13 +645,6 @@ static void add_input(struct batch *bt, const struct nf_desired *d)
 
 /* ---- port forwards (DNAT) and hairpin ---- */
 
-static bool zero(const uint8_t *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (p[i])
-      return false;
-  return true;
-}
 
 
 #define MAP_FORWARDS "forwards_v4"
@@ -552,12 +785,32 @@ static void accept_type(struct batch *bt, const uint16_t *ethertype)
   add_rule(bt, r);
 }
 
-static void add_bridge_table(struct batch *bt, const struct nf_desired *d)
+/* A port's elements in the bridge table's sets; whether it has IPv4. */
+static bool port_bridge_elems(struct nftnl_set *ports, struct nftnl_set *macs, struct nftnl_set *v4,
+                              struct nftnl_set *v6, const struct nf_port *p)
+{
+  uint8_t key[K_ADDR + 16] = {0}, ll[16];
+  port_key(key, p, NULL, 0);
+  set_elem(ports, key, IFNAMSIZ, NULL);
+  set_elem(macs, key, K_ADDR, NULL);
+  link_local(p->mac, ll);
+  port_key(key, p, ll, 16);
+  set_elem(v6, key, K_ADDR + 16, NULL);
+  if (!zero(p->ip6, 16)) {
+    port_key(key, p, p->ip6, 16);
+    set_elem(v6, key, K_ADDR + 16, NULL);
+  }
+  if (zero(p->ip4, 4))
+    return false;
+  port_key(key, p, p->ip4, 4);
+  set_elem(v4, key, K_ADDR + 4, NULL);
+  return true;
+}
+
+static void add_bridge_table(struct batch *bt, const struct nf_desired *d, const struct held *held)
 {
   bt->family = NFPROTO_BRIDGE;
-  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
-  add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
-  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+  reset_table(bt, held);
   /* Before anything else looks at the frame. */
   add_chain(bt, "prerouting", "filter", NF_BR_PRE_ROUTING, -300);
   add_chain(bt, "from_ports", NULL, -1, 0);
@@ -567,25 +820,8 @@ static void add_bridge_table(struct batch *bt, const struct nf_desired *d)
   struct nftnl_set *v4 = set_new(bt, SET_PORT_IP4, 13, CONCAT3(T_IFNAME, T_ETHERADDR, T_IPADDR), K_ADDR + 4, false);
   struct nftnl_set *v6 = set_new(bt, SET_PORT_IP6, 14, CONCAT3(T_IFNAME, T_ETHERADDR, T_IP6ADDR), K_ADDR + 16, false);
   size_t n4 = 0;
-  for (size_t i = 0; i < d->n_ports; i++) {
-    const struct nf_port *p = &d->ports[i];
-    uint8_t key[K_ADDR + 16] = {0}, ll[16];
-    port_key(key, p, NULL, 0);
-    set_elem(ports, key, IFNAMSIZ, NULL);
-    set_elem(macs, key, K_ADDR, NULL);
-    if (!zero(p->ip4, 4)) {
-      port_key(key, p, p->ip4, 4);
-      set_elem(v4, key, K_ADDR + 4, NULL);
-      n4++;
-    }
-    link_local(p->mac, ll);
-    port_key(key, p, ll, 16);
-    set_elem(v6, key, K_ADDR + 16, NULL);
-    if (!zero(p->ip6, 16)) {
-      port_key(key, p, p->ip6, 16);
-      set_elem(v6, key, K_ADDR + 16, NULL);
-    }
-  }
+  for (size_t i = 0; i < d->n_ports; i++)
+    n4 += port_bridge_elems(ports, macs, v4, v6, &d->ports[i]);
   set_commit(bt, ports, d->n_ports > 0);
   set_commit(bt, macs, d->n_ports > 0);
   set_commit(bt, v4, n4 > 0);
@@ -641,16 +877,25 @@ static void add_bridge_table(struct batch *bt, const struct nf_desired *d)
   bt->family = FAMILY;
 }
 
+static int check_names(const struct nf_tenant_net *nets, size_t n_nets, const char *uplink,
+                       const struct nf_port *ports, size_t n_ports, sh_error *e)
+{
+  for (size_t i = 0; i < n_nets; i++)
+    if (!nets[i].bridge[0] || strnlen(nets[i].bridge, IFNAMSIZ) >= IFNAMSIZ)
+      return sh_err(e, EINVAL, "nftables", nets[i].bridge, "a bridge name is 1..15 characters");
+  if (uplink && (!uplink[0] || strlen(uplink) >= IFNAMSIZ))
+    return sh_err(e, EINVAL, "nftables", uplink, "an uplink name is 1..15 characters");
+  for (size_t i = 0; i < n_ports; i++)
+    if (!ports[i].ifname[0] || strnlen(ports[i].ifname, IFNAMSIZ) >= IFNAMSIZ)
+      return sh_err(e, EINVAL, "nftables", "ports", "port %zu: an interface name is 1..15 characters", i);
+  return 0;
+}
+
 int nf_nft_apply(const struct nf_desired *d, sh_error *e)
 {
-  for (size_t i = 0; i < d->n_nets; i++)
-    if (!d->nets[i].bridge[0] || strlen(d->nets[i].bridge) >= IFNAMSIZ)
-      return sh_err(e, EINVAL, "nftables", d->nets[i].bridge, "a bridge name is 1..15 characters");
-  if (d->uplink && (!d->uplink[0] || strlen(d->uplink) >= IFNAMSIZ))
-    return sh_err(e, EINVAL, "nftables", d->uplink, "an uplink name is 1..15 characters");
-  for (size_t i = 0; i < d->n_ports; i++)
-    if (!d->ports[i].ifname[0] || strnlen(d->ports[i].ifname, IFNAMSIZ) >= IFNAMSIZ)
-      return sh_err(e, EINVAL, "nftables", "ports", "port %zu: an interface name is 1..15 characters", i);
+  int cr = check_names(d->nets, d->n_nets, d->uplink, d->ports, d->n_ports, e);
+  if (cr < 0)
+    return cr;
   for (size_t i = 0; i < d->n_forwards; i++) {
     const struct nf_forward *f = &d->forwards[i];
     if ((f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) || !f->public_port || !f->port)
@@ -672,43 +917,38 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   for (size_t i = 0; i < d->n_services; i++)
     if ((d->services[i].proto != IPPROTO_TCP && d->services[i].proto != IPPROTO_UDP) || !d->services[i].port)
       return sh_err(e, EINVAL, "nftables", "services", "service %zu: tcp or udp and a port 1..65535", i);
+  struct held held_inet, held_bridge;
+  int hr = held_read(FAMILY, inet_bases, &held_inet, e);
+  if (hr < 0)
+    return hr;
+  if ((hr = held_read(NFPROTO_BRIDGE, bridge_bases, &held_bridge, e)) < 0) {
+    held_free(&held_inet);
+    return hr;
+  }
   struct batch *bt = batch_new();
-  if (!bt)
+  if (!bt) {
+    held_free(&held_inet);
+    held_free(&held_bridge);
     return sh_err(e, ENOMEM, "nftables", NULL, NULL);
-  /* Create-then-delete-then-create: the same batch works whether the table
-   * exists or not, and the kernel applies all of it or none. */
-  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
-  add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
-  add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+  }
+  /* One batch: the kernel applies all of it or none. */
+  reset_table(bt, &held_inet);
   add_chain(bt, "forward", "filter", NF_INET_FORWARD, 0);
   add_chain(bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100 /* dstnat */);
   add_chain(bt, "postrouting", "nat", NF_INET_POST_ROUTING, 100 /* srcnat */);
-  for (size_t i = 0; i < d->n_nets; i++) {
-    char chain[32];
-    snprintf(chain, sizeof chain, "t%llu", (unsigned long long) d->nets[i].id);
-    add_chain(bt, chain, NULL, -1, 0);
-  }
+  for (size_t i = 0; i < d->n_nets; i++)
+    tenant_chain(bt, &d->nets[i], NLM_F_CREATE);
   add_set(bt, SET_BRIDGES, 1, false, d->nets, d->n_nets);
   {
     /* Bridges and container ports: where a hairpinned packet may show up. */
     struct nftnl_set *l = set_new(bt, SET_LINKS, 5, T_IFNAME, IFNAMSIZ, false);
-    char key[IFNAMSIZ];
-    for (size_t i = 0; i < d->n_nets; i++) {
-      ifname_key(key, d->nets[i].bridge);
-      set_elem(l, key, IFNAMSIZ, NULL);
-    }
-    for (size_t i = 0; i < d->n_ports; i++) {
-      ifname_key(key, d->ports[i].ifname);
-      set_elem(l, key, IFNAMSIZ, NULL);
-    }
-    set_commit(bt, l, d->n_nets + d->n_ports > 0);
     struct nftnl_set *a = set_new(bt, SET_ADDRS, 6, T_IPADDR, 4, false);
     size_t n4 = 0;
+    for (size_t i = 0; i < d->n_nets; i++)
+      name_elem(l, d->nets[i].bridge, NULL);
     for (size_t i = 0; i < d->n_ports; i++)
-      if (!zero(d->ports[i].ip4, 4)) {
-        set_elem(a, d->ports[i].ip4, 4, NULL);
-        n4++;
-      }
+      n4 += port_inet_elems(l, a, &d->ports[i]);
+    set_commit(bt, l, d->n_nets + d->n_ports > 0);
     set_commit(bt, a, n4 > 0);
   }
   add_set(bt, MAP_FROM, 2, true, d->nets, d->n_nets);
@@ -731,25 +971,8 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
   e_lookup(r, SET_BRIDGES, 1, false);
   e_verdict(r, NF_DROP);
   add_rule(bt, r);
-  for (size_t i = 0; i < d->n_nets; i++) {
-    char chain[32];
-    snprintf(chain, sizeof chain, "t%llu", (unsigned long long) d->nets[i].id);
-    r = rule(bt, chain);
-    e_meta(r, NFT_META_OIFNAME);
-    e_cmp_ifname(r, d->nets[i].bridge);
-    e_verdict(r, NF_ACCEPT);
-    add_rule(bt, r);
-    if (d->uplink) {
-      r = rule(bt, chain);
-      e_meta(r, NFT_META_OIFNAME);
-      e_cmp_ifname(r, d->uplink);
-      e_verdict(r, NF_ACCEPT);
-      add_rule(bt, r);
-    }
-    r = rule(bt, chain);
-    e_verdict(r, NF_DROP);
-    add_rule(bt, r);
-  }
+  for (size_t i = 0; i < d->n_nets; i++)
+    tenant_rules(bt, &d->nets[i], d->uplink);
   add_input(bt, d);
   if (d->uplink) {
     /* Tenants leave through the uplink with the host's address. */
@@ -762,12 +985,62 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
     add_rule(bt, r);
   }
   add_forwards(bt, d);
-  add_bridge_table(bt, d);
+  add_bridge_table(bt, d, &held_bridge);
   nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
   next(bt);
   int ret = send_batch(bt, "apply nftables", e);
   batch_free(bt);
+  held_free(&held_inet);
+  held_free(&held_bridge);
   return ret;
+}
+
+int nf_nft_add(const char *uplink, const struct nf_tenant_net *nets, size_t n_nets, const struct nf_port *ports,
+               size_t n_ports, sh_error *e)
+{
+  int r = check_names(nets, n_nets, uplink, ports, n_ports, e);
+  if (r < 0)
+    return r;
+  struct batch *bt = batch_new();
+  if (!bt)
+    return sh_err(e, ENOMEM, "nftables", NULL, NULL);
+  for (size_t i = 0; i < n_nets; i++)
+    tenant_chain(bt, &nets[i], NLM_F_CREATE | NLM_F_EXCL);
+  struct nftnl_set *bridges = set_ref(bt, SET_BRIDGES), *from = set_ref(bt, MAP_FROM),
+                   *links = set_ref(bt, SET_LINKS), *addrs = set_ref(bt, SET_ADDRS);
+  size_t n4 = 0;
+  for (size_t i = 0; i < n_nets; i++) {
+    char chain[32];
+    chain_name(&nets[i], chain);
+    name_elem(bridges, nets[i].bridge, NULL);
+    name_elem(from, nets[i].bridge, chain);
+    name_elem(links, nets[i].bridge, NULL);
+  }
+  for (size_t i = 0; i < n_ports; i++)
+    n4 += port_inet_elems(links, addrs, &ports[i]);
+  elems_commit(bt, bridges, n_nets > 0);
+  elems_commit(bt, from, n_nets > 0);
+  elems_commit(bt, links, n_nets + n_ports > 0);
+  elems_commit(bt, addrs, n4 > 0);
+  for (size_t i = 0; i < n_nets; i++)
+    tenant_rules(bt, &nets[i], uplink);
+  bt->family = NFPROTO_BRIDGE;
+  struct nftnl_set *bp = set_ref(bt, SET_PORTS), *macs = set_ref(bt, SET_PORT_MAC),
+                   *v4 = set_ref(bt, SET_PORT_IP4), *v6 = set_ref(bt, SET_PORT_IP6);
+  n4 = 0;
+  for (size_t i = 0; i < n_ports; i++)
+    n4 += port_bridge_elems(bp, macs, v4, v6, &ports[i]);
+  elems_commit(bt, bp, n_ports > 0);
+  elems_commit(bt, macs, n_ports > 0);
+  elems_commit(bt, v4, n4 > 0);
+  elems_commit(bt, v6, n_ports > 0);
+  nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
+  next(bt);
+  r = send_batch(bt, "add to nftables", e);
+  batch_free(bt);
+  if (r == -EEXIST)
+    sh_err(e, EEXIST, "add to nftables", "table " TABLE, "a network or port is already there");
+  return r;
 }
 
 int nf_nft_remove(sh_error *e)
@@ -777,8 +1050,8 @@ int nf_nft_remove(sh_error *e)
     return sh_err(e, ENOMEM, "nftables", NULL, NULL);
   for (int f = 0; f < 2; f++) {
     bt->family = f ? NFPROTO_BRIDGE : FAMILY;
-    add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
-    add_table(bt, NFT_MSG_DELTABLE, NLM_F_ACK);
+    add_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+    add_table(bt, NFT_MSG_DELTABLE, 0);
   }
   nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
   next(bt);

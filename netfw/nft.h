@@ -66,5 +66,12 @@ struct nf_desired {
  *   ARP and IPv6, its addresses; router advertisements and other ethertypes
  *   (VLAN tags included) from containers are dropped. */
 int nf_nft_apply(const struct nf_desired *d, sh_error *e);
+/* Add tenant networks and container ports to the state last applied (uplink
+ * as it had), in one transaction of additions only: no hook or RCU wait, so
+ * its cost does not grow with the tenants already there.  EEXIST, and
+ * nothing changed, if one is there already.  Removing goes through
+ * nf_nft_apply, which also repairs whatever else drifted. */
+int nf_nft_add(const char *uplink, const struct nf_tenant_net *nets, size_t n_nets, const struct nf_port *ports,
+               size_t n_ports, sh_error *e);
 /* Remove both tables; missing ones are fine. */
 int nf_nft_remove(sh_error *e);

@@ -131,10 +131,13 @@ static bool set_brnf(int on)
   return was == '1';
 }
 
-/* Both tables as nft prints them without counters (malloc'd). */
+/* Both tables as nft prints them without counters, one item a line and
+ * sorted: the order of chains and of set elements is the kernel's, not
+ * part of the state (malloc'd). */
 static char *nft_state(void)
 {
-  FILE *p = popen("nft -s list table inet sandhost && nft -s list table bridge sandhost", "r");
+  FILE *p = popen("(nft -s list table inet sandhost && nft -s list table bridge sandhost) | "
+                  "sed 's/elements = //; s/[{},]/\\n/g' | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' | grep -v '^$' | LC_ALL=C sort", "r");
   if (!p)
     return NULL;
   char *buf = NULL;
@@ -508,8 +511,26 @@ int main(void)
   is_int(nf_nft_apply(&d, &e), 0, "apply the desired state again");
   got = nft_state();
   ok(want && got && strcmp(want, got) == 0, "the tables are exactly as before");
-  free(want);
   free(got);
+
+  /* ---- adding a tenant and a port without rebuilding ---- */
+  struct nf_desired less = d;
+  less.n_nets = 1;   /* tenant 2 and its container B1 not there yet */
+  less.n_ports = 2;
+  is_int(nf_nft_apply(&less, &e), 0, "the state without tenant 2");
+  is_int(reach(&b1, &out), ETIMEDOUT, "B1 cannot leave: its network is not in the table");
+  is_int(nf_nft_add(d.uplink, &nets[1], 1, &ports[2], 1, &e), 0, "tenant 2 and B1's port added on their own");
+  got = nft_state();
+  ok(want && got && strcmp(want, got) == 0, "the tables are exactly what the full apply makes");
+  free(got);
+  is_int(reach(&b1, &out), 0, "B1 now leaves through the uplink");
+  is_int(reach(&b1, &a1), ETIMEDOUT, "and stays apart from tenant 1");
+  sh_error_clear(&e);
+  is_int(nf_nft_add(d.uplink, &nets[1], 1, &ports[2], 1, &e), -EEXIST, "adding them twice is refused");
+  got = nft_state();
+  ok(want && got && strcmp(want, got) == 0, "and changes nothing");
+  free(got);
+  free(want);
 
   /* Now give the outside a way to the tenants: the table alone must stop it. */
   struct sh_prefix upgw = upaddr;
