@@ -2,10 +2,13 @@
  * nft state for TENANTS tenant networks with one container port each
  * ("full"), then add one more tenant network and its container's port with
  * nf_nft_add ("add"), and the full state with that one more ("full+1"),
- * RUNS times.  Prints "<what> <µs>" lines; tests/bench/net reads them. */
+ * RUNS times.  Prints "<what> <µs>" lines; tests/bench/net reads them.
+ * nft-time --state TENANTS: apply the state for TENANTS in the current
+ * network namespace and exit (the benchmark runs it inside `unshare -n`). */
 #include "nft.h"
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +23,13 @@ static double now_us(void)
 
 int main(int argc, char **argv)
 {
+  bool state_only = argc == 3 && strcmp(argv[1], "--state") == 0;
   if (argc != 3) {
-    fprintf(stderr, "usage: nft-time TENANTS RUNS\n");
+    fprintf(stderr, "usage: nft-time TENANTS RUNS | nft-time --state TENANTS\n");
     return 2;
   }
-  int n = atoi(argv[1]), runs = atoi(argv[2]);
-  if (n < 1 || runs < 1 || unshare(CLONE_NEWNET) < 0) {
+  int n = atoi(argv[state_only ? 2 : 1]), runs = state_only ? 1 : atoi(argv[2]);
+  if (n < 1 || runs < 1 || (!state_only && unshare(CLONE_NEWNET) < 0)) {
     perror("nft-time");
     return 1;
   }
@@ -44,6 +48,14 @@ int main(int argc, char **argv)
     ports[i].ip4[3] = (uint8_t) (2 + (i & 0xff) % 250);
   }
   sh_error e = {0};
+  if (state_only) {
+    struct nf_desired d = { .uplink = "up0", .nets = nets, .n_nets = (size_t) n, .ports = ports, .n_ports = (size_t) n };
+    if (nf_nft_apply(&d, &e) < 0) {
+      fprintf(stderr, "nft-time: %s: %s: %s\n", e.step, e.path, e.msg);
+      return 1;
+    }
+    return 0;
+  }
   for (int r = 0; r < runs; r++) {
     struct nf_desired d = { .uplink = "up0", .nets = nets, .n_nets = (size_t) n, .ports = ports, .n_ports = (size_t) n };
     double t0 = now_us();
