@@ -55,7 +55,7 @@ void nf_nl_close(struct nf_nl *n)
 }
 
 /* Send one request and wait for its answer; cb may read the reply. */
-static int talk(struct nf_nl *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+int nf_nl_talk(struct nf_nl *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
   char buf[NL_BUF];
   nlh->nlmsg_seq = ++n->seq;
@@ -110,28 +110,34 @@ int nf_link_index(struct nf_nl *n, const char *name, sh_error *e)
   char buf[NL_BUF];
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_GETLINK, 0);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  int idx = 0, r = talk(n, nlh, index_cb, &idx);
+  int idx = 0, r = nf_nl_talk(n, nlh, index_cb, &idx);
   if (r < 0)
     return sh_err(e, -r, "find link", name, NULL);
   return idx;
 }
 
-int nf_link_add_bridge(struct nf_nl *n, const char *name, unsigned mtu, sh_error *e)
+int nf_link_add_kind(struct nf_nl *n, const char *name, const char *kind, unsigned mtu, sh_error *e)
 {
-  char buf[NL_BUF];
-  if (check_name(name, "create bridge", e) < 0)
+  char buf[NL_BUF], step[48];
+  snprintf(step, sizeof step, "create %s", kind);
+  if (check_name(name, step, e) < 0)
     return -EINVAL;
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
   if (mtu)
     mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
   struct nlattr *info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+  mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
   mnl_attr_nest_end(nlh, info);
-  int r = talk(n, nlh, NULL, NULL);
+  int r = nf_nl_talk(n, nlh, NULL, NULL);
   if (r < 0 && r != -EEXIST)
-    return sh_err(e, -r, "create bridge", name, NULL);
+    return sh_err(e, -r, step, name, NULL);
   return 0;
+}
+
+int nf_link_add_bridge(struct nf_nl *n, const char *name, unsigned mtu, sh_error *e)
+{
+  return nf_link_add_kind(n, name, "bridge", mtu, e);
 }
 
 int nf_link_add_veth(struct nf_nl *n, const char *host, const char *peer, unsigned mtu,
@@ -158,7 +164,7 @@ int nf_link_add_veth(struct nf_nl *n, const char *host, const char *peer, unsign
   mnl_attr_nest_end(nlh, pinfo);
   mnl_attr_nest_end(nlh, data);
   mnl_attr_nest_end(nlh, info);
-  int r = talk(n, nlh, NULL, NULL);
+  int r = nf_nl_talk(n, nlh, NULL, NULL);
   if (r < 0)
     return sh_err(e, -r, "create veth pair", host, "peer %s", peer);
   return 0;
@@ -205,7 +211,7 @@ int nf_link_set(struct nf_nl *n, const char *name, const struct nf_link_change *
     mnl_attr_nest_end(nlh, sd);
     mnl_attr_nest_end(nlh, li);
   }
-  int r = talk(n, nlh, NULL, NULL);
+  int r = nf_nl_talk(n, nlh, NULL, NULL);
   if (r < 0)
     return sh_err(e, -r, "change link", name, "%s%s%s%s%s", c->isolated ? "isolation " : "", c->master ? "master " : "",
                   c->master ? c->master : "", c->netns_fd >= 0 ? " netns" : "", c->up ? " up" : "");
@@ -217,7 +223,7 @@ int nf_link_del(struct nf_nl *n, const char *name, sh_error *e)
   char buf[NL_BUF];
   struct nlmsghdr *nlh = new_link_msg(buf, RTM_DELLINK, 0);
   mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-  int r = talk(n, nlh, NULL, NULL);
+  int r = nf_nl_talk(n, nlh, NULL, NULL);
   if (r < 0 && r != -ENODEV)
     return sh_err(e, -r, "delete link", name, NULL);
   return 0;
@@ -239,7 +245,7 @@ int nf_addr_add(struct nf_nl *n, const char *ifname, const struct sh_prefix *add
   mnl_attr_put(nlh, IFA_ADDRESS, alen, addr->addr);
   if (addr->family == AF_INET6)
     ifa->ifa_flags = IFA_F_NODAD; /* addresses we assign are unique by construction */
-  int r = talk(n, nlh, NULL, NULL);
+  int r = nf_nl_talk(n, nlh, NULL, NULL);
   if (r < 0 && r != -EEXIST) {
     char a[64];
     return sh_err(e, -r, "add address", ifname, "%s", sh_prefix_format(addr, false, a, sizeof a));
@@ -262,7 +268,7 @@ int nf_route_add_default(struct nf_nl *n, const char *ifname, const struct sh_pr
   rtm->rtm_type = RTN_UNICAST;
   mnl_attr_put(nlh, RTA_GATEWAY, gw->family == AF_INET ? 4 : 16, gw->addr);
   mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t) idx);
-  int r = talk(n, nlh, NULL, NULL);
+  int r = nf_nl_talk(n, nlh, NULL, NULL);
   if (r < 0 && r != -EEXIST) {
     char a[64];
     return sh_err(e, -r, "add default route", ifname, "via %s", sh_prefix_format(gw, true, a, sizeof a));

@@ -19,9 +19,16 @@ struct nf_nl {
 /* A netlink socket in the current network namespace, or in netns_fd's. */
 int nf_nl_open(struct nf_nl *n, int netns_fd, sh_error *e);
 void nf_nl_close(struct nf_nl *n);
+/* Send one request (an ack is asked for) and run cb on each answer; 0 or
+ * -errno.  For the other rtnetlink users of netfw (tc.c). */
+struct nlmsghdr;
+typedef int (*nf_nl_cb)(const struct nlmsghdr *nlh, void *data);
+int nf_nl_talk(struct nf_nl *n, struct nlmsghdr *nlh, nf_nl_cb cb, void *data);
 
 int nf_link_index(struct nf_nl *n, const char *name, sh_error *e);
 int nf_link_add_bridge(struct nf_nl *n, const char *name, unsigned mtu, sh_error *e);
+/* A link of a kind that needs no options ("bridge", "ifb"); existing is fine. */
+int nf_link_add_kind(struct nf_nl *n, const char *name, const char *kind, unsigned mtu, sh_error *e);
 /* host stays here; peer gets mac (may be NULL) and is moved into netns_fd as
  * peer_newname when netns_fd >= 0. */
 int nf_link_add_veth(struct nf_nl *n, const char *host, const char *peer, unsigned mtu,

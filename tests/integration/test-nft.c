@@ -4,6 +4,7 @@
 #include "../unit/tap.h"
 #include "ipam.h"
 #include "link.h"
+#include "netns.h"
 #include "nft.h"
 
 #include <arpa/inet.h>
@@ -272,13 +273,9 @@ static bool crosses(const struct ctr *a, const struct ctr *b, const uint8_t *f, 
 
 int main(void)
 {
-  if (geteuid() != 0) {
-    printf("1..0 # SKIP needs root\n");
-    return 0;
-  }
-  if (unshare(CLONE_NEWNET) < 0)
+  netns_need_root();
+  if ((hostns = netns_new()) < 0)
     return 1;
-  hostns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   /* Forwarding in our own "host" namespace only. */
   int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
   if (fd < 0 || write(fd, "1", 1) != 1)
