@@ -223,6 +223,44 @@ static size_t arp_frame(uint8_t *f, const uint8_t sha[6], const uint8_t spa[4], 
   return 42;
 }
 
+/* Ethernet + IPv6 + an upper-layer payload (checksums not filled: the
+ * bridge does not check them, and the sniffer sees the frame anyway). */
+static size_t ip6_frame(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_mac[6], const uint8_t src[16],
+                        const uint8_t dst[16], uint8_t next, const void *payload, size_t len)
+{
+  memset(f, 0, 14 + 40);
+  memcpy(f, dst_mac, 6);
+  memcpy(f + 6, src_mac, 6);
+  f[12] = 0x86;
+  f[13] = 0xdd;
+  uint8_t *ip = f + 14;
+  ip[0] = 0x60;
+  ip[4] = (uint8_t) (len >> 8);
+  ip[5] = (uint8_t) len;
+  ip[6] = next;
+  ip[7] = 255;
+  memcpy(ip + 8, src, 16);
+  memcpy(ip + 24, dst, 16);
+  memcpy(ip + 40, payload, len);
+  return 14 + 40 + len;
+}
+
+/* fe80::/64 with the EUI-64 of mac, as Linux gives a veth. */
+static void ll_of(const uint8_t mac[6], uint8_t out[16])
+{
+  memset(out, 0, 16);
+  out[0] = 0xfe;
+  out[1] = 0x80;
+  out[8] = mac[0] ^ 2;
+  out[9] = mac[1];
+  out[10] = mac[2];
+  out[11] = 0xff;
+  out[12] = 0xfe;
+  out[13] = mac[3];
+  out[14] = mac[4];
+  out[15] = mac[5];
+}
+
 static void send_frame(const struct ctr *from, const uint8_t *f, size_t n)
 {
   in_ns(from->ns);
@@ -379,6 +417,36 @@ int main(void)
   n = arp_frame(f, ports[1].mac, a1.addr.addr, a2.addr.addr);
   memcpy(f + 6, ports[0].mac, 6);
   ok(!crosses(&a1, &a2, f, n, f + 22, 10), "an ARP sender address other than the frame's is dropped");
+  /* IPv6: its own link-local passes; another source, and router advertisements, do not;
+   * the unspecified source is kept for duplicate address detection. */
+  uint8_t ll1[16], ll2[16], fake6[16], unspec6[16] = {0};
+  ll_of(ports[0].mac, ll1);
+  ll_of(ports[1].mac, ll2);
+  memcpy(fake6, ll1, 16);
+  fake6[15] ^= 0x5a;
+  const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 }, mc_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+  uint8_t udp6[16] = { 0x30, 0x39, 0x27, 0x0f, 0, 16 };
+  memcpy(udp6 + 8, "v6-good!", 8);
+  n = ip6_frame(f, ports[0].mac, ports[1].mac, ll1, ll2, IPPROTO_UDP, udp6, sizeof udp6);
+  ok(crosses(&a1, &a2, f, n, "v6-good!", 8), "IPv6 from A1's own link-local reaches A2 (control)");
+  memcpy(udp6 + 8, "v6-spoof", 8);
+  n = ip6_frame(f, ports[0].mac, ports[1].mac, fake6, ll2, IPPROTO_UDP, udp6, sizeof udp6);
+  ok(!crosses(&a1, &a2, f, n, "v6-spoof", 8), "IPv6 from another source address is dropped");
+  uint8_t icmp6[24] = { 128, 0, 0, 0, 0, 1, 0, 1 };
+  memcpy(icmp6 + 8, "echo-to-all-v6!!", 16);
+  n = ip6_frame(f, ports[0].mac, mc_mac, ll1, all_nodes, IPPROTO_ICMPV6, icmp6, sizeof icmp6);
+  ok(crosses(&a1, &a2, f, n, "echo-to-all-v6!!", 16), "an ICMPv6 echo to all nodes reaches A2 (control)");
+  icmp6[0] = 134; /* router advertisement */
+  memcpy(icmp6 + 8, "router-advert-v6", 16);
+  n = ip6_frame(f, ports[0].mac, mc_mac, ll1, all_nodes, IPPROTO_ICMPV6, icmp6, sizeof icmp6);
+  ok(!crosses(&a1, &a2, f, n, "router-advert-v6", 16), "a router advertisement from a container is dropped");
+  icmp6[0] = 135; /* neighbour solicitation, as duplicate address detection sends it */
+  memcpy(icmp6 + 8, "dad-neighbor-sol", 16);
+  n = ip6_frame(f, ports[0].mac, mc_mac, unspec6, all_nodes, IPPROTO_ICMPV6, icmp6, sizeof icmp6);
+  ok(crosses(&a1, &a2, f, n, "dad-neighbor-sol", 16), "a neighbour solicitation from :: (DAD) passes");
+  memcpy(udp6 + 8, "v6-unspc", 8);
+  n = ip6_frame(f, ports[0].mac, ports[1].mac, unspec6, ll2, IPPROTO_UDP, udp6, sizeof udp6);
+  ok(!crosses(&a1, &a2, f, n, "v6-unspc", 8), "but UDP from :: is dropped");
   n = udp_frame(f, ports[0].mac, ports[1].mac, a1.addr.addr, a2.addr.addr, "vlan-tag");
   memmove(f + 16, f + 12, n - 12);
   f[12] = 0x81; f[13] = 0x00; f[14] = 0x00; f[15] = 0x05;
