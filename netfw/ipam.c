@@ -132,3 +132,18 @@ void nf_bridge_name(uint64_t network_id, char name[16])
 {
   snprintf(name, 16, "sb%llx", (unsigned long long) (network_id & ID_HEX_MASK));
 }
+
+void nf_link_local(const uint8_t mac[6], uint8_t out[16])
+{
+  memset(out, 0, 16);
+  out[0] = 0xfe;
+  out[1] = 0x80;
+  out[8] = mac[0] ^ 0x02; /* the universal/local bit, inverted */
+  out[9] = mac[1];
+  out[10] = mac[2];
+  out[11] = 0xff;
+  out[12] = 0xfe;
+  out[13] = mac[3];
+  out[14] = mac[4];
+  out[15] = mac[5];
+}

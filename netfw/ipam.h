@@ -25,6 +25,8 @@ int nf_addr_alloc(const struct sh_prefix *subnet, const struct sh_prefix *used, 
 
 /* A locally administered unicast MAC derived from a container id. */
 void nf_mac_for(uint64_t container_id, uint8_t mac[6]);
+/* fe80::/64 with the modified EUI-64 of mac: the link-local Linux gives a veth. */
+void nf_link_local(const uint8_t mac[6], uint8_t out[16]);
 /* Link names derived from ids (IFNAMSIZ-safe): host side "sh<hex>", peer
  * "sp<hex>" before it moves into the container, bridge "sb<hex>". */
 void nf_veth_names(uint64_t container_id, char host[16], char peer[16]);

@@ -1,5 +1,6 @@
 /* Building and sending nftables batches with libnftnl. */
 #include "nft.h"
+#include "ipam.h"
 #include "cleanup.h"
 
 #include <errno.h>
@@ -731,21 +732,6 @@ static void add_forwards(struct batch *bt, const struct nf_desired *d)
 #define K_ADDR 24       /* ipv4 (4) or ipv6 (16) from register 06 */
 
 
-/* fe80::/64 with the modified EUI-64 of mac: the link-local Linux gives a veth. */
-static void link_local(const uint8_t mac[6], uint8_t out[16])
-{
-  memset(out, 0, 16);
-  out[0] = 0xfe;
-  out[1] = 0x80;
-  out[8] = mac[0] ^ 0x02;
-  out[9] = mac[1];
-  out[10] = mac[2];
-  out[11] = 0xff;
-  out[12] = 0xfe;
-  out[13] = mac[3];
-  out[14] = mac[4];
-  out[15] = mac[5];
-}
 
 static void port_key(uint8_t *key, const struct nf_port *p, const uint8_t *addr, size_t alen)
 {
@@ -793,7 +779,7 @@ static bool port_bridge_elems(struct nftnl_set *ports, struct nftnl_set *macs, s
   port_key(key, p, NULL, 0);
   set_elem(ports, key, IFNAMSIZ, NULL);
   set_elem(macs, key, K_ADDR, NULL);
-  link_local(p->mac, ll);
+  nf_link_local(p->mac, ll);
   port_key(key, p, ll, 16);
   set_elem(v6, key, K_ADDR + 16, NULL);
   if (!zero(p->ip6, 16)) {

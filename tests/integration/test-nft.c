@@ -245,21 +245,6 @@ static size_t ip6_frame(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_
   return 14 + 40 + len;
 }
 
-/* fe80::/64 with the EUI-64 of mac, as Linux gives a veth. */
-static void ll_of(const uint8_t mac[6], uint8_t out[16])
-{
-  memset(out, 0, 16);
-  out[0] = 0xfe;
-  out[1] = 0x80;
-  out[8] = mac[0] ^ 2;
-  out[9] = mac[1];
-  out[10] = mac[2];
-  out[11] = 0xff;
-  out[12] = 0xfe;
-  out[13] = mac[3];
-  out[14] = mac[4];
-  out[15] = mac[5];
-}
 
 static void send_frame(const struct ctr *from, const uint8_t *f, size_t n)
 {
@@ -420,8 +405,8 @@ int main(void)
   /* IPv6: its own link-local passes; another source, and router advertisements, do not;
    * the unspecified source is kept for duplicate address detection. */
   uint8_t ll1[16], ll2[16], fake6[16], unspec6[16] = {0};
-  ll_of(ports[0].mac, ll1);
-  ll_of(ports[1].mac, ll2);
+  nf_link_local(ports[0].mac, ll1);
+  nf_link_local(ports[1].mac, ll2);
   memcpy(fake6, ll1, 16);
   fake6[15] ^= 0x5a;
   const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 }, mc_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
