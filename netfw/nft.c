@@ -404,14 +404,24 @@ static void tenant_rules(struct batch *bt, const struct nf_tenant_net *n, const 
   add_rule(bt, r);
 }
 
-/* A port's elements in the inet table (hairpin sets); whether it has IPv4. */
-static bool port_inet_elems(struct nftnl_set *links, struct nftnl_set *addrs, const struct nf_port *p)
+/* The inet table's hairpin sets: where a hairpinned packet may show up
+ * (bridges and container ports) and the containers' own addresses. */
+struct hairpin_sets {
+  struct nftnl_set *links, *ip4, *ip6;
+  size_t n4, n6;
+};
+
+static void port_inet_elems(struct hairpin_sets *h, const struct nf_port *p)
 {
-  name_elem(links, p->ifname, NULL);
-  if (zero(p->ip4, 4))
-    return false;
-  set_elem(addrs, p->ip4, 4, NULL);
-  return true;
+  name_elem(h->links, p->ifname, NULL);
+  if (!zero(p->ip4, 4)) {
+    set_elem(h->ip4, p->ip4, 4, NULL);
+    h->n4++;
+  }
+  if (!zero(p->ip6, 16)) {
+    set_elem(h->ip6, p->ip6, 16, NULL);
+    h->n6++;
+  }
 }
 
 /* ---- what a table holds now: to reset it without touching its hooks ---- */
@@ -646,77 +656,97 @@ static void add_input(struct batch *bt, const struct nf_desired *d)
 
 /* ---- port forwards (DNAT) and hairpin ---- */
 
-
-
-#define MAP_FORWARDS "forwards_v4"
 #define SET_LINKS "tenant_links"
-#define SET_ADDRS "container_ipv4"
+
+/* One map of forwards and one set of container addresses per IP family. */
+static const struct fw_family {
+  uint8_t nfproto;
+  const char *map, *addrs;
+  uint32_t map_id, addrs_id, addr_type, addr_len, saddr_off;
+  size_t fw_off;                /* the container address in struct nf_forward */
+} fw_families[] = {
+  { NFPROTO_IPV4, "forwards_v4", "container_ipv4", 4, 6, T_IPADDR, 4, 12, offsetof(struct nf_forward, ip4) },
+  { NFPROTO_IPV6, "forwards_v6", "container_ipv6", 7, 8, T_IP6ADDR, 16, 8, offsetof(struct nf_forward, ip6) },
+};
+
+static const uint8_t *fw_addr(const struct nf_forward *f, const struct fw_family *ff)
+{
+  return (const uint8_t *) f + ff->fw_off;
+}
 
 static void add_forwards(struct batch *bt, const struct nf_desired *d)
 {
-  /* meta l4proto . th dport : ip daddr . th dport, each field on its own register. */
-  struct nftnl_set *m = set_new(bt, MAP_FORWARDS, 4, CONCAT2(T_INET_PROTOCOL, T_INET_SERVICE), 8, false);
-  nftnl_set_set_u32(m, NFTNL_SET_FLAGS, NFT_SET_MAP);
-  nftnl_set_set_u32(m, NFTNL_SET_DATA_TYPE, CONCAT2(T_IPADDR, T_INET_SERVICE));
-  nftnl_set_set_u32(m, NFTNL_SET_DATA_LEN, 8);
-  for (size_t i = 0; i < d->n_forwards; i++) {
-    const struct nf_forward *f = &d->forwards[i];
-    uint8_t key[8] = { f->proto }, data[8] = {0};
-    uint16_t pub = htons(f->public_port), port = htons(f->port);
-    memcpy(key + 4, &pub, 2);
-    memcpy(data, f->ip4, 4);
-    memcpy(data + 4, &port, 2);
-    struct nftnl_set_elem *el = nftnl_set_elem_alloc();
-    nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof key);
-    nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, data, sizeof data);
-    nftnl_set_elem_add(m, el);
+  for (size_t k = 0; k < SH_ARRAY_SIZE(fw_families); k++) {
+    const struct fw_family *ff = &fw_families[k];
+    /* meta l4proto . th dport : <ip daddr> . th dport; the port is on the
+     * register after the address, as nft concatenates. */
+    struct nftnl_set *m = set_new(bt, ff->map, ff->map_id, CONCAT2(T_INET_PROTOCOL, T_INET_SERVICE), 8, false);
+    nftnl_set_set_u32(m, NFTNL_SET_FLAGS, NFT_SET_MAP);
+    nftnl_set_set_u32(m, NFTNL_SET_DATA_TYPE, CONCAT2(ff->addr_type, T_INET_SERVICE));
+    nftnl_set_set_u32(m, NFTNL_SET_DATA_LEN, ff->addr_len + 4);
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_forwards; i++) {
+      const struct nf_forward *f = &d->forwards[i];
+      if (zero(fw_addr(f, ff), ff->addr_len))
+        continue;
+      uint8_t key[8] = { f->proto }, data[20] = {0};
+      uint16_t pub = htons(f->public_port), port = htons(f->port);
+      memcpy(key + 4, &pub, 2);
+      memcpy(data, fw_addr(f, ff), ff->addr_len);
+      memcpy(data + ff->addr_len, &port, 2);
+      struct nftnl_set_elem *el = nftnl_set_elem_alloc();
+      nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, sizeof key);
+      nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, data, ff->addr_len + 4);
+      nftnl_set_elem_add(m, el);
+      n++;
+    }
+    set_commit(bt, m, n > 0);
+
+    /* To any local address of the host, on a forwarded port: DNAT. */
+    const uint32_t local = RTN_LOCAL;
+    struct nftnl_rule *r = rule(bt, "prerouting");
+    e_meta(r, NFT_META_NFPROTO);
+    e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ff->nfproto, 1);
+    struct nftnl_expr *x = nftnl_expr_alloc("fib");
+    nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+    nftnl_rule_add_expr(r, x);
+    e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, sizeof local);
+    e_meta_to(r, NFT_META_L4PROTO, NFT_REG32_00);
+    e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
+    struct nftnl_expr *lk = nftnl_expr_alloc("lookup");
+    nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+    nftnl_expr_set_str(lk, NFTNL_EXPR_LOOKUP_SET, ff->map);
+    nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_SET_ID, ff->map_id);
+    nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_00);
+    nftnl_rule_add_expr(r, lk);
+    x = nftnl_expr_alloc("nat");
+    nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_FAMILY, ff->nfproto);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
+    nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_00 + ff->addr_len / 4);
+    nftnl_rule_add_expr(r, x);
+    add_rule(bt, r);
+
+    /* Hairpin: a container reaching a forwarded port of the host comes back
+     * out into a tenant network; masquerade it so the reply returns through
+     * the host rather than straight to the client.  The client is told by
+     * its source address (the bridge table guarantees it is the port's
+     * own): with br_netfilter on, a DNAT back into the same bridge is
+     * bridged and has no input interface by the time it reaches
+     * postrouting. */
+    r = rule(bt, "postrouting");
+    e_meta(r, NFT_META_NFPROTO);
+    e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ff->nfproto, 1);
+    e_ct_dnat(r);
+    e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, ff->saddr_off, ff->addr_len, NFT_REG_1);
+    e_lookup(r, ff->addrs, ff->addrs_id, false);
+    e_meta(r, NFT_META_OIFNAME);
+    e_lookup(r, SET_LINKS, 5, false);
+    e_masq(r);
+    add_rule(bt, r);
   }
-  set_commit(bt, m, d->n_forwards > 0);
-
-  /* IPv4 to any local address of the host, on a forwarded port: DNAT. */
-  const uint8_t v4 = NFPROTO_IPV4;
-  const uint32_t local = RTN_LOCAL;
-  struct nftnl_rule *r = rule(bt, "prerouting");
-  e_meta(r, NFT_META_NFPROTO);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v4, 1);
-  struct nftnl_expr *x = nftnl_expr_alloc("fib");
-  nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
-  nftnl_rule_add_expr(r, x);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, sizeof local);
-  e_meta_to(r, NFT_META_L4PROTO, NFT_REG32_00);
-  e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_01);
-  struct nftnl_expr *lk = nftnl_expr_alloc("lookup");
-  nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
-  nftnl_expr_set_str(lk, NFTNL_EXPR_LOOKUP_SET, MAP_FORWARDS);
-  nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_SET_ID, 4);
-  nftnl_expr_set_u32(lk, NFTNL_EXPR_LOOKUP_DREG, NFT_REG32_00);
-  nftnl_rule_add_expr(r, lk);
-  x = nftnl_expr_alloc("nat");
-  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG32_00);
-  nftnl_expr_set_u32(x, NFTNL_EXPR_NAT_REG_PROTO_MIN, NFT_REG32_01);
-  nftnl_rule_add_expr(r, x);
-  add_rule(bt, r);
-
-  /* Hairpin: a container reaching a forwarded port of the host comes back
-   * out into a tenant network; masquerade it so the reply returns through
-   * the host rather than straight to the client.  The client is told by
-   * its source address (the bridge table guarantees it is the port's own):
-   * with br_netfilter on, a DNAT back into the same bridge is bridged and
-   * has no input interface by the time it reaches postrouting. */
-  r = rule(bt, "postrouting");
-  e_meta(r, NFT_META_NFPROTO);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &v4, 1);
-  e_ct_dnat(r);
-  e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
-  e_lookup(r, SET_ADDRS, 6, false);
-  e_meta(r, NFT_META_OIFNAME);
-  e_lookup(r, SET_LINKS, 5, false);
-  e_masq(r);
-  add_rule(bt, r);
 }
 
 /* ---- anti-spoofing on container ports (table bridge sandhost) ---- */
@@ -725,6 +755,30 @@ static void add_forwards(struct batch *bt, const struct nf_desired *d)
 #define SET_PORT_MAC "port_mac"
 #define SET_PORT_IP4 "port_ipv4"
 #define SET_PORT_IP6 "port_ipv6"
+#define SET_ND_TARGETS "port_nd_targets"
+
+/* The neighbour discovery target is raw transport-header bytes to nft 1.0.6
+ * (it has no `icmpv6 taddr`), typed integer.  Looked up in port_ipv6, the
+ * listing would not load back with nft -f (an admin's saved ruleset would
+ * fail whole), so the targets get a set of their own whose key nft knows by
+ * this description: `typeof iifname . ether saddr . @th,64,128`, in nft's
+ * user-data format, as nft itself writes it. */
+static const uint8_t nd_targets_typeof[] = {
+  0x00, 0x04, 0, 0, 0, 0,                                   /* key byte order: network */
+  0x03, 0x56,                                               /* key typeof: */
+  0x00, 0x04, 0x0d, 0, 0, 0,                                /*  a concatenation of */
+  0x01, 0x4e,
+  0x00, 0x0e, 0x00, 0x04, 0x09, 0, 0, 0,                    /*  meta */
+  0x01, 0x06, 0x00, 0x04, 0x06, 0, 0, 0,                    /*   iifname */
+  0x01, 0x14, 0x00, 0x04, 0x07, 0, 0, 0,                    /*  payload */
+  0x01, 0x0c, 0x00, 0x04, 0x11, 0, 0, 0, 0x01, 0x04, 0x02, 0, 0, 0, /* ether saddr */
+  0x02, 0x26, 0x00, 0x04, 0x07, 0, 0, 0,                    /*  payload, raw: */
+  0x01, 0x1e, 0x00, 0x04, 0, 0, 0, 0, 0x01, 0x04, 0, 0, 0, 0,
+  0x02, 0x04, 0x03, 0, 0, 0,                                /*   transport header */
+  0x03, 0x04, 0x40, 0, 0, 0,                                /*   at bit 64 */
+  0x04, 0x04, 0x80, 0, 0, 0,                                /*   128 bits */
+};
+enum { T_INTEGER = 4 };
 
 /* Key layouts: each field starts on a 32-bit register, as nft concatenates. */
 #define K_IF 0          /* ifname: 16 bytes, registers 00-03 */
@@ -743,7 +797,22 @@ static void port_key(uint8_t *key, const struct nf_port *p, const uint8_t *addr,
     memcpy(key + K_ADDR, addr, alen);
 }
 
-/* iifname . ether saddr [. network header bytes off..off+len] not in set: drop. */
+/* Finish r: iifname . ether saddr [. addr_len bytes at addr_base+addr_off]
+ * not in set: count and drop. */
+static void lookup_drop(struct batch *bt, struct nftnl_rule *r, const char *set, uint32_t id, uint32_t mac_base,
+                        uint32_t mac_off, uint32_t addr_base, int addr_off, uint32_t addr_len)
+{
+  e_meta_to(r, NFT_META_IIFNAME, NFT_REG32_00);
+  e_payload(r, mac_base, mac_off, 6, NFT_REG32_04);
+  if (addr_off >= 0)
+    e_payload(r, addr_base, (uint32_t) addr_off, addr_len, NFT_REG32_06);
+  e_lookup_at(r, set, id, NFT_REG32_00, true);
+  e_counter(r);
+  e_verdict(r, NF_DROP);
+  add_rule(bt, r);
+}
+
+/* The same on network header bytes, for frames of one ethertype (or any). */
 static void drop_unless(struct batch *bt, const char *set, uint32_t id, uint32_t mac_base, uint32_t mac_off,
                         int addr_off, uint32_t addr_len, const uint16_t *ethertype)
 {
@@ -752,14 +821,29 @@ static void drop_unless(struct batch *bt, const char *set, uint32_t id, uint32_t
     e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
     e_cmp(r, NFT_REG_1, NFT_CMP_EQ, ethertype, 2);
   }
-  e_meta_to(r, NFT_META_IIFNAME, NFT_REG32_00);
-  e_payload(r, mac_base, mac_off, 6, NFT_REG32_04);
-  if (addr_off >= 0)
-    e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, (uint32_t) addr_off, addr_len, NFT_REG32_06);
-  e_lookup_at(r, set, id, NFT_REG32_00, true);
-  e_counter(r);
-  e_verdict(r, NF_DROP);
-  add_rule(bt, r);
+  lookup_drop(bt, r, set, id, mac_base, mac_off, NFT_PAYLOAD_NETWORK_HEADER, addr_off, addr_len);
+}
+
+/* A rule matching ICMPv6 of one type, from the unspecified address only if
+ * asked; the caller finishes it. */
+static struct nftnl_rule *icmp6_rule(struct batch *bt, uint8_t type, bool from_unspec)
+{
+  const uint16_t ip6 = htons(ETH_P_IPV6);
+  static const uint8_t icmp6 = IPPROTO_ICMPV6, unspec[16] = {0};
+  struct nftnl_rule *r = rule(bt, "from_ports");
+  e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ip6, 2);
+  if (from_unspec) {
+    e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
+    e_cmp(r, NFT_REG_1, NFT_CMP_EQ, unspec, 16);
+  }
+  e_meta_to(r, NFT_META_L4PROTO, NFT_REG_1);
+  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &icmp6, 1);
+  if (type) {
+    e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+    e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &type, 1);
+  }
+  return r;
 }
 
 static void accept_type(struct batch *bt, const uint16_t *ethertype)
@@ -771,26 +855,40 @@ static void accept_type(struct batch *bt, const uint16_t *ethertype)
   add_rule(bt, r);
 }
 
-/* A port's elements in the bridge table's sets; whether it has IPv4. */
-static bool port_bridge_elems(struct nftnl_set *ports, struct nftnl_set *macs, struct nftnl_set *v4,
-                              struct nftnl_set *v6, const struct nf_port *p)
+/* The bridge table's sets, and how many IPv4 elements went in. */
+struct bridge_sets {
+  struct nftnl_set *ports, *macs, *ip4, *ip6, *nd;
+  size_t n4;
+};
+
+static void port_bridge_elems(struct bridge_sets *b, const struct nf_port *p)
 {
   uint8_t key[K_ADDR + 16] = {0}, ll[16];
   port_key(key, p, NULL, 0);
-  set_elem(ports, key, IFNAMSIZ, NULL);
-  set_elem(macs, key, K_ADDR, NULL);
+  set_elem(b->ports, key, IFNAMSIZ, NULL);
+  set_elem(b->macs, key, K_ADDR, NULL);
   nf_link_local(p->mac, ll);
-  port_key(key, p, ll, 16);
-  set_elem(v6, key, K_ADDR + 16, NULL);
-  if (!zero(p->ip6, 16)) {
-    port_key(key, p, p->ip6, 16);
-    set_elem(v6, key, K_ADDR + 16, NULL);
+  const uint8_t *v6[] = { ll, zero(p->ip6, 16) ? NULL : p->ip6 };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(v6) && v6[i]; i++) {
+    port_key(key, p, v6[i], 16);
+    set_elem(b->ip6, key, K_ADDR + 16, NULL);
+    set_elem(b->nd, key, K_ADDR + 16, NULL);
   }
   if (zero(p->ip4, 4))
-    return false;
+    return;
   port_key(key, p, p->ip4, 4);
-  set_elem(v4, key, K_ADDR + 4, NULL);
-  return true;
+  set_elem(b->ip4, key, K_ADDR + 4, NULL);
+  b->n4++;
+}
+
+static void bridge_sets_commit(struct batch *bt, struct bridge_sets *b, size_t n_ports,
+                               void (*commit)(struct batch *, struct nftnl_set *, bool))
+{
+  commit(bt, b->ports, n_ports > 0);
+  commit(bt, b->macs, n_ports > 0);
+  commit(bt, b->ip4, b->n4 > 0);
+  commit(bt, b->ip6, n_ports > 0);
+  commit(bt, b->nd, n_ports > 0);
 }
 
 static void add_bridge_table(struct batch *bt, const struct nf_desired *d, const struct held *held)
@@ -801,17 +899,17 @@ static void add_bridge_table(struct batch *bt, const struct nf_desired *d, const
   add_chain(bt, "prerouting", "filter", NF_BR_PRE_ROUTING, -300);
   add_chain(bt, "from_ports", NULL, -1, 0);
 
-  struct nftnl_set *ports = set_new(bt, SET_PORTS, 11, T_IFNAME, IFNAMSIZ, false);
-  struct nftnl_set *macs = set_new(bt, SET_PORT_MAC, 12, CONCAT2(T_IFNAME, T_ETHERADDR), K_ADDR, false);
-  struct nftnl_set *v4 = set_new(bt, SET_PORT_IP4, 13, CONCAT3(T_IFNAME, T_ETHERADDR, T_IPADDR), K_ADDR + 4, false);
-  struct nftnl_set *v6 = set_new(bt, SET_PORT_IP6, 14, CONCAT3(T_IFNAME, T_ETHERADDR, T_IP6ADDR), K_ADDR + 16, false);
-  size_t n4 = 0;
+  struct bridge_sets b = {
+    .ports = set_new(bt, SET_PORTS, 11, T_IFNAME, IFNAMSIZ, false),
+    .macs = set_new(bt, SET_PORT_MAC, 12, CONCAT2(T_IFNAME, T_ETHERADDR), K_ADDR, false),
+    .ip4 = set_new(bt, SET_PORT_IP4, 13, CONCAT3(T_IFNAME, T_ETHERADDR, T_IPADDR), K_ADDR + 4, false),
+    .ip6 = set_new(bt, SET_PORT_IP6, 14, CONCAT3(T_IFNAME, T_ETHERADDR, T_IP6ADDR), K_ADDR + 16, false),
+    .nd = set_new(bt, SET_ND_TARGETS, 15, CONCAT3(T_IFNAME, T_ETHERADDR, T_INTEGER), K_ADDR + 16, false),
+  };
+  nftnl_set_set_data(b.nd, NFTNL_SET_USERDATA, nd_targets_typeof, sizeof nd_targets_typeof);
   for (size_t i = 0; i < d->n_ports; i++)
-    n4 += port_bridge_elems(ports, macs, v4, v6, &d->ports[i]);
-  set_commit(bt, ports, d->n_ports > 0);
-  set_commit(bt, macs, d->n_ports > 0);
-  set_commit(bt, v4, n4 > 0);
-  set_commit(bt, v6, d->n_ports > 0);
+    port_bridge_elems(&b, &d->ports[i]);
+  bridge_sets_commit(bt, &b, d->n_ports, set_commit);
 
   struct nftnl_rule *r = rule(bt, "prerouting");
   e_meta(r, NFT_META_IIFNAME);
@@ -831,26 +929,25 @@ static void add_bridge_table(struct batch *bt, const struct nf_desired *d, const
   accept_type(bt, &arp);
   drop_unless(bt, SET_PORT_IP4, 13, NFT_PAYLOAD_LL_HEADER, 6, 12, 4, &ip);
   accept_type(bt, &ip);
-  /* IPv6: no router advertisements; the unspecified source only for
-   * duplicate address detection (ICMPv6); else its own addresses. */
-  static const uint8_t icmp6 = IPPROTO_ICMPV6, ra = 134, unspec[16] = {0};
-  r = rule(bt, "from_ports");
-  e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ip6, 2);
-  e_meta_to(r, NFT_META_L4PROTO, NFT_REG_1);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &icmp6, 1);
-  e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ra, 1);
-  e_counter(r);
-  e_verdict(r, NF_DROP);
-  add_rule(bt, r);
-  r = rule(bt, "from_ports");
-  e_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, NFT_REG_1);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &ip6, 2);
-  e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, NFT_REG_1);
-  e_cmp(r, NFT_REG_1, NFT_CMP_EQ, unspec, 16);
-  e_meta_to(r, NFT_META_L4PROTO, NFT_REG_2);
-  e_cmp(r, NFT_REG_2, NFT_CMP_EQ, &icmp6, 1);
+  /* IPv6: no router advertisements (nor redirects); neighbour
+   * advertisements only for its own addresses (no NDP spoofing of the
+   * gateway or a neighbour); the unspecified source only for duplicate
+   * address detection of its own addresses and other ICMPv6 (MLD); else
+   * its own addresses. */
+  enum { ND_RS_RA = 134, ND_NS = 135, ND_NA = 136, ND_REDIRECT = 137 };
+  static const uint8_t drop_types[] = { ND_RS_RA, ND_REDIRECT };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(drop_types); i++) {
+    r = icmp6_rule(bt, drop_types[i], false);
+    e_counter(r);
+    e_verdict(r, NF_DROP);
+    add_rule(bt, r);
+  }
+  /* The target address sits 8 bytes into both NS and NA. */
+  lookup_drop(bt, icmp6_rule(bt, ND_NA, false), SET_ND_TARGETS, 15, NFT_PAYLOAD_LL_HEADER, 6,
+              NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16);
+  lookup_drop(bt, icmp6_rule(bt, ND_NS, true), SET_ND_TARGETS, 15, NFT_PAYLOAD_LL_HEADER, 6,
+              NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16);
+  r = icmp6_rule(bt, 0, true);
   e_verdict(r, NF_ACCEPT);
   add_rule(bt, r);
   drop_unless(bt, SET_PORT_IP6, 14, NFT_PAYLOAD_LL_HEADER, 6, 8, 16, &ip6);
@@ -886,6 +983,8 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
     const struct nf_forward *f = &d->forwards[i];
     if ((f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) || !f->public_port || !f->port)
       return sh_err(e, EINVAL, "nftables", "forwards", "forward %zu: tcp or udp and ports 1..65535", i);
+    if (zero(f->ip4, 4) && zero(f->ip6, 16))
+      return sh_err(e, EINVAL, "nftables", "forwards", "forward %zu: no container address (ip4 or ip6)", i);
     for (size_t j = 0; j < i; j++)
       if (d->forwards[j].proto == f->proto && d->forwards[j].public_port == f->public_port)
         return sh_err(e, EEXIST, "nftables", "forwards", "forward %zu: %s port %u is already forwarded (forward %zu)",
@@ -926,16 +1025,19 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e)
     tenant_chain(bt, &d->nets[i], NLM_F_CREATE);
   add_set(bt, SET_BRIDGES, 1, false, d->nets, d->n_nets);
   {
-    /* Bridges and container ports: where a hairpinned packet may show up. */
-    struct nftnl_set *l = set_new(bt, SET_LINKS, 5, T_IFNAME, IFNAMSIZ, false);
-    struct nftnl_set *a = set_new(bt, SET_ADDRS, 6, T_IPADDR, 4, false);
-    size_t n4 = 0;
+    const struct fw_family *f4 = &fw_families[0], *f6 = &fw_families[1];
+    struct hairpin_sets hs = {
+      .links = set_new(bt, SET_LINKS, 5, T_IFNAME, IFNAMSIZ, false),
+      .ip4 = set_new(bt, f4->addrs, f4->addrs_id, f4->addr_type, f4->addr_len, false),
+      .ip6 = set_new(bt, f6->addrs, f6->addrs_id, f6->addr_type, f6->addr_len, false),
+    };
     for (size_t i = 0; i < d->n_nets; i++)
-      name_elem(l, d->nets[i].bridge, NULL);
+      name_elem(hs.links, d->nets[i].bridge, NULL);
     for (size_t i = 0; i < d->n_ports; i++)
-      n4 += port_inet_elems(l, a, &d->ports[i]);
-    set_commit(bt, l, d->n_nets + d->n_ports > 0);
-    set_commit(bt, a, n4 > 0);
+      port_inet_elems(&hs, &d->ports[i]);
+    set_commit(bt, hs.links, d->n_nets + d->n_ports > 0);
+    set_commit(bt, hs.ip4, hs.n4 > 0);
+    set_commit(bt, hs.ip6, hs.n6 > 0);
   }
   add_set(bt, MAP_FROM, 2, true, d->nets, d->n_nets);
 
@@ -992,34 +1094,30 @@ int nf_nft_add(const char *uplink, const struct nf_tenant_net *nets, size_t n_ne
     return sh_err(e, ENOMEM, "nftables", NULL, NULL);
   for (size_t i = 0; i < n_nets; i++)
     tenant_chain(bt, &nets[i], NLM_F_CREATE | NLM_F_EXCL);
-  struct nftnl_set *bridges = set_ref(bt, SET_BRIDGES), *from = set_ref(bt, MAP_FROM),
-                   *links = set_ref(bt, SET_LINKS), *addrs = set_ref(bt, SET_ADDRS);
-  size_t n4 = 0;
+  struct nftnl_set *bridges = set_ref(bt, SET_BRIDGES), *from = set_ref(bt, MAP_FROM);
+  struct hairpin_sets hs = { set_ref(bt, SET_LINKS), set_ref(bt, fw_families[0].addrs), set_ref(bt, fw_families[1].addrs), 0, 0 };
   for (size_t i = 0; i < n_nets; i++) {
     char chain[32];
     chain_name(&nets[i], chain);
     name_elem(bridges, nets[i].bridge, NULL);
     name_elem(from, nets[i].bridge, chain);
-    name_elem(links, nets[i].bridge, NULL);
+    name_elem(hs.links, nets[i].bridge, NULL);
   }
   for (size_t i = 0; i < n_ports; i++)
-    n4 += port_inet_elems(links, addrs, &ports[i]);
+    port_inet_elems(&hs, &ports[i]);
   elems_commit(bt, bridges, n_nets > 0);
   elems_commit(bt, from, n_nets > 0);
-  elems_commit(bt, links, n_nets + n_ports > 0);
-  elems_commit(bt, addrs, n4 > 0);
+  elems_commit(bt, hs.links, n_nets + n_ports > 0);
+  elems_commit(bt, hs.ip4, hs.n4 > 0);
+  elems_commit(bt, hs.ip6, hs.n6 > 0);
   for (size_t i = 0; i < n_nets; i++)
     tenant_rules(bt, &nets[i], uplink);
   bt->family = NFPROTO_BRIDGE;
-  struct nftnl_set *bp = set_ref(bt, SET_PORTS), *macs = set_ref(bt, SET_PORT_MAC),
-                   *v4 = set_ref(bt, SET_PORT_IP4), *v6 = set_ref(bt, SET_PORT_IP6);
-  n4 = 0;
+  struct bridge_sets b = { set_ref(bt, SET_PORTS), set_ref(bt, SET_PORT_MAC), set_ref(bt, SET_PORT_IP4),
+                           set_ref(bt, SET_PORT_IP6), set_ref(bt, SET_ND_TARGETS), 0 };
   for (size_t i = 0; i < n_ports; i++)
-    n4 += port_bridge_elems(bp, macs, v4, v6, &ports[i]);
-  elems_commit(bt, bp, n_ports > 0);
-  elems_commit(bt, macs, n_ports > 0);
-  elems_commit(bt, v4, n4 > 0);
-  elems_commit(bt, v6, n_ports > 0);
+    port_bridge_elems(&b, &ports[i]);
+  bridge_sets_commit(bt, &b, n_ports, elems_commit);
   nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), bt->seq++);
   next(bt);
   r = send_batch(bt, "add to nftables", e);

@@ -29,12 +29,14 @@ struct nf_service {
   uint16_t port;
 };
 
-/* A public port of the host forwarded to a container (IPv4). */
+/* A public port of the host forwarded to a container: on the host's IPv4
+ * addresses to ip4, on its IPv6 addresses to ip6 (at least one of them). */
 struct nf_forward {
   uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
   uint16_t public_port;   /* on every address of the host */
-  uint8_t ip4[4];         /* the container */
+  uint8_t ip4[4];         /* the container; all zero: not over IPv4 */
   uint16_t port;          /* and its port */
+  uint8_t ip6[16];        /* all zero: not over IPv6 */
 };
 
 struct nf_desired {

@@ -12,7 +12,7 @@ packages=(
   btrfs-progs e2fsprogs zstd mmdebstrap attr
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils
-  hyperfine runc crun lxc bubblewrap uidmap
+  hyperfine runc crun lxc bubblewrap uidmap nftables iproute2 iperf3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -239,8 +239,12 @@ int sandhost_count_out(struct __sk_buff *skb)
   if (parse(skb, src, dst, &proto, &sport, &dport) && (proto == IPPROTO_TCP || proto == IPPROTO_UDP)) {
     struct flow f = { .remote_port = dport, .local_port = sport, .proto = proto };
     __builtin_memcpy(f.remote, dst, 16);
-    __u64 now = bpf_ktime_get_ns();
-    bpf_map_update_elem(&flows, &f, &now, BPF_ANY);
+    /* A known flow needs no write: the lookup alone keeps it recent in the
+     * LRU, and an update on every packet costs throughput. */
+    if (!bpf_map_lookup_elem(&flows, &f)) {
+      __u64 now = bpf_ktime_get_ns();   /* when the flow was first seen */
+      bpf_map_update_elem(&flows, &f, &now, BPF_NOEXIST);
+    }
   }
   count(COUNT_OUT, skb->len);
   return 1;

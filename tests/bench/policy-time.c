@@ -1,11 +1,15 @@
 /* policy-time CONNECTS MIB: what a container's network policy costs.  For
- * no programs, a one-rule policy and a policy of 10,000 LPM entries, a
- * child in a cgroup made below ours (and a network namespace of its own)
- * times CONNECTS TCP connect() calls to a listener on its loopback, then
- * sends MIB MiB over a loopback TCP connection.  Prints one line per case:
- * "<case> <connect median ns> <p10 ns> <p90 ns> <Mbit/s>".
- * tests/bench/net reads it. */
+ * no programs, the socket-address programs alone (a one-rule policy with its
+ * cgroup_skb metering programs taken off), a one-rule policy and a policy of
+ * 10,000 LPM entries, a child in a cgroup made below ours (and a network
+ * namespace of its own) times CONNECTS TCP connect() calls to a listener on
+ * its loopback, then sends MIB MiB over a loopback TCP connection.  Prints
+ * one line per case: "<case> <connect median ns> <p10 ns> <p90 ns> <Mbit/s>".
+ * policy-time --run CASE CMD [ARG...]: run CMD in such a cgroup with CASE's
+ * policy (iperf3 through the tables in tests/bench/net).  tests/bench/net
+ * reads both. */
 #include "bpf-policy.h"
+#include "cleanup.h"
 #include "fdutil.h"
 #include "netpolicy.h"
 
@@ -15,10 +19,12 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -113,14 +119,103 @@ static char *policy_text(int entries)
   return s;
 }
 
-int main(int argc, char **argv)
+static const struct { const char *name; int entries; bool sock_addr_only; } cases[] = {
+  { "none", -1, false }, { "sock_addr-only", 1, true }, { "1-rule", 1, false }, { "10000-entries", 10000, false },
+};
+
+/* The socket-address programs alone: pin the policy on a private bpffs
+ * (in a mount namespace of our own), drop the handle, and unpin the two
+ * metering links, which takes them off the cgroup. */
+static char bpffs[] = "/tmp/sandhost-bench-bpffs.XXXXXX";
+static bool bpffs_mounted;
+
+static int attach_case(size_t k, const char *cg, struct nf_bpf_policy **h, char *pin, size_t pin_len, sh_error *e)
 {
-  if (argc != 3) {
-    fprintf(stderr, "usage: policy-time CONNECTS MIB\n");
+  pin[0] = 0;
+  if (cases[k].entries < 0)
+    return 0;
+  char *text = policy_text(cases[k].entries);
+  struct sh_netpolicy p = {0};
+  int r = sh_netpolicy_parse(text, &p, e);
+  free(text);
+  if (r < 0)
+    return r;
+  if (cases[k].sock_addr_only) {
+    if (!bpffs_mounted) {
+      if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 || !mkdtemp(bpffs))
+        return sh_errno(e, "private bpffs", bpffs);
+      if (mount("bpf", bpffs, "bpf", 0, NULL) < 0) {
+        r = sh_errno(e, "mount bpffs", bpffs);
+        rmdir(bpffs);
+        return r;
+      }
+      bpffs_mounted = true;
+    }
+    snprintf(pin, pin_len, "%s/p", bpffs);
+    r = nf_bpf_policy_attach(cg, &p, pin, h, e);
+    nf_bpf_policy_free(*h);
+    *h = NULL;
+    char path[600];
+    static const char *const skb[] = { "count_in", "count_out" };
+    for (size_t i = 0; r == 0 && i < 2; i++) {
+      snprintf(path, sizeof path, "%s/%s", pin, skb[i]);
+      if (unlink(path) < 0)
+        r = sh_errno(e, "unpin metering link", path);
+    }
+  } else {
+    r = nf_bpf_policy_attach(cg, &p, NULL, h, e);
+  }
+  sh_netpolicy_clear(&p);
+  return r;
+}
+
+static void detach_case(struct nf_bpf_policy *h, const char *pin)
+{
+  nf_bpf_policy_free(h);
+  if (pin[0])
+    nf_bpf_policy_remove(pin, NULL);
+}
+
+/* CMD in the cgroup under CASE's policy; its exit status is ours. */
+static int run_cmd(const char *cg, const char *name, char **argv)
+{
+  size_t k = 0;
+  while (k < SH_ARRAY_SIZE(cases) && strcmp(cases[k].name, name) != 0)
+    k++;
+  if (k == SH_ARRAY_SIZE(cases)) {
+    fprintf(stderr, "policy-time: no case %s\n", name);
     return 2;
   }
-  int n = atoi(argv[1]);
-  unsigned mib = (unsigned) atoi(argv[2]);
+  struct nf_bpf_policy *h = NULL;
+  char pin[128];
+  sh_error e = {0};
+  if (attach_case(k, cg, &h, pin, sizeof pin, &e) < 0) {
+    fprintf(stderr, "policy-time: %s: %s: %s\n", e.step, e.path, e.msg);
+    detach_case(h, pin);
+    return 1;
+  }
+  char f[512];
+  snprintf(f, sizeof f, "%s/cgroup.procs", cg);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (sh_write_file_at(AT_FDCWD, f, "0", &e) < 0)
+      _exit(127);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  detach_case(h, pin);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+int main(int argc, char **argv)
+{
+  bool run = argc >= 4 && strcmp(argv[1], "--run") == 0;
+  if (argc != 3 && !run) {
+    fprintf(stderr, "usage: policy-time CONNECTS MIB | policy-time --run CASE CMD [ARG...]\n");
+    return 2;
+  }
   /* Our own cgroup2 directory (on hybrid hosts the unified mount). */
   struct stat st;
   const char *mnt = stat("/sys/fs/cgroup/unified", &st) == 0 ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
@@ -136,20 +231,19 @@ int main(int argc, char **argv)
     fprintf(stderr, "policy-time: cannot make a cgroup below ours (%s): %s\n", cg, strerror(errno));
     return 1;
   }
-  static const struct { const char *name; int entries; } cases[] = {
-    { "none", -1 }, { "1-rule", 1 }, { "10000-entries", 10000 },
-  };
   int rc = 0;
-  for (size_t k = 0; k < sizeof cases / sizeof cases[0] && rc == 0; k++) {
+  if (run) {
+    rc = run_cmd(cg, argv[2], argv + 3);
+    goto out;
+  }
+  int n = atoi(argv[1]);
+  unsigned mib = (unsigned) atoi(argv[2]);
+  for (size_t k = 0; k < SH_ARRAY_SIZE(cases) && rc == 0; k++) {
     struct nf_bpf_policy *h = NULL;
-    struct sh_netpolicy p = {0};
-    if (cases[k].entries >= 0) {
-      char *text = policy_text(cases[k].entries);
-      if (sh_netpolicy_parse(text, &p, &e) < 0 || nf_bpf_policy_attach(cg, &p, NULL, &h, &e) < 0) {
-        fprintf(stderr, "policy-time: %s: %s: %s\n", e.step, e.path, e.msg);
-        rc = 1;
-      }
-      free(text);
+    char pin[128];
+    if (attach_case(k, cg, &h, pin, sizeof pin, &e) < 0) {
+      fprintf(stderr, "policy-time: %s: %s: %s\n", e.step, e.path, e.msg);
+      rc = 1;
     }
     int pfd[2];
     if (rc == 0 && pipe(pfd) == 0) {
@@ -174,8 +268,12 @@ int main(int argc, char **argv)
         printf("%s %s", cases[k].name, buf);
       }
     }
-    nf_bpf_policy_free(h);
-    sh_netpolicy_clear(&p);
+    detach_case(h, pin);
+  }
+out:
+  if (bpffs_mounted) {
+    umount2(bpffs, MNT_DETACH);
+    rmdir(bpffs);
   }
   if (rmdir(cg) < 0)
     fprintf(stderr, "policy-time: cannot remove %s: %s\n", cg, strerror(errno));

@@ -71,14 +71,18 @@ static int make_ctr(struct nf_nl *h, struct ctr *c, uint64_t id, const char *br,
   return r;
 }
 
-/* connect() from a container to addr:port; 0, or errno (ETIMEDOUT: dropped). */
-static int reach_port(const struct ctr *from, const uint8_t addr[4], int port)
+/* connect() from a container to addr:port (IPv4, or IPv6 with af
+ * AF_INET6); 0, or errno (ETIMEDOUT: dropped). */
+static int reach_af(const struct ctr *from, int af, const uint8_t *addr, int port)
 {
   in_ns(from->ns);
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int s = socket(af, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+  struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t) port) };
   memcpy(&a.sin_addr, addr, 4);
-  int r = connect(s, (struct sockaddr *) &a, sizeof a) == 0 ? 0 : errno;
+  memcpy(&a6.sin6_addr, addr, af == AF_INET6 ? 16 : 0);
+  int r = (af == AF_INET6 ? connect(s, (struct sockaddr *) &a6, sizeof a6) : connect(s, (struct sockaddr *) &a, sizeof a)) == 0
+              ? 0 : errno;
   if (r == EINPROGRESS) {
     struct pollfd pf = { s, POLLOUT, 0 };
     if (poll(&pf, 1, 500) == 1) {
@@ -93,6 +97,26 @@ static int reach_port(const struct ctr *from, const uint8_t addr[4], int port)
   return r;
 }
 
+static int reach_port(const struct ctr *from, const uint8_t addr[4], int port)
+{
+  return reach_af(from, AF_INET, addr, port);
+}
+
+/* A TCP listener in namespace ns on [addr]:port (IPv6). */
+static int listen6(int ns, const uint8_t addr[16], int port)
+{
+  in_ns(ns);
+  int l = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t) port) };
+  memcpy(&a.sin6_addr, addr, 16);
+  if (bind(l, (struct sockaddr *) &a, sizeof a) < 0 || listen(l, 16) < 0) {
+    close(l);
+    l = -1;
+  }
+  in_ns(hostns);
+  return l;
+}
+
 /* From container from, connect to to:80. */
 static int reach(const struct ctr *from, const struct ctr *to)
 {
@@ -102,16 +126,19 @@ static int reach(const struct ctr *from, const struct ctr *to)
 /* Accept everything queued on a listener; the address of the last peer. */
 static const char *accepted_from(int listener)
 {
-  static char last[32];
+  static char last[INET6_ADDRSTRLEN];
   strcpy(last, "none");
   struct pollfd pf = { listener, POLLIN, 0 };
   while (poll(&pf, 1, 200) == 1) {
-    struct sockaddr_in peer;
+    struct sockaddr_storage peer;
     socklen_t pl = sizeof peer;
     int c = accept(listener, (struct sockaddr *) &peer, &pl);
     if (c < 0)
       break;
-    inet_ntop(AF_INET, &peer.sin_addr, last, sizeof last);
+    if (peer.ss_family == AF_INET6)
+      inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &peer)->sin6_addr, last, sizeof last);
+    else
+      inet_ntop(AF_INET, &((struct sockaddr_in *) &peer)->sin_addr, last, sizeof last);
     close(c);
   }
   return last;
@@ -402,8 +429,10 @@ int main(void)
   n = arp_frame(f, ports[1].mac, a1.addr.addr, a2.addr.addr);
   memcpy(f + 6, ports[0].mac, 6);
   ok(!crosses(&a1, &a2, f, n, f + 22, 10), "an ARP sender address other than the frame's is dropped");
-  /* IPv6: its own link-local passes; another source, and router advertisements, do not;
-   * the unspecified source is kept for duplicate address detection. */
+  /* IPv6: its own link-local passes; another source, router advertisements
+   * and redirects do not; the unspecified source is kept for duplicate
+   * address detection of its own addresses; neighbour advertisements only
+   * for its own addresses. */
   uint8_t ll1[16], ll2[16], fake6[16], unspec6[16] = {0};
   nf_link_local(ports[0].mac, ll1);
   nf_link_local(ports[1].mac, ll2);
@@ -425,10 +454,35 @@ int main(void)
   memcpy(icmp6 + 8, "router-advert-v6", 16);
   n = ip6_frame(f, ports[0].mac, mc_mac, ll1, all_nodes, IPPROTO_ICMPV6, icmp6, sizeof icmp6);
   ok(!crosses(&a1, &a2, f, n, "router-advert-v6", 16), "a router advertisement from a container is dropped");
-  icmp6[0] = 135; /* neighbour solicitation, as duplicate address detection sends it */
-  memcpy(icmp6 + 8, "dad-neighbor-sol", 16);
-  n = ip6_frame(f, ports[0].mac, mc_mac, unspec6, all_nodes, IPPROTO_ICMPV6, icmp6, sizeof icmp6);
-  ok(crosses(&a1, &a2, f, n, "dad-neighbor-sol", 16), "a neighbour solicitation from :: (DAD) passes");
+  icmp6[0] = 137; /* redirect */
+  memcpy(icmp6 + 8, "redirect-from-v6", 16);
+  n = ip6_frame(f, ports[0].mac, mc_mac, ll1, all_nodes, IPPROTO_ICMPV6, icmp6, sizeof icmp6);
+  ok(!crosses(&a1, &a2, f, n, "redirect-from-v6", 16), "a redirect from a container is dropped");
+  /* Neighbour discovery: type, code, checksum, flags (override for
+   * advertisements), the target address, then a marker where options would
+   * be (the bridge does not parse them). */
+  const uint8_t gw_ll[16] = { 0xfe, 0x80, [15] = 1 };
+  const struct {
+    uint8_t type;
+    const uint8_t *src, *target;
+    const char *marker;
+    bool passes;
+    const char *what;
+  } nds[] = {
+    { 135, unspec6, ll1, "dad-ownN", true, "a neighbour solicitation from :: (DAD) for its own address passes" },
+    { 135, unspec6, ll2, "dad-nbrN", false, "DAD for a neighbour's address (to knock it off) is dropped" },
+    { 135, ll1, ll2, "sol-nbrN", true, "a solicitation for a neighbour from its own address passes (resolution)" },
+    { 136, ll1, ll1, "adv-ownA", true, "an advertisement for its own address passes (control)" },
+    { 136, ll1, ll2, "adv-nbrA", false, "NDP spoofing: an advertisement for a neighbour's address is dropped" },
+    { 136, ll1, gw_ll, "adv-gwAA", false, "and one for a gateway's address too" },
+  };
+  for (size_t i = 0; i < sizeof nds / sizeof nds[0]; i++) {
+    uint8_t nd[32] = { nds[i].type, 0, 0, 0, nds[i].type == 136 ? 0x20 : 0 };
+    memcpy(nd + 8, nds[i].target, 16);
+    memcpy(nd + 24, nds[i].marker, 8);
+    n = ip6_frame(f, ports[0].mac, mc_mac, nds[i].src, all_nodes, IPPROTO_ICMPV6, nd, sizeof nd);
+    ok(crosses(&a1, &a2, f, n, nds[i].marker, 8) == nds[i].passes, "%s", nds[i].what);
+  }
   memcpy(udp6 + 8, "v6-unspc", 8);
   n = ip6_frame(f, ports[0].mac, ports[1].mac, unspec6, ll2, IPPROTO_UDP, udp6, sizeof udp6);
   ok(!crosses(&a1, &a2, f, n, "v6-unspc", 8), "but UDP from :: is dropped");
@@ -534,6 +588,71 @@ int main(void)
     set_brnf(1);
   is_int(reach_port(&b1, upaddr.addr, 8080), 0, "a public port is public to other tenants too");
   is_int(reach(&b1, &a1), ETIMEDOUT, "but B1 still cannot reach A1 directly");
+
+  /* ---- the same over IPv6: ULA inside, the host's global address out ---- */
+  struct sh_prefix gw6, a1_6, a2_6, up6, out6, gw6b, b1_6;
+  sh_prefix_parse("fd00:64::1/64", false, &gw6, &e);
+  sh_prefix_parse("fd00:65::1/64", false, &gw6b, &e);
+  sh_prefix_parse("fd00:65::2/64", false, &b1_6, &e);
+  sh_prefix_parse("fd00:64::2/64", false, &a1_6, &e);
+  sh_prefix_parse("fd00:64::3/64", false, &a2_6, &e);
+  sh_prefix_parse("2001:db8::1/64", false, &up6, &e);
+  sh_prefix_parse("2001:db8::2/64", false, &out6, &e);
+  struct sh_prefix gw6_host = gw6, gw6b_host = gw6b;
+  gw6_host.len = gw6b_host.len = 128;
+  int f6 = open("/proc/sys/net/ipv6/conf/all/forwarding", O_WRONLY | O_CLOEXEC);
+  bool v6ok = f6 >= 0 && write(f6, "1", 1) == 1;
+  if (f6 >= 0)
+    close(f6);
+  struct nf_nl n1, n2, n3;
+  v6ok = v6ok && nf_addr_add(&h, nets[0].bridge, &gw6, &e) == 0 && nf_addr_add(&h, nets[1].bridge, &gw6b, &e) == 0 &&
+         nf_addr_add(&h, "up0", &up6, &e) == 0 && nf_addr_add(&on, "eth0", &out6, &e) == 0 &&
+         nf_nl_open(&n1, a1.ns, &e) == 0 && nf_nl_open(&n2, a2.ns, &e) == 0 && nf_nl_open(&n3, b1.ns, &e) == 0;
+  v6ok = v6ok && nf_addr_add(&n1, "eth0", &a1_6, &e) == 0 && nf_route_add_default(&n1, "eth0", &gw6_host, &e) == 0 &&
+         nf_addr_add(&n2, "eth0", &a2_6, &e) == 0 && nf_route_add_default(&n2, "eth0", &gw6_host, &e) == 0 &&
+         nf_addr_add(&n3, "eth0", &b1_6, &e) == 0 && nf_route_add_default(&n3, "eth0", &gw6b_host, &e) == 0;
+  ok(v6ok, "IPv6: both bridges, A1, A2, B1, the uplink and the outside get addresses");
+  if (!v6ok)
+    diag("%s: %s: %s", e.step, e.path, e.msg);
+  memcpy(ports[0].ip6, a1_6.addr, 16);
+  memcpy(ports[1].ip6, a2_6.addr, 16);
+  memcpy(ports[2].ip6, b1_6.addr, 16);
+  int a1_l6 = listen6(a1.ns, a1_6.addr, 80), out_l6 = listen6(outns, out6.addr, 80);
+  ok(a1_l6 >= 0 && out_l6 >= 0, "IPv6 listeners in A1 and the outside");
+  struct nf_forward fw6[] = { { IPPROTO_TCP, 8080, {0}, 80, {0} } };
+  memcpy(fw6[0].ip4, a1.addr.addr, 4);
+  memcpy(fw6[0].ip6, a1_6.addr, 16);
+  d.forwards = fw6;
+  is_int(nf_nft_apply(&d, &e), 0, "apply with tcp 8080 forwarded to A1:80 over both families");
+  if (e.err)
+    diag("%s: %s: %s (%s)", e.step, e.path, e.msg, strerror(e.err));
+  is_int(reach_af(&a1, AF_INET6, out6.addr, 80), 0, "IPv6: A1 reaches the outside");
+  is_str(accepted_from(out_l6), "2001:db8::1", "masqueraded as the host's address");
+  is_int(reach_af(&out, AF_INET6, up6.addr, 8080), 0, "IPv6: the outside reaches A1 through the host's public port");
+  is_str(accepted_from(a1_l6), "2001:db8::2", "and A1 sees the outside's own address");
+  is_int(reach_af(&out, AF_INET6, up6.addr, 8081), ECONNREFUSED, "IPv6: a port that is not forwarded is the host's own, closed");
+  is_int(reach_af(&a2, AF_INET6, up6.addr, 8080), 0, "IPv6 hairpin: A2 reaches A1 through the host's public address");
+  is_str(accepted_from(a1_l6), "fd00:64::1", "masqueraded as the gateway");
+  is_int(reach_af(&a2, AF_INET6, a1_6.addr, 80), 0, "IPv6: A2 reaches A1 directly (same tenant)");
+  accepted_from(a1_l6);
+  is_int(reach_af(&b1, AF_INET6, a1_6.addr, 80), ETIMEDOUT, "IPv6: B1 cannot reach A1 (another tenant)");
+  is_int(reach_af(&b1, AF_INET6, up6.addr, 8080), 0, "but reaches A1's public port like anyone");
+  accepted_from(a1_l6);
+  is_int(reach_port(&out, upaddr.addr, 8080), 0, "the IPv4 half of the same forward still works");
+  is_str(accepted_from(a1.listener), "192.0.2.2", "and reaches A1 over IPv4");
+  struct nf_forward no_addr[] = { { IPPROTO_TCP, 8090, {0}, 80, {0} } };
+  d.forwards = no_addr;
+  sh_error_clear(&e);
+  ok(nf_nft_apply(&d, &e) == -EINVAL && strstr(e.msg, "no container address"), "a forward with no container address is refused");
+  d.forwards = fw6;
+  ok(system("nft list map inet sandhost forwards_v6 | grep -q 'tcp . 8080 : fd00:64::2 . 80'") == 0,
+     "nft lists the IPv6 forward readably");
+  close(a1_l6);
+  close(out_l6);
+  nf_nl_close(&n1);
+  nf_nl_close(&n2);
+  nf_nl_close(&n3);
+
   struct nf_forward dup[] = { fw[0], fw[0] };
   d.forwards = dup;
   d.n_forwards = 2;
@@ -545,14 +664,14 @@ int main(void)
   sh_error_clear(&e);
   d.n_forwards = 1;
   ok(nf_nft_apply(&d, &e) == -EINVAL && strstr(e.msg, "host service"), "forwarding the containers' DNS port is refused");
-  d.forwards = fw;
+  d.forwards = fw6;
   d.n_forwards = 1;
 
   /* ---- reconcile after a crash: damage the tables, apply, exact again ---- */
   is_int(nf_nft_apply(&d, &e), 0, "the full state applied");
   char *want = nft_state(), *got = NULL;
   int dmg = system("nft delete element inet sandhost tenant_bridges '{ \"sb1\" }' && "
-                   "nft flush set bridge sandhost port_mac && nft flush map inet sandhost forwards_v4 && "
+                   "nft flush set bridge sandhost port_mac && nft flush map inet sandhost forwards_v4 && nft flush map inet sandhost forwards_v6 && "
                    "nft delete element bridge sandhost port_ipv4 '{ \"sh11\" . 02:53:00:00:00:11 . 10.64.0.2 }' && "
                    "nft flush chain inet sandhost t1 && nft delete chain inet sandhost input");
   got = nft_state();
@@ -581,6 +700,18 @@ int main(void)
   ok(want && got && strcmp(want, got) == 0, "and changes nothing");
   free(got);
   free(want);
+
+  /* An admin's `nft list ruleset > saved; nft -f saved` must work with our
+   * tables in it: a listing nft cannot load back fails the whole file. */
+  char saved[] = "/tmp/sandhost-test-nft.XXXXXX";
+  int sfd = mkstemp(saved);
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "nft list ruleset > %s && nft -c -f %s", saved, saved);
+  ok(sfd >= 0 && system(cmd) == 0, "nft's listing of both tables loads back (nft -c -f)");
+  if (sfd >= 0) {
+    close(sfd);
+    unlink(saved);
+  }
 
   /* Now give the outside a way to the tenants: the table alone must stop it. */
   struct sh_prefix upgw = upaddr;
