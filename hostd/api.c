@@ -1,0 +1,233 @@
+/* Routing, the error shape and the audit log of the REST API. */
+#include "api.h"
+
+#include "cleanup.h"
+#include "db.h"
+#include "log.h"
+#include "resources.h"
+#include "sandhost-config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct { int status; const char *code; } codes[] = {
+  { 400, "bad_request" }, { 401, "unauthorized" }, { 403, "forbidden" }, { 404, "not_found" },
+  { 405, "method_not_allowed" }, { 409, "conflict" }, { 412, "precondition_failed" },
+  { 413, "payload_too_large" }, { 415, "unsupported_media_type" }, { 422, "quota_exceeded" },
+  { 500, "internal" }, { 503, "unavailable" },
+};
+
+const char *hd_api_code(int status)
+{
+  for (size_t i = 0; i < SH_ARRAY_SIZE(codes); i++)
+    if (codes[i].status == status)
+      return codes[i].code;
+  return "error";
+}
+
+void hd_api_fail(struct hd_call *c, int status, const char *field, const char *fmt, ...)
+{
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  json_decref(c->result);
+  c->status = status;
+  c->etag[0] = c->location[0] = 0;
+  json_t *err = json_pack("{s:i, s:s, s:s}", "status", status, "code", hd_api_code(status), "message", msg);
+  if (field && *field)
+    json_object_set_new(err, "field", json_string(field));
+  c->result = json_pack("{s:o}", "error", err);
+}
+
+void hd_call_clear(struct hd_call *c)
+{
+  json_decref(c->result);
+  c->result = NULL;
+}
+
+/* GET /1.0: what this server is, and who the caller is to it. */
+static void server_info(struct hd_call *c)
+{
+  c->status = 200;
+  c->result = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:I, s:I}}", "api_version", "1.0", "server", "sandhostd", "version",
+                        SANDHOST_VERSION, "auth", "principal", c->who.name, "role", hd_role_name(c->who.role), "user_id",
+                        (json_int_t) c->who.user_id, "tenant_id", (json_int_t) c->who.tenant_id);
+}
+
+/* GET /1.0/audit: the audit log, newest first; a tenant's owners see their
+ * tenant's entries, admins and auditors everything (?tenant=N narrows). */
+static void audit_list(struct hd_call *c)
+{
+  bool everyone = c->who.role == HD_ROLE_ADMIN || c->who.role == HD_ROLE_AUDITOR;
+  if (!everyone && c->who.role != HD_ROLE_OWNER) {
+    hd_api_fail(c, 403, NULL, "role %s may not read the audit log", hd_role_name(c->who.role));
+    return;
+  }
+  int64_t tenant = everyone ? 0 : c->who.tenant_id, limit = 100, before = INT64_MAX;
+  for (const char *q = c->query; q && *q;) {
+    size_t n = strcspn(q, "&");
+    long long v;
+    if (sscanf(q, "tenant=%lld", &v) == 1 && everyone)
+      tenant = v;
+    else if (sscanf(q, "limit=%lld", &v) == 1 && v > 0 && v <= 1000)
+      limit = v;
+    else if (sscanf(q, "before=%lld", &v) == 1)
+      before = v;
+    q += n + (q[n] == '&');
+  }
+  sh_error e = {0};
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, &e,
+    "SELECT id, at, principal, role, tenant_id, source, method, path, status, detail FROM audit_log"
+    " WHERE (? = 0 OR tenant_id = ?) AND id < ? ORDER BY id DESC LIMIT ?", "iiii", tenant, tenant, before, limit);
+  if (!s) {
+    hd_api_fail(c, 500, NULL, "reading the audit log: %s", e.msg);
+    return;
+  }
+  json_t *list = json_array();
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id", (json_int_t) sqlite3_column_int64(s, 0), "at",
+                          (json_int_t) sqlite3_column_int64(s, 1), "principal", sqlite3_column_text(s, 2), "role",
+                          sqlite3_column_text(s, 3), "source", sqlite3_column_text(s, 5), "method", sqlite3_column_text(s, 6),
+                          "path", sqlite3_column_text(s, 7), "status", sqlite3_column_int(s, 8), "detail",
+                          sqlite3_column_text(s, 9));
+    json_object_set_new(o, "tenant_id", sqlite3_column_type(s, 4) == SQLITE_NULL ? json_null()
+                                                                                 : json_integer(sqlite3_column_int64(s, 4)));
+    json_array_append_new(list, o);
+  }
+  c->status = 200;
+  c->result = json_pack("{s:o}", "entries", list);
+}
+
+enum { ANY = 0 };
+typedef void (*res_fn)(struct hd_call *, const struct hd_resource *);
+
+/* The routes.  "#" in a pattern is a positive integer id. */
+static const struct route {
+  const char *method, *pattern;
+  void (*fn)(struct hd_call *);
+  res_fn rfn;
+  const struct hd_resource *res;
+} routes[] = {
+  { "GET", "/1.0", server_info, NULL, NULL },
+  { "GET", "/1.0/audit", audit_list, NULL, NULL },
+  { "POST", "/1.0/users/#/tokens", hd_token_post, NULL, NULL },
+#define CRUD(path, r)                                                  \
+  { "GET", "/1.0/" path, NULL, hd_res_list, &r },                      \
+  { "POST", "/1.0/" path, NULL, hd_res_create, &r },                   \
+  { "GET", "/1.0/" path "/#", NULL, hd_res_get, &r },                  \
+  { "PATCH", "/1.0/" path "/#", NULL, hd_res_patch, &r },              \
+  { "DELETE", "/1.0/" path "/#", NULL, hd_res_delete, &r }
+  CRUD("plans", hd_res_plans),
+  CRUD("tenants", hd_res_tenants),
+  CRUD("images", hd_res_images),
+  CRUD("users", hd_res_users),
+  { "GET", "/1.0/tokens", NULL, hd_res_list, &hd_res_tokens },
+  { "GET", "/1.0/tokens/#", NULL, hd_res_get, &hd_res_tokens },
+  { "DELETE", "/1.0/tokens/#", NULL, hd_res_delete, &hd_res_tokens },
+#undef CRUD
+};
+
+/* Whether path matches pattern; the ids in c. */
+static bool match(const char *pattern, const char *path, struct hd_call *c)
+{
+  c->n_ids = 0;
+  while (*pattern && *path) {
+    if (*pattern == '#') {
+      char *end;
+      if (*path < '1' || *path > '9')
+        return false;
+      long long v = strtoll(path, &end, 10);
+      if (v <= 0 || c->n_ids == (int) SH_ARRAY_SIZE(c->ids))
+        return false;
+      c->ids[c->n_ids++] = v;
+      path = end;
+      pattern++;
+    } else if (*pattern++ != *path++) {
+      return false;
+    }
+  }
+  return !*pattern && (!*path || strcmp(path, "/") == 0);
+}
+
+static bool mutating(const char *method)
+{
+  return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* Every mutating request, whatever its result.  A change and its entry
+ * commit together (hd_api_handle), so no change goes unrecorded. */
+static int audit(struct hd_call *c, sh_error *e)
+{
+  const char *detail = "";
+  json_t *err = json_object_get(c->result, "error");
+  if (err)
+    detail = json_string_value(json_object_get(err, "message"));
+  /* The tenant the change concerns: the caller's, or the object's. */
+  int64_t tenant = c->who.tenant_id ? c->who.tenant_id : c->audit_tenant;
+  return hd_db_exec(c->db, e,
+                     "INSERT INTO audit_log (at, principal, role, tenant_id, source, method, path, status, detail)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "ittItttit", hd_now(), c->who.name, hd_role_name(c->who.role), tenant, c->source ? c->source : "",
+                     c->method, c->path, (int64_t) c->status, detail ? detail : "");
+}
+
+static void dispatch(struct hd_call *c)
+{
+  if (c->who.role == HD_ROLE_NONE) {
+    hd_api_fail(c, 401, NULL, "authentication required: a bearer API token, or the unix socket as root or the admin group");
+    return;
+  }
+  bool path_known = false;
+  const struct route *rt = NULL;
+  for (size_t i = 0; i < SH_ARRAY_SIZE(routes) && !rt; i++)
+    if (match(routes[i].pattern, c->path, c)) {
+      path_known = true;
+      if (strcmp(routes[i].method, c->method) == 0)
+        rt = &routes[i];
+    }
+  if (!rt) {
+    if (path_known)
+      hd_api_fail(c, 405, NULL, "%s is not allowed on %s", c->method, c->path);
+    else
+      hd_api_fail(c, 404, NULL, "no such resource: %s", c->path);
+  } else if (mutating(c->method) && strcmp(c->method, "DELETE") != 0 && !c->body) {
+    hd_api_fail(c, 400, NULL, "a JSON body is expected");
+  } else if (rt->fn) {
+    rt->fn(c);
+  } else {
+    rt->rfn(c, rt->res);
+  }
+}
+
+void hd_api_handle(struct hd_call *c)
+{
+  c->status = 0;
+  c->result = NULL;
+  c->audit_tenant = 0;
+  c->etag[0] = c->location[0] = 0;
+  if (!mutating(c->method)) {
+    dispatch(c);
+    return;
+  }
+  /* A change and its audit entry commit together, or neither does; a
+   * refused request is audited on its own. */
+  sh_error e = {0};
+  if (hd_db_begin(c->db, &e) < 0) {
+    hd_api_fail(c, 503, NULL, "the database is busy: %s", e.msg);
+  } else {
+    dispatch(c);
+    if (c->status < 400 && (audit(c, &e) < 0 || hd_db_commit(c->db, &e) < 0))
+      hd_api_fail(c, 503, NULL, "nothing was changed: recording it failed: %s", e.msg);
+    hd_db_rollback(c->db);  /* a no-op after a commit */
+    if (c->status < 400)
+      return;
+  }
+  sh_error_clear(&e);
+  if (audit(c, &e) < 0)
+    sh_warn("audit log: %s %s by %s (%d) not recorded: %s", c->method, c->path, c->who.name, c->status, e.msg);
+}

@@ -1,0 +1,39 @@
+/* The REST API, independent of the HTTP library: a call comes in as method,
+ * path, parsed body and principal, and goes out as a status and a JSON
+ * document.  hostd/http.c carries calls over HTTP/1.1 (h2o); tests call
+ * hd_api_handle directly too. */
+#pragma once
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include "auth.h"
+
+struct hd_call {
+  /* in */
+  sqlite3 *db;
+  struct hd_principal who;
+  const char *method;        /* "GET" */
+  const char *path;          /* "/1.0/tenants/3", without the query */
+  const char *query;         /* after '?', or NULL */
+  json_t *body;              /* NULL when the request had none */
+  const char *if_match;      /* the If-Match header, or NULL */
+  const char *source;        /* where from, for the audit log */
+  /* out */
+  int status;
+  json_t *result;            /* owned by the call; an error document on failure */
+  char etag[32];             /* set for single objects */
+  char location[96];         /* set for 201 Created */
+  int64_t audit_tenant;      /* the tenant the object touched belongs to */
+  /* routing, filled by hd_api_handle */
+  int64_t ids[4];
+  int n_ids;
+};
+
+/* Route, authorize, run and audit one call.  Always fills status and result. */
+void hd_api_handle(struct hd_call *c);
+/* The one error shape: {"error": {"status", "code", "message", "field"?}}. */
+void hd_api_fail(struct hd_call *c, int status, const char *field, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+/* The stable code for an HTTP status ("not_found"). */
+const char *hd_api_code(int status);
+void hd_call_clear(struct hd_call *c);

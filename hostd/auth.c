@@ -1,0 +1,147 @@
+/* Authentication (peer credentials, bearer tokens) and authorization. */
+#include "auth.h"
+
+#include "cleanup.h"
+#include "db.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const role_names[] = {
+  [HD_ROLE_NONE] = "none", [HD_ROLE_ADMIN] = "admin", [HD_ROLE_AUDITOR] = "auditor",
+  [HD_ROLE_OWNER] = "owner", [HD_ROLE_MEMBER] = "member",
+};
+
+const char *hd_role_name(enum hd_role r)
+{
+  return r < SH_ARRAY_SIZE(role_names) ? role_names[r] : "none";
+}
+
+enum hd_role hd_role_parse(const char *s)
+{
+  for (size_t i = 1; s && i < SH_ARRAY_SIZE(role_names); i++)
+    if (strcmp(s, role_names[i]) == 0)
+      return (enum hd_role) i;
+  return HD_ROLE_NONE;
+}
+
+bool hd_authorize(const struct hd_principal *p, enum hd_access access, int64_t tenant_id, bool *hide)
+{
+  *hide = false;
+  switch (p->role) {
+  case HD_ROLE_ADMIN:
+    return true;
+  case HD_ROLE_AUDITOR:
+    return access == HD_READ;
+  case HD_ROLE_OWNER:
+  case HD_ROLE_MEMBER:
+    if (tenant_id != 0 && tenant_id != p->tenant_id) {
+      *hide = true;   /* another tenant's: it does not exist for them */
+      return false;
+    }
+    if (tenant_id == 0)
+      return access == HD_READ;
+    if (access == HD_READ || access == HD_OPERATE)
+      return true;
+    return access == HD_MANAGE && p->role == HD_ROLE_OWNER;
+  case HD_ROLE_NONE:
+    break;
+  }
+  return false;
+}
+
+/* Whether uid's user lists gid among its groups (supplementary ones too). */
+static bool user_in_group(uid_t uid, gid_t gid)
+{
+  struct passwd pw, *res = NULL;
+  char buf[4096];
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0 || !res)
+    return false;
+  gid_t groups[256];
+  int n = (int) SH_ARRAY_SIZE(groups);
+  if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+    return false;
+  for (int i = 0; i < n; i++)
+    if (groups[i] == gid)
+      return true;
+  return false;
+}
+
+void hd_auth_peer(uid_t uid, gid_t gid, pid_t pid, gid_t admin_gid, struct hd_principal *out)
+{
+  *out = (struct hd_principal){ .role = HD_ROLE_NONE };
+  snprintf(out->name, sizeof out->name, "unix:uid=%u", (unsigned) uid);
+  (void) pid;
+  bool group = admin_gid != (gid_t) -1 && (gid == admin_gid || user_in_group(uid, admin_gid));
+  if (uid == 0 || group)
+    out->role = HD_ROLE_ADMIN;
+}
+
+static int token_hash(const char *token, uint8_t out[32])
+{
+  unsigned len = 0;
+  return EVP_Digest(token, strlen(token), out, &len, EVP_sha256(), NULL) == 1 && len == 32 ? 0 : -EIO;
+}
+
+int hd_auth_token(sqlite3 *db, const char *token, struct hd_principal *out, sh_error *e)
+{
+  uint8_t h[32];
+  if (strncmp(token, "sht_", 4) != 0 || strlen(token) > 100 || token_hash(token, h) < 0)
+    return sh_err(e, EACCES, "authenticate", "token", "not a valid API token");
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, e,
+    "SELECT u.id, u.name, u.role, coalesce(u.tenant_id, 0), t.id FROM api_tokens t JOIN users u ON u.id = t.user_id"
+    " WHERE t.hash = ?", "b", h, 32);
+  if (!s)
+    return -e->err;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE)
+    return sh_err(e, EACCES, "authenticate", "token", "unknown or revoked API token");
+  if (rc != SQLITE_ROW)
+    return hd_db_err(db, rc, e, "authenticate");
+  *out = (struct hd_principal){
+    .role = hd_role_parse((const char *) sqlite3_column_text(s, 2)),
+    .user_id = sqlite3_column_int64(s, 0),
+    .tenant_id = sqlite3_column_int64(s, 3),
+  };
+  snprintf(out->name, sizeof out->name, "%s", (const char *) sqlite3_column_text(s, 1));
+  int64_t tid = sqlite3_column_int64(s, 4);
+  hd_db_exec(db, NULL, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", "ii", hd_now(), tid);
+  return 0;
+}
+
+int hd_token_create(sqlite3 *db, int64_t user_id, const char *name, char secret[64], int64_t *id, sh_error *e)
+{
+  uint8_t raw[32], h[32];
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    return sh_err(e, EIO, "create token", "random", "no random bytes");
+  static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  /* "sht_" and 43 base64url characters of 256 random bits. */
+  char *p = stpcpy(secret, "sht_");
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < sizeof raw; i++) {
+    acc = (acc << 8) | raw[i];
+    bits += 8;
+    while (bits >= 6) {
+      *p++ = b64url[(acc >> (bits - 6)) & 63];
+      bits -= 6;
+    }
+  }
+  if (bits > 0)
+    *p++ = b64url[(acc << (6 - bits)) & 63];
+  *p = 0;
+  if (token_hash(secret, h) < 0)
+    return sh_err(e, EIO, "create token", "sha256", NULL);
+  int r = hd_db_exec(db, e, "INSERT INTO api_tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)", "itbi",
+                     user_id, name, h, 32, hd_now());
+  if (r < 0)
+    return r;
+  *id = sqlite3_last_insert_rowid(db);
+  return 0;
+}

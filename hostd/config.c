@@ -1,0 +1,139 @@
+/* The configuration file: a table of keys, each with where it goes. */
+#include "config.h"
+
+#include "cleanup.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_PATH, K_NAME, K_U32 };
+
+static const struct key {
+  const char *name;
+  enum kind kind;
+  size_t off, size;
+  uint32_t min, max;
+} keys[] = {
+#define STR(k, f, kind) { k, kind, offsetof(struct hd_config, f), sizeof ((struct hd_config *) 0)->f, 0, 0 }
+#define U32(k, f, lo, hi) { k, K_U32, offsetof(struct hd_config, f), sizeof(uint32_t), lo, hi }
+  STR("state_dir", state_dir, K_PATH),
+  STR("runtime_dir", runtime_dir, K_PATH),
+  STR("socket", socket, K_PATH),
+  STR("admin_group", admin_group, K_NAME),
+  U32("idmap_start", idmap_start, 1, UINT32_MAX - 65536),
+  U32("idmap_count", idmap_count, 65536, UINT32_MAX),
+  U32("max_body", max_body, 1024, 64u << 20),
+#undef STR
+#undef U32
+};
+
+void hd_config_defaults(struct hd_config *c)
+{
+  *c = (struct hd_config){
+    .state_dir = "/var/lib/sandhost",
+    .runtime_dir = "/run/sandhost",
+    .socket = "",
+    .admin_group = "sandhost-admin",
+    /* 1,000 containers' worth above the ids Debian gives users. */
+    .idmap_start = 1u << 20,
+    .idmap_count = 1000u * 65536,
+    .max_body = 1u << 20,
+  };
+}
+
+static char *trim(char *s)
+{
+  while (isspace((unsigned char) *s))
+    s++;
+  char *end = s + strlen(s);
+  while (end > s && isspace((unsigned char) end[-1]))
+    *--end = 0;
+  return s;
+}
+
+static int set_kv(struct hd_config *c, const char *k, const char *v, const char *where, sh_error *e)
+{
+  for (size_t i = 0; i < SH_ARRAY_SIZE(keys); i++) {
+    const struct key *key = &keys[i];
+    if (strcmp(key->name, k) != 0)
+      continue;
+    char *dst = (char *) c + key->off;
+    switch (key->kind) {
+    case K_PATH:
+      if (v[0] != '/' || strlen(v) >= key->size)
+        return sh_err(e, EINVAL, "read configuration", where, "%s: an absolute path shorter than %zu characters", k, key->size);
+      break;
+    case K_NAME:
+      if (strlen(v) >= key->size)
+        return sh_err(e, EINVAL, "read configuration", where, "%s: at most %zu characters", k, key->size - 1);
+      break;
+    case K_U32: {
+      char *end;
+      errno = 0;
+      unsigned long long x = strtoull(v, &end, 10);
+      if (errno || end == v || *end || x < key->min || x > key->max)
+        return sh_err(e, EINVAL, "read configuration", where, "%s: a number from %u to %u", k, key->min, key->max);
+      uint32_t u = (uint32_t) x;
+      memcpy(dst, &u, sizeof u);
+      return 0;
+    }
+    }
+    snprintf(dst, key->size, "%s", v);
+    return 0;
+  }
+  return sh_err(e, EINVAL, "read configuration", where, "%s: unknown key", k);
+}
+
+int hd_config_set(struct hd_config *c, const char *assignment, const char *where, sh_error *e)
+{
+  _cleanup_free_ char *copy = strdup(assignment);
+  if (!copy)
+    return sh_err(e, ENOMEM, "read configuration", where, NULL);
+  char *eq = strchr(copy, '=');
+  if (!eq)
+    return sh_err(e, EINVAL, "read configuration", where, "\"%s\": key = value expected", assignment);
+  *eq = 0;
+  return set_kv(c, trim(copy), trim(eq + 1), where, e);
+}
+
+/* Derived values and the checks that span keys. */
+int hd_config_finish(struct hd_config *c, const char *path, sh_error *e)
+{
+  if (!c->socket[0])
+    snprintf(c->socket, sizeof c->socket, "%s/sandhostd.sock", c->runtime_dir);
+  if (c->idmap_count % 65536)
+    return sh_err(e, EINVAL, "read configuration", path, "idmap_count: a multiple of 65536 (one range per container)");
+  if ((uint64_t) c->idmap_start + c->idmap_count > UINT32_MAX)
+    return sh_err(e, EINVAL, "read configuration", path, "idmap_start + idmap_count: beyond the 32-bit id space");
+  return 0;
+}
+
+int hd_config_load(struct hd_config *c, const char *path, int required, sh_error *e)
+{
+  _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+  if (!f) {
+    if (path && (required || errno != ENOENT))
+      return sh_errno(e, "read configuration", path);
+    return 0;
+  }
+  char line[1024];
+  for (int n = 1; fgets(line, sizeof line, f); n++) {
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d", path, n);
+    char *hash = strchr(line, '#');
+    if (hash)
+      *hash = 0;
+    char *s = trim(line);
+    if (!*s)
+      continue;
+    int r = hd_config_set(c, s, where, e);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}

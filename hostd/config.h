@@ -1,0 +1,26 @@
+/* sandhostd's configuration: a file of "key = value" lines ('#' starts a
+ * comment), every key optional with an embedded default.  docs/hostd.md
+ * lists them. */
+#pragma once
+
+#include <stdint.h>
+#include "error.h"
+
+struct hd_config {
+  char state_dir[256];       /* database and storage: /var/lib/sandhost */
+  char runtime_dir[256];     /* socket and pid file: /run/sandhost */
+  char socket[256];          /* the API socket: <runtime_dir>/sandhostd.sock */
+  char admin_group[64];      /* its members are provider admins on the socket ("" for none) */
+  uint32_t idmap_start;      /* host ids for containers: idmap_start... */
+  uint32_t idmap_count;      /* ...a multiple of 65,536 */
+  uint32_t max_body;         /* largest request body in bytes */
+};
+
+void hd_config_defaults(struct hd_config *c);
+/* Read path over the defaults; a missing file is fine when !required.
+ * Errors name the line and the key. */
+int hd_config_load(struct hd_config *c, const char *path, int required, sh_error *e);
+/* Apply one "key=value" (the command line's --set). */
+int hd_config_set(struct hd_config *c, const char *assignment, const char *where, sh_error *e);
+/* After loading and setting: derive the socket path, check what spans keys. */
+int hd_config_finish(struct hd_config *c, const char *path, sh_error *e);

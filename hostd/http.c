@@ -1,0 +1,266 @@
+/* HTTP/1.1 through h2o: the unix-socket listener, peer credentials and
+ * bearer tokens to a principal, JSON bodies in and out.  Everything about
+ * what a request means is in hostd/api.c. */
+#include "http.h"
+
+#include "api.h"
+#include "auth.h"
+#include "cleanup.h"
+#include "log.h"
+
+#include <errno.h>
+#include <h2o.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct hd_http {
+  h2o_globalconf_t config;
+  h2o_context_t ctx;
+  h2o_accept_ctx_t accept_ctx;
+  h2o_socket_t *listener, *signals;
+  sqlite3 *db;
+  gid_t admin_gid;
+  char path[108];
+  volatile bool stop;
+};
+
+struct api_handler {
+  h2o_handler_t super;
+  struct hd_http *h;
+};
+
+static const char *reason(int status)
+{
+  static const struct { int s; const char *r; } t[] = {
+    { 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
+    { 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
+    { 412, "Precondition Failed" }, { 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
+    { 422, "Unprocessable Entity" }, { 500, "Internal Server Error" }, { 503, "Service Unavailable" },
+  };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(t); i++)
+    if (t[i].s == status)
+      return t[i].r;
+  return "Unknown";
+}
+
+/* A header's value as a NUL-terminated string from the request's pool. */
+static const char *header(h2o_req_t *req, const h2o_token_t *token)
+{
+  ssize_t i = h2o_find_header(&req->headers, token, -1);
+  if (i < 0)
+    return NULL;
+  h2o_iovec_t v = req->headers.entries[i].value;
+  return h2o_strdup(&req->pool, v.base, v.len).base;
+}
+
+static void respond(h2o_req_t *req, struct hd_call *c)
+{
+  req->res.status = c->status;
+  req->res.reason = reason(c->status);
+  if (c->etag[0])
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, c->etag, strlen(c->etag));
+  if (c->location[0])
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, c->location, strlen(c->location));
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+  if (c->status == 204 || !c->result) {
+    req->res.content_length = 0;
+    h2o_send_inline(req, "", 0);
+    return;
+  }
+  _cleanup_free_ char *body = json_dumps(c->result, JSON_COMPACT);
+  size_t len = body ? strlen(body) : 0;
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+  req->res.content_length = len + 1;
+  char *nl = h2o_mem_alloc_pool(&req->pool, len + 1);
+  memcpy(nl, body, len);
+  nl[len] = '\n';
+  h2o_send_inline(req, nl, len + 1);
+}
+
+/* Who is on the other end: the peer's credentials, or its bearer token. */
+static void principal(struct hd_http *h, h2o_req_t *req, struct hd_call *c, char *source, size_t source_len)
+{
+  struct ucred cr = { .pid = 0, .uid = (uid_t) -1, .gid = (gid_t) -1 };
+  socklen_t l = sizeof cr;
+  h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
+  if (!sock || getsockopt(h2o_socket_get_fd(sock), SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
+    cr.uid = (uid_t) -1;
+  snprintf(source, source_len, "unix:uid=%d,pid=%d", (int) cr.uid, (int) cr.pid);
+  const char *auth = header(req, H2O_TOKEN_AUTHORIZATION);
+  if (auth) {
+    /* A token speaks for its user, whoever carries it (the portal does). */
+    sh_error e = {0};
+    if (strncasecmp(auth, "Bearer ", 7) != 0 || hd_auth_token(h->db, auth + 7, &c->who, &e) < 0)
+      c->who = (struct hd_principal){ .role = HD_ROLE_NONE };
+    return;
+  }
+  hd_auth_peer(cr.uid, cr.gid, cr.pid, h->admin_gid, &c->who);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+  struct hd_http *h = ((struct api_handler *) self)->h;
+  char source[64];
+  struct hd_call c = { .db = h->db };
+  principal(h, req, &c, source, sizeof source);
+  c.source = source;
+  c.method = h2o_strdup(&req->pool, req->method.base, req->method.len).base;
+  c.path = h2o_strdup(&req->pool, req->path_normalized.base, req->path_normalized.len).base;
+  if (req->query_at != SIZE_MAX)
+    c.query = h2o_strdup(&req->pool, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1).base;
+  c.if_match = header(req, H2O_TOKEN_IF_MATCH);
+  json_t *body = NULL;
+  if (req->entity.base && req->entity.len > 0) {
+    const char *ct = header(req, H2O_TOKEN_CONTENT_TYPE);
+    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+      hd_api_fail(&c, 415, NULL, "the body must be application/json");
+      respond(req, &c);
+      hd_call_clear(&c);
+      return 0;
+    }
+    json_error_t je;
+    body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &je);
+    if (!body) {
+      hd_api_fail(&c, 400, NULL, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+      respond(req, &c);
+      hd_call_clear(&c);
+      return 0;
+    }
+  }
+  c.body = body;
+  hd_api_handle(&c);
+  respond(req, &c);
+  hd_call_clear(&c);
+  json_decref(body);
+  return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+  struct hd_http *h = listener->data;
+  if (err)
+    return;
+  h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+  if (sock)
+    h2o_accept(&h->accept_ctx, sock);
+}
+
+static void on_signal(h2o_socket_t *sock, const char *err)
+{
+  struct hd_http *h = sock->data;
+  h2o_buffer_consume(&sock->input, sock->input->size);
+  h->stop = true;
+}
+
+/* A stale socket (nobody listening) is removed; a live one is an error. */
+static int claim_path(const char *path, sh_error *e)
+{
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+  _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s >= 0 && connect(s, (struct sockaddr *) &a, sizeof a) == 0)
+    return sh_err(e, EADDRINUSE, "listen", path, "another sandhostd is serving this socket");
+  struct stat st;
+  if (lstat(path, &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return sh_err(e, EEXIST, "listen", path, "exists and is not a socket");
+    if (unlink(path) < 0)
+      return sh_errno(e, "remove stale socket", path);
+  }
+  return 0;
+}
+
+int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sqlite3 *db, struct hd_http **out,
+                sh_error *e)
+{
+  if (strlen(socket_path) >= sizeof ((struct sockaddr_un *) 0)->sun_path)
+    return sh_err(e, ENAMETOOLONG, "listen", socket_path, "a unix socket path is at most 107 characters");
+  int r = claim_path(socket_path, e);
+  if (r < 0)
+    return r;
+  _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = { .sun_family = AF_UNIX };
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", socket_path);
+  /* Created 0600, then opened to the admin group: never a window where
+   * anyone else could connect. */
+  mode_t old = umask(0177);
+  r = fd < 0 ? -1 : bind(fd, (struct sockaddr *) &a, sizeof a);
+  umask(old);
+  if (r < 0)
+    return sh_errno(e, "bind", socket_path);
+  if (admin_gid != (gid_t) -1 && (chown(socket_path, 0, admin_gid) < 0 || chmod(socket_path, 0660) < 0)) {
+    r = sh_errno(e, "open socket to the admin group", socket_path);
+    unlink(socket_path);
+    return r;
+  }
+  if (listen(fd, 128) < 0) {
+    r = sh_errno(e, "listen", socket_path);
+    unlink(socket_path);
+    return r;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  _cleanup_close_ int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (sfd < 0) {
+    r = sh_errno(e, "signalfd", socket_path);
+    unlink(socket_path);
+    return r;
+  }
+  struct hd_http *h = calloc(1, sizeof *h);
+  if (!h) {
+    unlink(socket_path);
+    return sh_err(e, ENOMEM, "listen", socket_path, NULL);
+  }
+  h->db = db;
+  h->admin_gid = admin_gid;
+  snprintf(h->path, sizeof h->path, "%s", socket_path);
+  h2o_config_init(&h->config);
+  h->config.max_request_entity_size = max_body;
+  h2o_hostconf_t *host = h2o_config_register_host(&h->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+  h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+  struct api_handler *ah = (struct api_handler *) h2o_create_handler(pc, sizeof *ah);
+  ah->super.on_req = on_req;
+  ah->h = h;
+  h2o_context_init(&h->ctx, h2o_evloop_create(), &h->config);
+  h->accept_ctx.ctx = &h->ctx;
+  h->accept_ctx.hosts = h->config.hosts;
+  h->listener = h2o_evloop_socket_create(h->ctx.loop, steal_fd(fd), H2O_SOCKET_FLAG_DONT_READ);
+  h->listener->data = h;
+  h2o_socket_read_start(h->listener, on_accept);
+  h->signals = h2o_evloop_socket_create(h->ctx.loop, steal_fd(sfd), 0);
+  h->signals->data = h;
+  h2o_socket_read_start(h->signals, on_signal);
+  *out = h;
+  return 0;
+}
+
+int hd_http_run(struct hd_http *h, sh_error *e)
+{
+  while (!h->stop)
+    if (h2o_evloop_run(h->ctx.loop, INT32_MAX) != 0 && errno != EINTR)
+      return sh_errno(e, "serve", h->path);
+  return 0;
+}
+
+void hd_http_free(struct hd_http *h)
+{
+  if (!h)
+    return;
+  h2o_socket_read_stop(h->listener);
+  h2o_socket_close(h->listener);
+  h2o_socket_read_stop(h->signals);
+  h2o_socket_close(h->signals);
+  unlink(h->path);
+  /* h2o's context and loop are left to process exit: h2o 2.2 has no clean
+   * way to dispose of a loop with connections still open. */
+  free(h);
+}

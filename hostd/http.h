@@ -1,0 +1,19 @@
+/* The API over HTTP/1.1 on a unix socket, through h2o's event loop. */
+#pragma once
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "error.h"
+
+struct hd_http;
+
+/* Listen on socket_path (mode 0660, group admin_gid unless -1).  A live
+ * daemon already on the path is EADDRINUSE; a stale socket is replaced. */
+int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sqlite3 *db, struct hd_http **out,
+                sh_error *e);
+/* Serve until SIGTERM or SIGINT (blocked by the caller, taken here through
+ * a signalfd). */
+int hd_http_run(struct hd_http *h, sh_error *e);
+/* Close the listener and remove the socket. */
+void hd_http_free(struct hd_http *h);

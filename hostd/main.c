@@ -1,0 +1,163 @@
+/* sandhostd: the daemon.  It opens (and on first start creates) its state,
+ * then serves the API on a unix socket until SIGTERM. */
+#include "auth.h"
+#include "cleanup.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "sandhost-config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: sandhostd [--config FILE] [--set KEY=VALUE]... [--foreground] [--log FILE] [--debug]\n"
+             "  --config FILE  configuration (default /etc/sandhost/sandhostd.conf; missing is fine)\n"
+             "  --set K=V      override one configuration key (see docs/hostd.md)\n"
+             "  --foreground   stay attached (systemd runs it so); otherwise detach once serving\n"
+             "  --log FILE     log there instead of stderr (under systemd, stderr is the journal)\n");
+}
+
+static int make_dir(const char *path, mode_t mode, sh_error *e)
+{
+  if (mkdir(path, mode) < 0 && errno != EEXIST)
+    return sh_errno(e, "create directory", path);
+  struct stat st;
+  if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+    return sh_err(e, ENOTDIR, "create directory", path, "exists and is not a directory");
+  return 0;
+}
+
+/* The embedded defaults of a first start: a plan to give tenants, and the
+ * admin account whose token is printed once. */
+static int first_start(sqlite3 *db, sh_error *e)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, e, "SELECT count(*) FROM users WHERE role = 'admin'", NULL);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
+    return hd_db_err(db, SQLITE_ERROR, e, "read users");
+  if (sqlite3_column_int(s, 0) > 0)
+    return 0;
+  int r = hd_db_begin(db, e);
+  if (r < 0)
+    return r;
+  char secret[64];
+  int64_t id;
+  r = hd_db_exec(db, e,
+                 "INSERT OR IGNORE INTO plans (name, cpu_millis, memory_mib, pids, disk_mib, bandwidth_mbit, max_containers,"
+                 " total_cpu_millis, total_memory_mib, total_disk_mib, net_default, seccomp, created_at)"
+                 " VALUES ('small', 1000, 512, 512, 2048, 100, 5, 2000, 2048, 10240, 'allow', 'default', ?)", "i", hd_now());
+  if (r >= 0)
+    r = hd_db_exec(db, e, "INSERT INTO users (name, role, created_at) VALUES ('admin', 'admin', ?)", "i", hd_now());
+  if (r >= 0)
+    r = hd_token_create(db, sqlite3_last_insert_rowid(db), "first-start", secret, &id, e);
+  if (r >= 0)
+    r = hd_db_commit(db, e);
+  if (r < 0) {
+    hd_db_rollback(db);
+    return r;
+  }
+  printf("sandhostd: first start: user \"admin\" created; its API token (shown once, only its hash is kept):\n%s\n", secret);
+  fflush(stdout);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "config", required_argument, NULL, 'c' }, { "set", required_argument, NULL, 's' },
+    { "foreground", no_argument, NULL, 'f' }, { "log", required_argument, NULL, 'l' },
+    { "debug", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { 0 },
+  };
+  const char *config_path = "/etc/sandhost/sandhostd.conf", *log_path = NULL;
+  bool config_given = false, foreground = false;
+  char **sets = calloc((size_t) argc, sizeof *sets);
+  int n_sets = 0, o;
+  sh_log_set_name("sandhostd");
+  while ((o = getopt_long(argc, argv, "c:s:fl:dh", opts, NULL)) != -1) {
+    switch (o) {
+    case 'c': config_path = optarg; config_given = true; break;
+    case 's': sets[n_sets++] = optarg; break;
+    case 'f': foreground = true; break;
+    case 'l': log_path = optarg; break;
+    case 'd': sh_log_set_level(SH_LOG_DEBUG); break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (optind < argc) {
+    usage(stderr);
+    return 2;
+  }
+  if (log_path && sh_log_open(log_path, "text") < 0) {
+    fprintf(stderr, "sandhostd: cannot open log %s: %s\n", log_path, strerror(errno));
+    return 1;
+  }
+  sh_error e = {0};
+  char buf[1024];
+  struct hd_config cfg;
+  hd_config_defaults(&cfg);
+  int r = hd_config_load(&cfg, config_path, config_given, &e);
+  for (int i = 0; r == 0 && i < n_sets; i++)
+    r = hd_config_set(&cfg, sets[i], "--set", &e);
+  if (r == 0)
+    r = hd_config_finish(&cfg, config_path, &e);
+  free(sets);
+  if (r < 0) {
+    sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
+    return 1;
+  }
+  gid_t admin_gid = (gid_t) -1;
+  if (cfg.admin_group[0]) {
+    struct group *g = getgrnam(cfg.admin_group);
+    if (g)
+      admin_gid = g->gr_gid;
+    else
+      sh_info("admin group %s does not exist: only root is admin on the socket", cfg.admin_group);
+  }
+  /* Signals come through the server's signalfd. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  char db_path[300];
+  snprintf(db_path, sizeof db_path, "%s/sandhost.db", cfg.state_dir);
+  sqlite3 *db = NULL;
+  struct hd_http *h = NULL;
+  if ((r = make_dir(cfg.state_dir, 0700, &e)) < 0 || (r = make_dir(cfg.runtime_dir, 0755, &e)) < 0 ||
+      (r = hd_db_open(db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
+      (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0) {
+    sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
+    sqlite3_close(db);
+    return 1;
+  }
+  sh_info("serving the API on %s (database %s, schema %d)", cfg.socket, db_path, hd_db_version(db));
+  if (!foreground) {
+    /* Detach only now, so whoever started us knows the socket is ready. */
+    fflush(stdout);
+    if (daemon(0, log_path ? 0 : 1) < 0) {
+      sh_error_log("detach: %s", strerror(errno));
+      hd_http_free(h);
+      sqlite3_close(db);
+      return 1;
+    }
+  }
+  r = hd_http_run(h, &e);
+  if (r < 0)
+    sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
+  sh_info("stopping");
+  hd_http_free(h);
+  sqlite3_close(db);
+  return r < 0 ? 1 : 0;
+}

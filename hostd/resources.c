@@ -1,0 +1,559 @@
+/* Plans, tenants, images, users and tokens: each a table of columns, served
+ * by one set of list/get/create/patch/delete handlers that validate every
+ * field by its description and authorize through hd_authorize. */
+#include "resources.h"
+
+#include "cleanup.h"
+#include "db.h"
+#include "jsonutil.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  COL_REQUIRED = 1,     /* must be given on create */
+  COL_MUTABLE = 2,      /* may be changed by PATCH */
+  COL_READONLY = 4,     /* shown, never written through the API */
+};
+
+struct hd_column {
+  const char *name;
+  char type;                    /* 'i' integer, 't' text */
+  unsigned flags;
+  int64_t min, max;             /* integers */
+  const char *const *choices;   /* texts: the allowed values, NULL-terminated */
+  const char *ref;              /* integers: an id in this table */
+};
+
+struct hd_resource {
+  const char *name;             /* path segment and list key: "plans" */
+  const char *singular;         /* "plan" */
+  const char *table;
+  const struct hd_column *cols;
+  size_t n_cols;
+  /* SQL for the tenant owning a row (NULL: provider-wide, e.g. plans) and
+   * for the user it belongs to (NULL: none). */
+  const char *tenant_expr, *self_expr;
+  enum hd_access write;         /* to create, change or delete */
+  bool has_etag;
+  /* Extra rules on a create: fails the call and returns -1. */
+  int (*check_create)(struct hd_call *c, json_t *body, int64_t *tenant);
+};
+
+#define NAME_COL { "name", 't', COL_REQUIRED | COL_MUTABLE, 0, 0, NULL, NULL }
+#define POS(n) { n, 'i', COL_REQUIRED | COL_MUTABLE, 1, INT64_C(1) << 40, NULL, NULL }
+
+static const char *const net_defaults[] = { "allow", "deny", NULL };
+static const char *const seccomp_profiles[] = { "default", "strict", NULL };
+static const struct hd_column plan_cols[] = {
+  NAME_COL,
+  POS("cpu_millis"), POS("memory_mib"), POS("pids"), POS("disk_mib"), POS("bandwidth_mbit"),
+  POS("max_containers"), POS("total_cpu_millis"), POS("total_memory_mib"), POS("total_disk_mib"),
+  { "net_default", 't', COL_REQUIRED | COL_MUTABLE, 0, 0, net_defaults, NULL },
+  { "seccomp", 't', COL_REQUIRED | COL_MUTABLE, 0, 0, seccomp_profiles, NULL },
+};
+const struct hd_resource hd_res_plans = {
+  "plans", "plan", "plans", plan_cols, SH_ARRAY_SIZE(plan_cols), NULL, NULL, HD_ADMIN, true, NULL,
+};
+
+static const struct hd_column tenant_cols[] = {
+  NAME_COL,
+  { "plan_id", 'i', COL_REQUIRED | COL_MUTABLE, 1, INT64_MAX, NULL, "plans" },
+};
+const struct hd_resource hd_res_tenants = {
+  "tenants", "tenant", "tenants", tenant_cols, SH_ARRAY_SIZE(tenant_cols), "id", NULL, HD_ADMIN, true, NULL,
+};
+
+static const struct hd_column image_cols[] = {
+  NAME_COL,
+  { "description", 't', COL_MUTABLE, 0, 0, NULL, NULL },
+};
+const struct hd_resource hd_res_images = {
+  "images", "image", "images", image_cols, SH_ARRAY_SIZE(image_cols), NULL, NULL, HD_ADMIN, false, NULL,
+};
+
+static const char *const role_choices[] = { "admin", "auditor", "owner", "member", NULL };
+static const struct hd_column user_cols[] = {
+  { "name", 't', COL_REQUIRED, 0, 0, NULL, NULL },
+  { "role", 't', COL_REQUIRED | COL_MUTABLE, 0, 0, role_choices, NULL },
+  { "tenant_id", 'i', 0, 1, INT64_MAX, NULL, "tenants" },
+};
+static int user_check(struct hd_call *c, json_t *body, int64_t *tenant);
+const struct hd_resource hd_res_users = {
+  "users", "user", "users", user_cols, SH_ARRAY_SIZE(user_cols), "tenant_id", "id", HD_MANAGE, true, user_check,
+};
+
+static const struct hd_column token_cols[] = {
+  { "name", 't', COL_READONLY, 0, 0, NULL, NULL },
+  { "user_id", 'i', COL_READONLY, 0, 0, NULL, NULL },
+  { "last_used_at", 'i', COL_READONLY, 0, 0, NULL, NULL },
+};
+const struct hd_resource hd_res_tokens = {
+  "tokens", "token", "api_tokens", token_cols, SH_ARRAY_SIZE(token_cols),
+  "(SELECT tenant_id FROM users WHERE users.id = api_tokens.user_id)", "user_id", HD_MANAGE, false, NULL,
+};
+
+/* ---- rows as JSON ---- */
+
+/* "SELECT id, created_at[, etag], cols..., <tenant>, <self> FROM table" */
+static void select_sql(const struct hd_resource *r, char *sql, size_t len)
+{
+  int n = snprintf(sql, len, "SELECT id, created_at, %s", r->has_etag ? "etag" : "0");
+  for (size_t i = 0; i < r->n_cols; i++)
+    n += snprintf(sql + n, len - (size_t) n, ", %s", r->cols[i].name);
+  snprintf(sql + n, len - (size_t) n, ", coalesce(%s, 0), coalesce(%s, 0) FROM %s", r->tenant_expr ? r->tenant_expr : "0",
+           r->self_expr ? r->self_expr : "0", r->table);
+}
+
+static json_t *row_json(const struct hd_resource *r, sqlite3_stmt *s, int64_t *tenant, int64_t *self, int64_t *etag)
+{
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+  json_object_set_new(o, "created_at", json_integer(sqlite3_column_int64(s, 1)));
+  for (size_t i = 0; i < r->n_cols; i++) {
+    int k = (int) i + 3;
+    json_t *v = sqlite3_column_type(s, k) == SQLITE_NULL ? json_null()
+                : r->cols[i].type == 'i' ? json_integer(sqlite3_column_int64(s, k))
+                : json_string((const char *) sqlite3_column_text(s, k));
+    json_object_set_new(o, r->cols[i].name, v);
+  }
+  int last = (int) r->n_cols + 3;
+  *tenant = sqlite3_column_int64(s, last);
+  *self = sqlite3_column_int64(s, last + 1);
+  *etag = sqlite3_column_int64(s, 2);
+  return o;
+}
+
+static bool may_see(const struct hd_call *c, int64_t tenant, int64_t self, enum hd_access access, bool *hide)
+{
+  /* A user may always read, and revoke, what is their own. */
+  if (self && self == c->who.user_id && (access == HD_READ || access == HD_MANAGE) && c->who.role != HD_ROLE_AUDITOR) {
+    *hide = false;
+    return true;
+  }
+  return hd_authorize(&c->who, access, tenant, hide);
+}
+
+/* Load one row by id into *out, checking access; fails the call on no. */
+static int load(struct hd_call *c, const struct hd_resource *r, enum hd_access access, json_t **out, int64_t *tenant,
+                int64_t *etag)
+{
+  char sql[1024];
+  select_sql(r, sql, sizeof sql);
+  strcat(sql, " WHERE id = ?");
+  sh_error e = {0};
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, &e, sql, "i", c->ids[0]);
+  int rc = s ? sqlite3_step(s) : SQLITE_ERROR;
+  int64_t self = 0, t = 0;
+  bool hide = true;
+  json_t *o = rc == SQLITE_ROW ? row_json(r, s, &t, &self, etag) : NULL;
+  c->audit_tenant = t;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    hd_api_fail(c, 500, NULL, "reading %s %" PRId64 ": %s", r->singular, c->ids[0], sqlite3_errmsg(c->db));
+    return -1;
+  }
+  /* What a principal may not even read does not exist for it. */
+  bool readable = o && may_see(c, t, self, HD_READ, &hide);
+  if (!readable) {
+    json_decref(o);
+    hd_api_fail(c, 404, NULL, "no %s %" PRId64, r->singular, c->ids[0]);
+    return -1;
+  }
+  if (access != HD_READ && !may_see(c, t, self, access, &hide)) {
+    json_decref(o);
+    hd_api_fail(c, hide ? 404 : 403, NULL, hide ? "no %s %" PRId64 : "a %s (%" PRId64 ") may not be changed by role %s",
+                r->singular, c->ids[0], hd_role_name(c->who.role));
+    return -1;
+  }
+  *out = o;
+  *tenant = t;
+  return 0;
+}
+
+void hd_res_get(struct hd_call *c, const struct hd_resource *r)
+{
+  json_t *o;
+  int64_t t, etag;
+  if (load(c, r, HD_READ, &o, &t, &etag) < 0)
+    return;
+  if (r->has_etag)
+    snprintf(c->etag, sizeof c->etag, "\"%" PRId64 "\"", etag);
+  c->status = 200;
+  c->result = o;
+}
+
+void hd_res_list(struct hd_call *c, const struct hd_resource *r)
+{
+  char sql[1200];
+  select_sql(r, sql, sizeof sql);
+  sh_error e = {0};
+  bool everyone = c->who.role == HD_ROLE_ADMIN || c->who.role == HD_ROLE_AUDITOR;
+  _cleanup_stmt_ sqlite3_stmt *s = NULL;
+  if (r->tenant_expr && !everyone) {
+    /* A tenant's users see their tenant's rows, and their own. */
+    size_t n = strlen(sql);
+    snprintf(sql + n, sizeof sql - n, " WHERE %s = ? OR %s = ? ORDER BY id", r->tenant_expr,
+             r->self_expr ? r->self_expr : "0");
+    s = hd_db_query(c->db, &e, sql, "ii", c->who.tenant_id, c->who.user_id ? c->who.user_id : -1);
+  } else {
+    strcat(sql, " ORDER BY id");
+    s = hd_db_query(c->db, &e, sql, NULL);
+  }
+  if (!s) {
+    hd_api_fail(c, 500, NULL, "listing %s: %s", r->name, e.msg);
+    return;
+  }
+  json_t *list = json_array();
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t t, self, etag;
+    bool hide;
+    json_t *o = row_json(r, s, &t, &self, &etag);
+    if (may_see(c, t, self, HD_READ, &hide))
+      json_array_append_new(list, o);
+    else
+      json_decref(o);
+  }
+  if (rc != SQLITE_DONE) {
+    json_decref(list);
+    hd_api_fail(c, 500, NULL, "listing %s: %s", r->name, sqlite3_errmsg(c->db));
+    return;
+  }
+  c->status = 200;
+  c->result = json_pack("{s:o}", r->name, list);
+}
+
+/* ---- writing ---- */
+
+/* Check one field of the body against its column; fail the call on error. */
+static int check_value(struct hd_call *c, const struct hd_resource *r, const struct hd_column *col, json_t *v)
+{
+  if (col->type == 'i') {
+    if (!json_is_integer(v)) {
+      hd_api_fail(c, 400, col->name, "%s: an integer is expected", col->name);
+      return -1;
+    }
+    int64_t x = json_integer_value(v);
+    if (x < col->min || x > col->max) {
+      hd_api_fail(c, 400, col->name, "%s: %" PRId64 " is out of range (%" PRId64 "..%" PRId64 ")", col->name, x, col->min,
+                  col->max);
+      return -1;
+    }
+    if (col->ref) {
+      char sql[128];
+      snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE id = ?", col->ref);
+      _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, sql, "i", x);
+      if (!s || sqlite3_step(s) != SQLITE_ROW) {
+        hd_api_fail(c, 400, col->name, "%s: there is no %.*s %" PRId64, col->name, (int) strlen(col->ref) - 1, col->ref, x);
+        return -1;
+      }
+    }
+    return 0;
+  }
+  const char *t = json_string_value(v);
+  if (!t) {
+    hd_api_fail(c, 400, col->name, "%s: a string is expected", col->name);
+    return -1;
+  }
+  if (col->choices) {
+    for (const char *const *ch = col->choices; *ch; ch++)
+      if (strcmp(*ch, t) == 0)
+        return 0;
+    hd_api_fail(c, 400, col->name, "%s: \"%s\" is not one of the allowed values", col->name, t);
+    return -1;
+  }
+  if (strcmp(col->name, "name") == 0) {
+    /* Names appear in URLs, logs and the portal: keep them plain. */
+    size_t n = strlen(t);
+    bool okc = n >= 1 && n <= 63;
+    for (size_t i = 0; okc && i < n; i++)
+      okc = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || ((t[i] == '-' || t[i] == '_' || t[i] == '.') && i > 0);
+    if (!okc) {
+      hd_api_fail(c, 400, "name", "name: 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit");
+      return -1;
+    }
+  } else if (strlen(t) > 1024) {
+    hd_api_fail(c, 400, col->name, "%s: at most 1024 characters", col->name);
+    return -1;
+  }
+  return 0;
+}
+
+static const struct hd_column *find_col(const struct hd_resource *r, const char *name)
+{
+  for (size_t i = 0; i < r->n_cols; i++)
+    if (strcmp(r->cols[i].name, name) == 0)
+      return &r->cols[i];
+  return NULL;
+}
+
+/* Every key of the body is a column the call may write, with a valid value. */
+static int check_body(struct hd_call *c, const struct hd_resource *r, bool creating)
+{
+  if (!json_is_object(c->body)) {
+    hd_api_fail(c, 400, NULL, "a JSON object is expected as the body");
+    return -1;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(c->body, k, v) {
+    const struct hd_column *col = find_col(r, k);
+    if (!col || (col->flags & COL_READONLY)) {
+      hd_api_fail(c, 400, k, "%s: unknown field of a %s", k, r->singular);
+      return -1;
+    }
+    if (!creating && !(col->flags & COL_MUTABLE)) {
+      hd_api_fail(c, 400, k, "%s: cannot be changed after creation", k);
+      return -1;
+    }
+    if (check_value(c, r, col, v) < 0)
+      return -1;
+  }
+  for (size_t i = 0; creating && i < r->n_cols; i++)
+    if ((r->cols[i].flags & COL_REQUIRED) && !json_object_get(c->body, r->cols[i].name)) {
+      hd_api_fail(c, 400, r->cols[i].name, "%s: required", r->cols[i].name);
+      return -1;
+    }
+  return 0;
+}
+
+/* A constraint the schema refused, as the client's error. */
+static void constraint_fail(struct hd_call *c, const struct hd_resource *r, const sh_error *e)
+{
+  const char *m = e->msg, *p;
+  if ((p = strstr(m, "UNIQUE constraint failed: "))) {
+    const char *dot = strchr(p, '.');
+    char field[64] = "";
+    if (dot)
+      snprintf(field, sizeof field, "%.*s", (int) strcspn(dot + 1, ", "), dot + 1);
+    hd_api_fail(c, 409, field[0] ? field : NULL, "%s: another %s already has this value", field[0] ? field : "object",
+                r->singular);
+  } else if (strstr(m, "FOREIGN KEY")) {
+    hd_api_fail(c, 409, NULL, "the %s is still in use by other objects", r->singular);
+  } else if ((p = strstr(m, "CHECK constraint failed: "))) {
+    hd_api_fail(c, 400, NULL, "invalid %s: %s", r->singular, p + strlen("CHECK constraint failed: "));
+  } else {
+    hd_api_fail(c, 400, NULL, "invalid %s: %s", r->singular, m);
+  }
+}
+
+static int bind_json(sqlite3_stmt *s, int idx, const struct hd_column *col, json_t *v)
+{
+  if (json_is_null(v))
+    return sqlite3_bind_null(s, idx);
+  if (col->type == 'i')
+    return sqlite3_bind_int64(s, idx, json_integer_value(v));
+  return sqlite3_bind_text(s, idx, json_string_value(v), -1, SQLITE_TRANSIENT);
+}
+
+/* Run a write built from the body's columns; fails the call on error. */
+static int run_write(struct hd_call *c, const struct hd_resource *r, const char *sql, bool with_now, int64_t id_last)
+{
+  sqlite3_stmt *s = NULL;
+  if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) {
+    hd_api_fail(c, 500, NULL, "preparing a %s write: %s", r->singular, sqlite3_errmsg(c->db));
+    return -1;
+  }
+  int idx = 1;
+  const char *k;
+  json_t *v;
+  json_object_foreach(c->body, k, v)
+    bind_json(s, idx++, find_col(r, k), v);
+  if (with_now)
+    sqlite3_bind_int64(s, idx++, hd_now());
+  if (id_last)
+    sqlite3_bind_int64(s, idx, id_last);
+  int rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {
+    sh_error e = {0};
+    hd_db_err(c->db, rc, &e, "write");
+    if (e.err == EEXIST)
+      constraint_fail(c, r, &e);
+    else
+      hd_api_fail(c, e.err == EBUSY ? 503 : 500, NULL, "writing the %s: %s", r->singular, e.msg);
+    return -1;
+  }
+  return 0;
+}
+
+void hd_res_create(struct hd_call *c, const struct hd_resource *r)
+{
+  if (check_body(c, r, true) < 0)
+    return;
+  int64_t tenant = 0;
+  json_t *tj = r->tenant_expr && strcmp(r->tenant_expr, "tenant_id") == 0 ? json_object_get(c->body, "tenant_id") : NULL;
+  if (tj)
+    tenant = json_integer_value(tj);
+  if (r->check_create && r->check_create(c, c->body, &tenant) < 0)
+    return;
+  bool hide;
+  if (!hd_authorize(&c->who, r->write, tenant, &hide)) {
+    if (hide)
+      hd_api_fail(c, 404, "tenant_id", "tenant_id: there is no tenant %" PRId64, tenant);
+    else
+      hd_api_fail(c, 403, NULL, "role %s may not create a %s", hd_role_name(c->who.role), r->singular);
+    return;
+  }
+  char sql[1024], vals[256] = "";
+  int n = snprintf(sql, sizeof sql, "INSERT INTO %s (", r->table);
+  const char *k;
+  json_t *v;
+  json_object_foreach(c->body, k, v) {
+    n += snprintf(sql + n, sizeof sql - (size_t) n, "%s, ", k);
+    strcat(vals, "?, ");
+  }
+  snprintf(sql + n, sizeof sql - (size_t) n, "created_at) VALUES (%s?)", vals);
+  if (run_write(c, r, sql, true, 0) < 0)
+    return;
+  c->ids[0] = sqlite3_last_insert_rowid(c->db);
+  hd_res_get(c, r);
+  if (c->status == 200) {
+    c->status = 201;
+    snprintf(c->location, sizeof c->location, "/1.0/%s/%" PRId64, r->name, c->ids[0]);
+  }
+}
+
+/* If-Match, when given, must name the current version. */
+static int check_etag(struct hd_call *c, const struct hd_resource *r, int64_t etag)
+{
+  if (!c->if_match || !r->has_etag || strcmp(c->if_match, "*") == 0)
+    return 0;
+  char cur[32];
+  snprintf(cur, sizeof cur, "\"%" PRId64 "\"", etag);
+  if (strcmp(c->if_match, cur) == 0)
+    return 0;
+  hd_api_fail(c, 412, NULL, "the %s changed since %s (now %s): read it again", r->singular, c->if_match, cur);
+  return -1;
+}
+
+void hd_res_patch(struct hd_call *c, const struct hd_resource *r)
+{
+  json_t *o;
+  int64_t t, etag;
+  if (load(c, r, r->write, &o, &t, &etag) < 0)
+    return;
+  json_decref(o);
+  if (check_etag(c, r, etag) < 0 || check_body(c, r, false) < 0)
+    return;
+  if (json_object_size(c->body) == 0) {
+    hd_res_get(c, r);
+    return;
+  }
+  if (r == &hd_res_users && json_object_get(c->body, "role")) {
+    /* A role change must keep the user's tenant consistent and within the caller's reach. */
+    json_t *body = json_pack("{s:O, s:I}", "role", json_object_get(c->body, "role"), "tenant_id", (json_int_t) t);
+    if (!t)
+      json_object_del(body, "tenant_id");
+    int64_t tt = t;
+    int rr = user_check(c, body, &tt);
+    json_decref(body);
+    if (rr < 0)
+      return;
+  }
+  char sql[1024];
+  int n = snprintf(sql, sizeof sql, "UPDATE %s SET ", r->table);
+  const char *k;
+  json_t *v;
+  json_object_foreach(c->body, k, v)
+    n += snprintf(sql + n, sizeof sql - (size_t) n, "%s = ?, ", k);
+  /* The version moves with every change (If-Match compares it). */
+  snprintf(sql + n - 2, sizeof sql - (size_t) n + 2, "%s WHERE id = ?", r->has_etag ? ", etag = etag + 1" : "");
+  if (run_write(c, r, sql, false, c->ids[0]) < 0)
+    return;
+  hd_res_get(c, r);
+}
+
+void hd_res_delete(struct hd_call *c, const struct hd_resource *r)
+{
+  json_t *o;
+  int64_t t, etag;
+  if (load(c, r, r->write, &o, &t, &etag) < 0)
+    return;
+  json_decref(o);
+  if (check_etag(c, r, etag) < 0)
+    return;
+  if (r == &hd_res_users && c->ids[0] == c->who.user_id) {
+    hd_api_fail(c, 409, NULL, "a user cannot delete themselves");
+    return;
+  }
+  char sql[128];
+  snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = ?", r->table);
+  sh_error e = {0};
+  int rr = hd_db_exec(c->db, &e, sql, "i", c->ids[0]);
+  if (rr < 0) {
+    if (e.err == EEXIST)
+      constraint_fail(c, r, &e);
+    else
+      hd_api_fail(c, 500, NULL, "deleting the %s: %s", r->singular, e.msg);
+    return;
+  }
+  c->status = 204;
+}
+
+/* ---- users and tokens ---- */
+
+static int user_check(struct hd_call *c, json_t *body, int64_t *tenant)
+{
+  enum hd_role role = hd_role_parse(json_string_value(json_object_get(body, "role")));
+  bool tenant_role = role == HD_ROLE_OWNER || role == HD_ROLE_MEMBER;
+  json_t *tj = json_object_get(body, "tenant_id");
+  if (tenant_role && !tj && c->who.tenant_id) {
+    /* An owner adds users to their own tenant. */
+    json_object_set_new(body, "tenant_id", json_integer(c->who.tenant_id));
+    *tenant = c->who.tenant_id;
+    tj = json_object_get(body, "tenant_id");
+  }
+  if (tenant_role != (tj != NULL)) {
+    hd_api_fail(c, 400, "tenant_id", tenant_role ? "tenant_id: owners and members belong to a tenant"
+                                                 : "tenant_id: admins and auditors belong to no tenant");
+    return -1;
+  }
+  if (!tenant_role && c->who.role != HD_ROLE_ADMIN) {
+    hd_api_fail(c, 403, "role", "role: only a provider admin grants %s", hd_role_name(role));
+    return -1;
+  }
+  return 0;
+}
+
+void hd_token_post(struct hd_call *c)
+{
+  json_t *o;
+  int64_t t, etag;
+  if (load(c, &hd_res_users, HD_READ, &o, &t, &etag) < 0)
+    return;
+  json_decref(o);
+  /* Your own tokens, or as whoever manages the user's tenant. */
+  bool hide;
+  if (c->ids[0] != c->who.user_id && !hd_authorize(&c->who, t ? HD_MANAGE : HD_ADMIN, t, &hide)) {
+    if (hide)
+      hd_api_fail(c, 404, NULL, "no user %" PRId64, c->ids[0]);
+    else
+      hd_api_fail(c, 403, NULL, "role %s may not create tokens for user %" PRId64, hd_role_name(c->who.role), c->ids[0]);
+    return;
+  }
+  static const char *const keys[] = { "name", NULL };
+  sh_error e = {0};
+  const char *name = NULL;
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "token", &e) < 0 ||
+      sh_json_get_str(c->body, "name", "token", &name, &e) < 0 || !name || !*name || strlen(name) > 64) {
+    hd_api_fail(c, 400, "name", "name: a token needs a name of 1 to 64 characters%s%s", e.msg[0] ? "; " : "", e.msg);
+    return;
+  }
+  char secret[64];
+  int64_t id;
+  if (hd_token_create(c->db, c->ids[0], name, secret, &id, &e) < 0) {
+    if (e.err == EEXIST)
+      hd_api_fail(c, 409, "name", "name: user %" PRId64 " already has a token named \"%s\"", c->ids[0], name);
+    else
+      hd_api_fail(c, 500, NULL, "creating the token: %s", e.msg);
+    return;
+  }
+  c->status = 201;
+  c->result = json_pack("{s:I, s:s, s:I, s:s, s:s}", "id", (json_int_t) id, "name", name, "user_id", (json_int_t) c->ids[0],
+                        "token", secret, "note", "shown once: only its hash is stored");
+  snprintf(c->location, sizeof c->location, "/1.0/tokens/%" PRId64, id);
+}
