@@ -178,6 +178,10 @@ static int audit(struct hd_call *c, sh_error *e)
 
 static void dispatch(struct hd_call *c)
 {
+  if (c->refuse_status) {
+    hd_api_fail(c, c->refuse_status, NULL, "%s", c->refuse_msg);
+    return;
+  }
   if (c->who.role == HD_ROLE_NONE) {
     hd_api_fail(c, 401, NULL, "authentication required: a bearer API token, or the unix socket as root or the admin group");
     return;

@@ -18,6 +18,8 @@ struct hd_call {
   json_t *body;              /* NULL when the request had none */
   const char *if_match;      /* the If-Match header, or NULL */
   const char *source;        /* where from, for the audit log */
+  int refuse_status;         /* the transport refused the request (bad body): */
+  const char *refuse_msg;    /* answered and audited as such */
   /* out */
   int status;
   json_t *result;            /* owned by the call; an error document on failure */

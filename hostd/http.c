@@ -117,21 +117,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     c.query = h2o_strdup(&req->pool, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1).base;
   c.if_match = header(req, H2O_TOKEN_IF_MATCH);
   json_t *body = NULL;
+  char msg[256];
   if (req->entity.base && req->entity.len > 0) {
     const char *ct = header(req, H2O_TOKEN_CONTENT_TYPE);
-    if (!ct || strncmp(ct, "application/json", 16) != 0) {
-      hd_api_fail(&c, 415, NULL, "the body must be application/json");
-      respond(req, &c);
-      hd_call_clear(&c);
-      return 0;
-    }
     json_error_t je;
-    body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &je);
-    if (!body) {
-      hd_api_fail(&c, 400, NULL, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
-      respond(req, &c);
-      hd_call_clear(&c);
-      return 0;
+    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+      c.refuse_status = 415;
+      c.refuse_msg = "the body must be application/json";
+    } else if (!(body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &je))) {
+      snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text);
+      c.refuse_status = 400;
+      c.refuse_msg = msg;
     }
   }
   c.body = body;
