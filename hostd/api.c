@@ -2,8 +2,10 @@
 #include "api.h"
 
 #include "cleanup.h"
+#include "containers.h"
 #include "db.h"
 #include "log.h"
+#include "ops.h"
 #include "resources.h"
 #include "sandhost-config.h"
 
@@ -14,7 +16,7 @@
 #include <string.h>
 
 static const struct { int status; const char *code; } codes[] = {
-  { 400, "bad_request" }, { 401, "unauthorized" }, { 403, "forbidden" }, { 404, "not_found" },
+  { 202, "accepted" }, { 400, "bad_request" }, { 401, "unauthorized" }, { 403, "forbidden" }, { 404, "not_found" },
   { 405, "method_not_allowed" }, { 409, "conflict" }, { 412, "precondition_failed" },
   { 413, "payload_too_large" }, { 415, "unsupported_media_type" }, { 422, "quota_exceeded" },
   { 500, "internal" }, { 503, "unavailable" },
@@ -126,6 +128,15 @@ static const struct route {
   CRUD("tenants", hd_res_tenants),
   CRUD("images", hd_res_images),
   CRUD("users", hd_res_users),
+  { "GET", "/1.0/containers", NULL, hd_res_list, &hd_res_containers },
+  { "POST", "/1.0/containers", hd_container_create, NULL, NULL },
+  { "GET", "/1.0/containers/#", NULL, hd_res_get, &hd_res_containers },
+  { "PATCH", "/1.0/containers/#", NULL, hd_res_patch, &hd_res_containers },
+  { "DELETE", "/1.0/containers/#", hd_container_delete, NULL, NULL },
+  { "PUT", "/1.0/containers/#/state", hd_container_state, NULL, NULL },
+  { "GET", "/1.0/operations", hd_operation_list, NULL, NULL },
+  { "GET", "/1.0/operations/#", hd_operation_get, NULL, NULL },
+  { "GET", "/1.0/operations/#/wait", hd_operation_get, NULL, NULL },
   { "GET", "/1.0/tokens", NULL, hd_res_list, &hd_res_tokens },
   { "GET", "/1.0/tokens/#", NULL, hd_res_get, &hd_res_tokens },
   { "DELETE", "/1.0/tokens/#", NULL, hd_res_delete, &hd_res_tokens },
@@ -213,6 +224,8 @@ void hd_api_handle(struct hd_call *c)
   c->status = 0;
   c->result = NULL;
   c->audit_tenant = 0;
+  c->kick = false;
+  c->wait_op = 0;
   c->etag[0] = c->location[0] = 0;
   if (!mutating(c->method)) {
     dispatch(c);
@@ -228,8 +241,11 @@ void hd_api_handle(struct hd_call *c)
     if (c->status < 400 && (audit(c, &e) < 0 || hd_db_commit(c->db, &e) < 0))
       hd_api_fail(c, 503, NULL, "nothing was changed: recording it failed: %s", e.msg);
     hd_db_rollback(c->db);  /* a no-op after a commit */
-    if (c->status < 400)
+    if (c->status < 400) {
+      if (c->kick)
+        hd_worker_kick();
       return;
+    }
   }
   sh_error_clear(&e);
   if (audit(c, &e) < 0)

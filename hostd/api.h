@@ -24,7 +24,10 @@ struct hd_call {
   int status;
   json_t *result;            /* owned by the call; an error document on failure */
   char etag[32];             /* set for single objects */
-  char location[96];         /* set for 201 Created */
+  char location[96];         /* set for 201 Created and 202 Accepted */
+  bool kick;                 /* new operations: wake the worker after commit */
+  int64_t wait_op;           /* /wait: answer once this operation is done... */
+  int wait_ms;               /* ...or this much later */
   int64_t audit_tenant;      /* the tenant the object touched belongs to */
   /* routing, filled by hd_api_handle */
   int64_t ids[4];

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cleanup.h"
+#include "storage.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_PATH, K_NAME, K_U32 };
+enum kind { K_PATH, K_NAME, K_U32, K_SIZE };
 
 static const struct key {
   const char *name;
@@ -28,6 +29,10 @@ static const struct key {
   U32("idmap_start", idmap_start, 1, UINT32_MAX - 65536),
   U32("idmap_count", idmap_count, 65536, UINT32_MAX),
   U32("max_body", max_body, 1024, 64u << 20),
+  { "pool_size", K_SIZE, offsetof(struct hd_config, pool_size), sizeof(uint64_t), 0, 0 },
+  STR("pool_driver", pool_driver, K_NAME),
+  STR("sbx", sbx, K_PATH),
+  U32("stop_timeout", stop_timeout, 0, 3600),
 #undef STR
 #undef U32
 };
@@ -43,6 +48,9 @@ void hd_config_defaults(struct hd_config *c)
     .idmap_start = 1u << 20,
     .idmap_count = 1000u * 65536,
     .max_body = 1u << 20,
+    .pool_size = 20ull << 30,
+    .pool_driver = "btrfs",
+    .stop_timeout = 10,
   };
 }
 
@@ -82,6 +90,13 @@ static int set_kv(struct hd_config *c, const char *k, const char *v, const char 
       memcpy(dst, &u, sizeof u);
       return 0;
     }
+    case K_SIZE: {
+      uint64_t x;
+      if (sbx_parse_size(v, &x) < 0 || x < (1ull << 30))
+        return sh_err(e, EINVAL, "read configuration", where, "%s: a size of at least 1G (\"20G\", \"512G\")", k);
+      memcpy(dst, &x, sizeof x);
+      return 0;
+    }
     }
     snprintf(dst, key->size, "%s", v);
     return 0;
@@ -106,6 +121,8 @@ int hd_config_finish(struct hd_config *c, const char *path, sh_error *e)
 {
   if (!c->socket[0])
     snprintf(c->socket, sizeof c->socket, "%s/sandhostd.sock", c->runtime_dir);
+  if (strcmp(c->pool_driver, "btrfs") != 0 && strcmp(c->pool_driver, "overlay") != 0)
+    return sh_err(e, EINVAL, "read configuration", path, "pool_driver: \"btrfs\" or \"overlay\"");
   if (c->idmap_count % 65536)
     return sh_err(e, EINVAL, "read configuration", path, "idmap_count: a multiple of 65536 (one range per container)");
   if ((uint64_t) c->idmap_start + c->idmap_count > UINT32_MAX)

@@ -14,6 +14,10 @@ struct hd_config {
   uint32_t idmap_start;      /* host ids for containers: idmap_start... */
   uint32_t idmap_count;      /* ...a multiple of 65,536 */
   uint32_t max_body;         /* largest request body in bytes */
+  uint64_t pool_size;        /* the default storage pool's loop file, bytes */
+  char pool_driver[16];      /* "btrfs" or "overlay" */
+  char sbx[256];             /* the runtime binary ("": beside sandhostd, else on PATH) */
+  uint32_t stop_timeout;     /* seconds from SIGTERM to SIGKILL on stop */
 };
 
 void hd_config_defaults(struct hd_config *c);

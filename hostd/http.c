@@ -36,10 +36,23 @@ struct api_handler {
   struct hd_http *h;
 };
 
+/* An /operations/N/wait request parked until its operation ends: polled
+ * every 100 ms.  It lives in the request's pool; if the client goes away
+ * first, disposing of the pool unlinks it. */
+struct waiter {
+  h2o_timeout_entry_t entry;
+  h2o_req_t *req;
+  struct hd_http *h;
+  struct hd_principal who;
+  int64_t op;
+  uint64_t deadline;
+};
+static h2o_timeout_t poll_timeout;
+
 static const char *reason(int status)
 {
   static const struct { int s; const char *r; } t[] = {
-    { 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
+    { 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
     { 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
     { 412, "Precondition Failed" }, { 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
     { 422, "Unprocessable Entity" }, { 500, "Internal Server Error" }, { 503, "Service Unavailable" },
@@ -104,6 +117,41 @@ static void principal(struct hd_http *h, h2o_req_t *req, struct hd_call *c, char
   hd_auth_peer(cr.uid, cr.gid, cr.pid, h->admin_gid, &c->who);
 }
 
+static void respond(h2o_req_t *req, struct hd_call *c);
+
+static void wait_dispose(void *p)
+{
+  struct waiter *wt = p;
+  if (h2o_timeout_is_linked(&wt->entry))
+    h2o_timeout_unlink(&wt->entry);
+}
+
+static void wait_poll(h2o_timeout_entry_t *entry)
+{
+  struct waiter *wt = (struct waiter *) ((char *) entry - offsetof(struct waiter, entry));
+  char path[64];
+  snprintf(path, sizeof path, "/1.0/operations/%lld", (long long) wt->op);
+  struct hd_call c = { .db = wt->h->db, .who = wt->who, .method = "GET", .path = path, .source = "" };
+  hd_api_handle(&c);
+  const char *st = json_string_value(json_object_get(c.result, "status"));
+  bool pending = st && (strcmp(st, "pending") == 0 || strcmp(st, "running") == 0);
+  if (pending && h2o_now(wt->h->ctx.loop) < wt->deadline) {
+    hd_call_clear(&c);
+    h2o_timeout_link(wt->h->ctx.loop, &poll_timeout, &wt->entry);
+    return;
+  }
+  respond(wt->req, &c);
+  hd_call_clear(&c);
+}
+
+static void park(struct hd_http *h, h2o_req_t *req, const struct hd_call *c)
+{
+  struct waiter *wt = h2o_mem_alloc_shared(&req->pool, sizeof *wt, wait_dispose);
+  *wt = (struct waiter){ .entry = { .cb = wait_poll }, .req = req, .h = h, .who = c->who, .op = c->wait_op,
+                         .deadline = h2o_now(h->ctx.loop) + (uint64_t) c->wait_ms };
+  h2o_timeout_link(h->ctx.loop, &poll_timeout, &wt->entry);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
   struct hd_http *h = ((struct api_handler *) self)->h;
@@ -132,7 +180,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
   }
   c.body = body;
   hd_api_handle(&c);
-  respond(req, &c);
+  if (c.wait_op && c.wait_ms > 0)
+    park(h, req, &c);
+  else
+    respond(req, &c);
   hd_call_clear(&c);
   json_decref(body);
   return 0;
@@ -227,6 +278,7 @@ int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sql
   ah->super.on_req = on_req;
   ah->h = h;
   h2o_context_init(&h->ctx, h2o_evloop_create(), &h->config);
+  h2o_timeout_init(h->ctx.loop, &poll_timeout, 100);
   h->accept_ctx.ctx = &h->ctx;
   h->accept_ctx.hosts = h->config.hosts;
   h->listener = h2o_evloop_socket_create(h->ctx.loop, steal_fd(fd), H2O_SOCKET_FLAG_DONT_READ);

@@ -3,8 +3,11 @@
 #include "auth.h"
 #include "cleanup.h"
 #include "config.h"
+#include "containers.h"
 #include "db.h"
+#include "host.h"
 #include "http.h"
+#include "ops.h"
 #include "log.h"
 #include "sandhost-config.h"
 
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,16 +29,6 @@ static void usage(FILE *f)
              "  --set K=V      override one configuration key (see docs/hostd.md)\n"
              "  --foreground   stay attached (systemd runs it so); otherwise detach once serving\n"
              "  --log FILE     log there instead of stderr (under systemd, stderr is the journal)\n");
-}
-
-static int make_dir(const char *path, mode_t mode, sh_error *e)
-{
-  if (mkdir(path, mode) < 0 && errno != EEXIST)
-    return sh_errno(e, "create directory", path);
-  struct stat st;
-  if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-    return sh_err(e, ENOTDIR, "create directory", path, "exists and is not a directory");
-  return 0;
 }
 
 /* The embedded defaults of a first start: a plan to give tenants, and the
@@ -103,7 +97,9 @@ int main(int argc, char **argv)
   }
   sh_error e = {0};
   char buf[1024];
-  struct hd_config cfg;
+  static struct hd_host host;
+  struct hd_config *cfgp = &host.cfg;
+#define cfg (*cfgp)
   hd_config_defaults(&cfg);
   int r = hd_config_load(&cfg, config_path, config_given, &e);
   for (int i = 0; r == 0 && i < n_sets; i++)
@@ -131,33 +127,43 @@ int main(int argc, char **argv)
   sigprocmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  char db_path[300];
-  snprintf(db_path, sizeof db_path, "%s/sandhost.db", cfg.state_dir);
+  /* Containers' inits are reparented to us (their runtime exits after
+   * starting them), so their exit codes reach us; if sandhostd goes, they
+   * go on running under init. */
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   sqlite3 *db = NULL;
   struct hd_http *h = NULL;
-  if ((r = make_dir(cfg.state_dir, 0700, &e)) < 0 || (r = make_dir(cfg.runtime_dir, 0755, &e)) < 0 ||
-      (r = hd_db_open(db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
-      (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0) {
+  if ((r = hd_host_paths(&host, &e)) < 0 || (r = hd_db_open(host.db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
+      (r = hd_host_open_pool(&host, db, &e)) < 0 || (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0) {
     sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
+    hd_http_free(h);
+    hd_host_close(&host);
     sqlite3_close(db);
     return 1;
   }
-  sh_info("serving the API on %s (database %s, schema %d)", cfg.socket, db_path, hd_db_version(db));
+  hd_containers_init(&cfg);
+  sh_info("serving the API on %s (database %s, schema %d, runtime %s)", cfg.socket, host.db_path, hd_db_version(db), host.sbx);
   if (!foreground) {
     /* Detach only now, so whoever started us knows the socket is ready. */
     fflush(stdout);
     if (daemon(0, log_path ? 0 : 1) < 0) {
       sh_error_log("detach: %s", strerror(errno));
       hd_http_free(h);
+      hd_host_close(&host);
       sqlite3_close(db);
       return 1;
     }
   }
-  r = hd_http_run(h, &e);
+  /* The worker thread only now: daemon() forks, and threads do not follow. */
+  r = hd_worker_start(&host, &e);
+  if (r == 0)
+    r = hd_http_run(h, &e);
   if (r < 0)
     sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
-  sh_info("stopping");
+  sh_info("stopping (containers keep running)");
+  hd_worker_stop();
   hd_http_free(h);
+  hd_host_close(&host);
   sqlite3_close(db);
   return r < 0 ? 1 : 0;
 }

@@ -86,10 +86,22 @@ const struct hd_resource hd_res_users = {
   "users", "user", "users", user_cols, SH_ARRAY_SIZE(user_cols), "tenant_id", "id", HD_MANAGE, true, user_check,
 };
 
+static const char *const restart_choices[] = { "never", "on-failure", "always", NULL };
+#define RO(n, t) { n, t, COL_READONLY, 0, 0, NULL, NULL }
+static const struct hd_column container_cols[] = {
+  RO("name", 't'), RO("tenant_id", 'i'), RO("image_id", 'i'), RO("state", 't'),
+  RO("cpu_millis", 'i'), RO("memory_mib", 'i'), RO("pids", 'i'), RO("disk_mib", 'i'), RO("bandwidth_mbit", 'i'),
+  { "restart_policy", 't', COL_MUTABLE, 0, 0, restart_choices, NULL },
+  RO("last_exit", 'i'), RO("pid", 'i'),
+};
+/* Created, started, stopped and deleted through operations (hostd/containers.c). */
+const struct hd_resource hd_res_containers = {
+  "containers", "container", "containers", container_cols, SH_ARRAY_SIZE(container_cols), "tenant_id", NULL, HD_OPERATE,
+  true, NULL,
+};
+
 static const struct hd_column token_cols[] = {
-  { "name", 't', COL_READONLY, 0, 0, NULL, NULL },
-  { "user_id", 'i', COL_READONLY, 0, 0, NULL, NULL },
-  { "last_used_at", 'i', COL_READONLY, 0, 0, NULL, NULL },
+  RO("name", 't'), RO("user_id", 'i'), RO("last_used_at", 'i'),
 };
 const struct hd_resource hd_res_tokens = {
   "tokens", "token", "api_tokens", token_cols, SH_ARRAY_SIZE(token_cols),
@@ -171,6 +183,13 @@ static int load(struct hd_call *c, const struct hd_resource *r, enum hd_access a
   *out = o;
   *tenant = t;
   return 0;
+}
+
+json_t *hd_res_load(struct hd_call *c, const struct hd_resource *r, enum hd_access access, int64_t *tenant)
+{
+  json_t *o;
+  int64_t etag;
+  return load(c, r, access, &o, tenant, &etag) < 0 ? NULL : o;
 }
 
 void hd_res_get(struct hd_call *c, const struct hd_resource *r)

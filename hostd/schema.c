@@ -89,6 +89,7 @@ static const char *const migrations[] = {
   "  bandwidth_mbit INTEGER NOT NULL CHECK (bandwidth_mbit > 0),"
   "  restart_policy TEXT NOT NULL DEFAULT 'never' CHECK (restart_policy IN ('never', 'on-failure', 'always')),"
   "  last_exit INTEGER,"
+  "  pid INTEGER,"                 /* its init while running */
   "  created_at INTEGER NOT NULL,"
   "  etag INTEGER NOT NULL DEFAULT 1,"
   "  UNIQUE (tenant_id, name)"
@@ -146,7 +147,8 @@ static const char *const migrations[] = {
   "  container_id INTEGER,"
   "  kind TEXT NOT NULL,"
   "  status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'success', 'failure', 'cancelled')),"
-  "  step INTEGER NOT NULL DEFAULT 0,"
+  "  step INTEGER NOT NULL DEFAULT 0,"   /* steps done so far */
+  "  args TEXT NOT NULL DEFAULT '{}',"
   "  error TEXT,"
   "  created_at INTEGER NOT NULL,"
   "  updated_at INTEGER NOT NULL"

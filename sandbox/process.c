@@ -5,6 +5,7 @@
 #include "fdutil.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -120,6 +121,14 @@ int sbx_process_exec(const struct sbx_exec_ctx *x, sh_error *e)
     return r;
   if (x->seccomp && p->no_new_privs && (r = sbx_seccomp_load(x->seccomp, e)) < 0)
     return r;
+  /* The process starts with no signal blocked, whatever its runtime's
+   * caller had blocked (a daemon taking SIGTERM through a signalfd, say):
+   * an init that cannot receive SIGTERM cannot be stopped cleanly.
+   * Handlers do not survive execve; ignored signals are the image's own
+   * business and stay as runc leaves them. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
   execve(exe, p->args, p->env);
   return sh_errno(e, "execve", exe);
 }

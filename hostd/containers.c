@@ -1,0 +1,266 @@
+/* Containers and operations over the API: creating, changing state and
+ * deleting a container queue an operation (202 Accepted, with its URL);
+ * the worker (hostd/ops.c) carries it out.  Plan sizes and tenant totals
+ * are checked here, in the same transaction that records the container. */
+#include "containers.h"
+
+#include "alloc.h"
+#include "cleanup.h"
+#include "db.h"
+#include "jsonutil.h"
+#include "ops.h"
+#include "resources.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct hd_id_range host_ids;
+
+void hd_containers_init(const struct hd_config *cfg)
+{
+  host_ids = (struct hd_id_range){ cfg->idmap_start, cfg->idmap_count };
+}
+
+/* 202 with the operation, and where to follow it. */
+static void accepted(struct hd_call *c, int64_t op)
+{
+  int64_t t;
+  c->status = 202;
+  c->result = json_pack("{s:o}", "operation", hd_op_json(c->db, op, &t));
+  snprintf(c->location, sizeof c->location, "/1.0/operations/%" PRId64, op);
+  c->kick = true;
+}
+
+/* The sizes a new container gets: the plan's, or smaller ones asked for. */
+static const char *const size_keys[] = { "cpu_millis", "memory_mib", "pids", "disk_mib", "bandwidth_mbit" };
+
+void hd_container_create(struct hd_call *c)
+{
+  static const char *const keys[] = { "name", "image", "tenant_id", "cpu_millis", "memory_mib", "pids", "disk_mib",
+                                      "bandwidth_mbit", "restart_policy", NULL };
+  sh_error e = {0};
+  const char *name = NULL, *image = "busybox", *restart = "never";
+  int64_t tenant = c->who.tenant_id;
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "container", &e) < 0 ||
+      sh_json_get_str(c->body, "name", "container", &name, &e) < 0 || sh_json_get_str(c->body, "image", "container", &image, &e) < 0 ||
+      sh_json_get_str(c->body, "restart_policy", "container", &restart, &e) < 0 ||
+      sh_json_get_i64(c->body, "tenant_id", "container", &tenant, &e) < 0) {
+    hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
+    return;
+  }
+  if (!name) {
+    hd_api_fail(c, 400, "name", "name: required");
+    return;
+  }
+  if (strcmp(restart, "never") && strcmp(restart, "on-failure") && strcmp(restart, "always")) {
+    hd_api_fail(c, 400, "restart_policy", "restart_policy: never, on-failure or always");
+    return;
+  }
+  bool hide;
+  if (!tenant) {
+    hd_api_fail(c, 400, "tenant_id", "tenant_id: required for a provider admin");
+    return;
+  }
+  if (!hd_authorize(&c->who, HD_OPERATE, tenant, &hide)) {
+    if (hide)
+      hd_api_fail(c, 404, "tenant_id", "tenant_id: there is no tenant %" PRId64, tenant);
+    else
+      hd_api_fail(c, 403, NULL, "role %s may not create containers", hd_role_name(c->who.role));
+    return;
+  }
+  /* The plan: per-container sizes and the tenant's totals. */
+  _cleanup_stmt_ sqlite3_stmt *p = hd_db_query(c->db, &e,
+    "SELECT p.cpu_millis, p.memory_mib, p.pids, p.disk_mib, p.bandwidth_mbit, p.max_containers, p.total_cpu_millis,"
+    " p.total_memory_mib, p.total_disk_mib, p.name,"
+    " (SELECT count(*) FROM containers WHERE tenant_id = t.id),"
+    " (SELECT coalesce(sum(cpu_millis), 0) FROM containers WHERE tenant_id = t.id),"
+    " (SELECT coalesce(sum(memory_mib), 0) FROM containers WHERE tenant_id = t.id),"
+    " (SELECT coalesce(sum(disk_mib), 0) FROM containers WHERE tenant_id = t.id)"
+    " FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?", "i", tenant);
+  if (!p || sqlite3_step(p) != SQLITE_ROW) {
+    hd_api_fail(c, 404, "tenant_id", "tenant_id: there is no tenant %" PRId64, tenant);
+    return;
+  }
+  int64_t size[5];
+  for (int i = 0; i < 5; i++) {
+    size[i] = sqlite3_column_int64(p, i);
+    json_t *v = json_object_get(c->body, size_keys[i]);
+    if (!v)
+      continue;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > size[i]) {
+      hd_api_fail(c, 422, size_keys[i], "%s: 1 to %" PRId64 " on plan %s", size_keys[i], size[i], sqlite3_column_text(p, 9));
+      return;
+    }
+    size[i] = json_integer_value(v);
+  }
+  int64_t count = sqlite3_column_int64(p, 10), max = sqlite3_column_int64(p, 5);
+  if (count >= max) {
+    hd_api_fail(c, 422, NULL, "the tenant has %" PRId64 " of the %" PRId64 " containers its plan %s allows", count, max,
+                sqlite3_column_text(p, 9));
+    return;
+  }
+  static const struct { int size, total, used; const char *what; } totals[] = {
+    { 0, 6, 11, "cpu_millis" }, { 1, 7, 12, "memory_mib" }, { 3, 8, 13, "disk_mib" },
+  };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(totals); i++) {
+    int64_t used = sqlite3_column_int64(p, totals[i].used), total = sqlite3_column_int64(p, totals[i].total);
+    if (used + size[totals[i].size] > total) {
+      hd_api_fail(c, 422, totals[i].what, "%s: %" PRId64 " more would exceed the tenant's total of %" PRId64 " (%" PRId64 " in use)",
+                  totals[i].what, size[totals[i].size], total, used);
+      return;
+    }
+  }
+  _cleanup_stmt_ sqlite3_stmt *img = hd_db_query(c->db, &e, "SELECT id FROM images WHERE name = ?", "t", image);
+  if (!img || sqlite3_step(img) != SQLITE_ROW) {
+    hd_api_fail(c, 400, "image", "image: there is no image \"%s\"", image);
+    return;
+  }
+  int64_t image_id = sqlite3_column_int64(img, 0);
+  int r = hd_db_exec(c->db, &e,
+                     "INSERT INTO containers (tenant_id, name, image_id, state, cpu_millis, memory_mib, pids, disk_mib,"
+                     " bandwidth_mbit, restart_policy, created_at) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)",
+                     "itiiiiiiti", tenant, name, image_id, size[0], size[1], size[2], size[3], size[4], restart, hd_now());
+  if (r < 0) {
+    if (strstr(e.msg, "UNIQUE"))
+      hd_api_fail(c, 409, "name", "name: the tenant already has a container named \"%s\"", name);
+    else
+      hd_api_fail(c, 400, NULL, "invalid container: %s", e.msg);
+    return;
+  }
+  int64_t id = sqlite3_last_insert_rowid(c->db), op;
+  uint32_t start;
+  int c1, c2;
+  if ((r = hd_alloc_idmap(c->db, id, &host_ids, &start, &e)) < 0 || (r = hd_alloc_mcs(c->db, id, &c1, &c2, &e)) < 0 ||
+      (r = hd_op_queue(c->db, tenant, id, "create", NULL, &op, &e)) < 0) {
+    hd_api_fail(c, r == -ENOSPC ? 503 : 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  c->audit_tenant = tenant;
+  accepted(c, op);
+}
+
+/* The container, with the caller allowed to operate it; 0 on failure. */
+static int64_t operable(struct hd_call *c, char state[16])
+{
+  int64_t tenant;
+  json_t *o = hd_res_load(c, &hd_res_containers, HD_OPERATE, &tenant);
+  if (!o)
+    return 0;
+  snprintf(state, 16, "%s", json_string_value(json_object_get(o, "state")));
+  json_decref(o);
+  int64_t busy = hd_op_busy(c->db, c->ids[0]);
+  if (busy) {
+    hd_api_fail(c, 409, NULL, "container %" PRId64 " has operation %" PRId64 " in progress: wait for it (/1.0/operations/%" PRId64
+                "/wait)", c->ids[0], busy, busy);
+    return 0;
+  }
+  return tenant;
+}
+
+void hd_container_state(struct hd_call *c)
+{
+  static const char *const keys[] = { "action", "timeout", NULL };
+  sh_error e = {0};
+  const char *action = NULL;
+  int64_t timeout = -1;
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "state", &e) < 0 ||
+      sh_json_get_str(c->body, "action", "state", &action, &e) < 0 || sh_json_get_i64(c->body, "timeout", "state", &timeout, &e) < 0) {
+    hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
+    return;
+  }
+  /* Which actions each state allows. */
+  static const struct { const char *action, *from; } allowed[] = {
+    { "start", "stopped" }, { "stop", "running" }, { "restart", "running" }, { "stop", "error" },
+  };
+  bool known = false;
+  for (size_t i = 0; action && i < SH_ARRAY_SIZE(allowed); i++)
+    known |= strcmp(allowed[i].action, action) == 0;
+  if (!known) {
+    hd_api_fail(c, 400, "action", "action: start, stop or restart");
+    return;
+  }
+  if (timeout < -1 || timeout > 3600) {
+    hd_api_fail(c, 400, "timeout", "timeout: 0 to 3600 seconds");
+    return;
+  }
+  char state[16];
+  int64_t tenant = operable(c, state);
+  if (!tenant)
+    return;
+  bool ok = false;
+  for (size_t i = 0; i < SH_ARRAY_SIZE(allowed); i++)
+    ok |= strcmp(allowed[i].action, action) == 0 && strcmp(allowed[i].from, state) == 0;
+  if (!ok) {
+    hd_api_fail(c, 409, "action", "cannot %s a container that is %s", action, state);
+    return;
+  }
+  _cleanup_json_ json_t *args = timeout >= 0 ? json_pack("{s:I}", "timeout", (json_int_t) timeout) : NULL;
+  int64_t op;
+  if (hd_op_queue(c->db, tenant, c->ids[0], action, args, &op, &e) < 0) {
+    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  accepted(c, op);
+}
+
+void hd_container_delete(struct hd_call *c)
+{
+  char state[16];
+  int64_t tenant = operable(c, state);
+  if (!tenant)
+    return;
+  if (strcmp(state, "creating") == 0 || strcmp(state, "deleting") == 0) {
+    hd_api_fail(c, 409, NULL, "the container is %s", state);
+    return;
+  }
+  sh_error e = {0};
+  int64_t op;
+  if (hd_op_queue(c->db, tenant, c->ids[0], "delete", NULL, &op, &e) < 0) {
+    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  accepted(c, op);
+}
+
+/* ---- operations ---- */
+
+void hd_operation_get(struct hd_call *c)
+{
+  int64_t tenant = 0;
+  json_t *o = hd_op_json(c->db, c->ids[0], &tenant);
+  bool hide;
+  if (!o || !hd_authorize(&c->who, HD_READ, tenant, &hide)) {
+    json_decref(o);
+    hd_api_fail(c, 404, NULL, "no operation %" PRId64, c->ids[0]);
+    return;
+  }
+  c->status = 200;
+  c->result = o;
+  const char *st = json_string_value(json_object_get(o, "status"));
+  /* /wait: the transport answers once it is done or the timeout passes. */
+  if (c->n_ids == 1 && strstr(c->path, "/wait") && (strcmp(st, "pending") == 0 || strcmp(st, "running") == 0)) {
+    long long t = 30;
+    if (c->query)
+      sscanf(c->query, "timeout=%lld", &t);
+    c->wait_op = c->ids[0];
+    c->wait_ms = (int) (t < 0 ? 0 : t > 600 ? 600000 : t * 1000);
+  }
+}
+
+void hd_operation_list(struct hd_call *c)
+{
+  bool everyone = c->who.role == HD_ROLE_ADMIN || c->who.role == HD_ROLE_AUDITOR;
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+    "SELECT id FROM operations WHERE ? OR tenant_id = ? ORDER BY id DESC LIMIT 200", "ii", (int64_t) everyone, c->who.tenant_id);
+  json_t *list = json_array();
+  while (s && sqlite3_step(s) == SQLITE_ROW) {
+    int64_t t;
+    json_t *o = hd_op_json(c->db, sqlite3_column_int64(s, 0), &t);
+    if (o)
+      json_array_append_new(list, o);
+  }
+  c->status = 200;
+  c->result = json_pack("{s:o}", "operations", list);
+}

@@ -1,0 +1,13 @@
+/* Container lifecycle and operations endpoints (hostd/containers.c). */
+#pragma once
+
+#include "api.h"
+#include "config.h"
+
+/* The host id range containers' ranges come from. */
+void hd_containers_init(const struct hd_config *cfg);
+void hd_container_create(struct hd_call *c);        /* POST /1.0/containers */
+void hd_container_state(struct hd_call *c);         /* PUT /1.0/containers/#/state */
+void hd_container_delete(struct hd_call *c);        /* DELETE /1.0/containers/# */
+void hd_operation_get(struct hd_call *c);           /* GET /1.0/operations/#[/wait] */
+void hd_operation_list(struct hd_call *c);          /* GET /1.0/operations */

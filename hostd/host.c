@@ -1,0 +1,104 @@
+/* The host's storage and runtime, set up once at start. */
+#include "host.h"
+
+#include "db.h"
+#include "log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void hd_container_ref(int64_t id, char out[24])
+{
+  snprintf(out, 24, "c%" PRId64, id);
+}
+
+static int dir(const char *path, mode_t mode, sh_error *e)
+{
+  if (mkdir(path, mode) < 0 && errno != EEXIST)
+    return sh_errno(e, "create directory", path);
+  struct stat st;
+  if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+    return sh_err(e, ENOTDIR, "create directory", path, "exists and is not a directory");
+  return 0;
+}
+
+/* The runtime: as configured, else next to sandhostd (installed side by
+ * side, or the build tree's sandbox/), else sbx on PATH. */
+static void find_sbx(struct hd_host *h)
+{
+  if (h->cfg.sbx[0]) {
+    snprintf(h->sbx, sizeof h->sbx, "%s", h->cfg.sbx);
+    return;
+  }
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = 0;
+      static const char *const rel[] = { "sbx", "../sandbox/sbx", "../bin/sbx" };
+      for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(h->sbx, sizeof h->sbx, "%s/%s", self, rel[i]);
+        if (access(h->sbx, X_OK) == 0)
+          return;
+      }
+    }
+  }
+  snprintf(h->sbx, sizeof h->sbx, "sbx");
+}
+
+int hd_host_paths(struct hd_host *h, sh_error *e)
+{
+  char pools[300];
+  snprintf(h->db_path, sizeof h->db_path, "%s/sandhost.db", h->cfg.state_dir);
+  snprintf(pools, sizeof pools, "%s/pools", h->cfg.state_dir);
+  snprintf(h->pool_dir, sizeof h->pool_dir, "%s/default", pools);
+  snprintf(h->bundles, sizeof h->bundles, "%s/bundles", h->cfg.state_dir);
+  snprintf(h->sbx_root, sizeof h->sbx_root, "%s/sbx", h->cfg.runtime_dir);
+  find_sbx(h);
+  int r;
+  if ((r = dir(h->cfg.state_dir, 0700, e)) < 0 || (r = dir(h->cfg.runtime_dir, 0755, e)) < 0 ||
+      (r = dir(pools, 0700, e)) < 0 || (r = dir(h->bundles, 0700, e)) < 0 || (r = dir(h->sbx_root, 0700, e)) < 0)
+    return r;
+  return 0;
+}
+
+int hd_host_open_pool(struct hd_host *h, sqlite3 *db, sh_error *e)
+{
+  int r = sbx_pool_open(h->pool_dir, &h->pool, e);
+  if (r == -ENOENT) {
+    sh_error_clear(e);
+    struct sbx_pool_config pc = { .driver = h->cfg.pool_driver, .size = h->cfg.pool_size };
+    sh_info("first start: creating the default storage pool in %s (%s)", h->pool_dir, pc.driver);
+    if ((r = sbx_pool_create(h->pool_dir, &pc, e)) < 0)
+      return r;
+    r = sbx_pool_open(h->pool_dir, &h->pool, e);
+  }
+  if (r < 0)
+    return r;
+  struct sbx_image_info img;
+  if ((r = sbx_image_find(h->pool, "busybox", &img, e)) == -ENOENT) {
+    sh_error_clear(e);
+    sh_info("first start: building the busybox image");
+    r = sbx_image_build(h->pool, "busybox", NULL, &img, e);
+  }
+  if (r < 0)
+    return r;
+  /* The database lists what the pool holds (by name). */
+  r = hd_db_exec(db, e, "INSERT OR IGNORE INTO images (name, description, created_at) VALUES (?, ?, ?)", "tti", img.name,
+                 "BusyBox from Debian's busybox-static: a shell and the basic tools", (int64_t) img.created);
+  return r < 0 ? r : 0;
+}
+
+void hd_host_close(struct hd_host *h)
+{
+  if (h->pool)
+    sbx_pool_close(h->pool);
+  h->pool = NULL;
+}

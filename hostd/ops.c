@@ -1,0 +1,222 @@
+/* The operations journal and the worker thread that runs it.  The worker
+ * alone runs provisioning steps and reaps containers' inits, so no two
+ * threads ever wait for the same child. */
+#include "ops.h"
+
+#include "cleanup.h"
+#include "db.h"
+#include "log.h"
+#include "provision.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+bool hd_op_kind_known(const char *kind)
+{
+  return hd_op_kind_find(kind) != NULL;
+}
+
+int hd_op_queue(sqlite3 *db, int64_t tenant, int64_t container, const char *kind, json_t *args, int64_t *id, sh_error *e)
+{
+  _cleanup_free_ char *a = args ? json_dumps(args, JSON_COMPACT) : NULL;
+  int64_t now = hd_now();
+  int r = hd_db_exec(db, e,
+                     "INSERT INTO operations (tenant_id, container_id, kind, status, args, created_at, updated_at)"
+                     " VALUES (?, ?, ?, 'pending', ?, ?, ?)", "IItti" "i", tenant, container, kind, a ? a : "{}", now, now);
+  if (r < 0)
+    return r;
+  *id = sqlite3_last_insert_rowid(db);
+  return 0;
+}
+
+int64_t hd_op_busy(sqlite3 *db, int64_t container)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
+    "SELECT id FROM operations WHERE container_id = ? AND status IN ('pending', 'running') LIMIT 1", "i", container);
+  return s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
+
+json_t *hd_op_json(sqlite3 *db, int64_t id, int64_t *tenant)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
+    "SELECT id, coalesce(tenant_id, 0), coalesce(container_id, 0), kind, status, step, error, created_at, updated_at"
+    " FROM operations WHERE id = ?", "i", id);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
+    return NULL;
+  *tenant = sqlite3_column_int64(s, 1);
+  const char *err = (const char *) sqlite3_column_text(s, 6);
+  const struct hd_op_kind *k = hd_op_kind_find((const char *) sqlite3_column_text(s, 3));
+  return json_pack("{s:I, s:I, s:I, s:s, s:s, s:i, s:i, s:s?, s:I, s:I}", "id", (json_int_t) sqlite3_column_int64(s, 0),
+                   "tenant_id", (json_int_t) *tenant, "container_id", (json_int_t) sqlite3_column_int64(s, 2), "kind",
+                   sqlite3_column_text(s, 3), "status", sqlite3_column_text(s, 4), "steps_done", sqlite3_column_int(s, 5),
+                   "steps", k ? (int) k->n_steps : 0, "error", err, "created_at",
+                   (json_int_t) sqlite3_column_int64(s, 7), "updated_at", (json_int_t) sqlite3_column_int64(s, 8));
+}
+
+/* ---- the worker ---- */
+
+static struct {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool kicked, stop, running;
+  struct hd_host *h;
+} w = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+void hd_worker_kick(void)
+{
+  pthread_mutex_lock(&w.lock);
+  w.kicked = true;
+  pthread_cond_signal(&w.cond);
+  pthread_mutex_unlock(&w.lock);
+}
+
+static void op_status(sqlite3 *db, int64_t op, const char *status, int step, const char *error)
+{
+  sh_error e = {0};
+  if (hd_db_exec(db, &e, "UPDATE operations SET status = ?, step = ?, error = ?, updated_at = ? WHERE id = ?", "titii", status,
+                 (int64_t) step, error, hd_now(), op) < 0)
+    sh_error_log("operation %" PRId64 ": cannot record %s: %s", op, status, e.msg);
+}
+
+/* Run an operation from the step it reached; on failure undo the steps
+ * done, in reverse. */
+static void run_op(sqlite3 *db, int64_t op)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, "SELECT kind, coalesce(container_id, 0), step, args FROM operations WHERE id = ?",
+                                              "i", op);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
+    return;
+  const struct hd_op_kind *k = hd_op_kind_find((const char *) sqlite3_column_text(s, 0));
+  struct hd_ctx c = { .h = w.h, .db = db, .op = op, .id = sqlite3_column_int64(s, 1) };
+  int step = sqlite3_column_int(s, 2);
+  json_error_t je;
+  c.args = json_loads((const char *) sqlite3_column_text(s, 3), 0, &je);
+  hd_container_ref(c.id, c.ref);
+  sh_error e = {0};
+  char buf[600];
+  if (!k || hd_ctx_load(&c, &e) < 0) {
+    op_status(db, op, "failure", step, k ? sh_error_str(&e, buf, sizeof buf) : "unknown operation kind");
+    json_decref(c.args);
+    return;
+  }
+  op_status(db, op, "running", step, NULL);
+  sh_info("operation %" PRId64 ": %s %s from step %d of %zu", op, k->kind, c.ref, step, k->n_steps);
+  for (; (size_t) step < k->n_steps; step++) {
+    if (k->steps[step].run(&c, &e) < 0) {
+      sh_error_str(&e, buf, sizeof buf);
+      sh_warn("operation %" PRId64 ": %s %s failed at %s: %s", op, k->kind, c.ref, k->steps[step].name, buf);
+      for (int j = step - 1; j >= 0; j--) {
+        sh_error ue = {0};
+        char ub[600];
+        if (k->steps[j].undo && k->steps[j].undo(&c, &ue) < 0)
+          sh_warn("operation %" PRId64 ": undoing %s: %s", op, k->steps[j].name, sh_error_str(&ue, ub, sizeof ub));
+      }
+      sh_error fe = {0};
+      if (k->forget_on_fail) {
+        hd_db_exec(db, &fe, "DELETE FROM containers WHERE id = ?", "i", c.id);
+      } else {
+        c.pid = 0;
+        hd_db_exec(db, &fe, "UPDATE containers SET state = ?, pid = NULL, etag = etag + 1 WHERE id = ?", "ti", k->fail_state, c.id);
+      }
+      op_status(db, op, "failure", step, buf);
+      json_decref(c.args);
+      return;
+    }
+    op_status(db, op, "running", step + 1, NULL);
+  }
+  op_status(db, op, "success", step, NULL);
+  json_decref(c.args);
+}
+
+static int64_t next_op(sqlite3 *db)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
+    "SELECT id FROM operations WHERE status IN ('running', 'pending') ORDER BY status = 'pending', id LIMIT 1", NULL);
+  return s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
+
+/* Containers whose init ended on its own: record the exit and clean up
+ * through a stop operation. */
+static void supervise(sqlite3 *db)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
+    "SELECT id, tenant_id, pid FROM containers c WHERE state = 'running' AND pid IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", NULL);
+  while (s && sqlite3_step(s) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0), tenant = sqlite3_column_int64(s, 1), pid = sqlite3_column_int64(s, 2);
+    int code;
+    if (hd_init_alive(pid, &code))
+      continue;
+    sh_info("c%" PRId64 ": its init (pid %" PRId64 ") exited (%d)", id, pid, code);
+    sh_error e = {0};
+    int64_t op;
+    if (code >= 0)
+      hd_db_exec(db, &e, "UPDATE containers SET last_exit = ? WHERE id = ?", "ii", (int64_t) code, id);
+    hd_op_queue(db, tenant, id, "stop", NULL, &op, &e);
+  }
+}
+
+static void *worker_main(void *arg)
+{
+  sqlite3 *db = NULL;
+  sh_error e = {0};
+  char buf[600];
+  if (hd_db_open(w.h->db_path, &db, &e) < 0) {
+    sh_error_log("worker: %s", sh_error_str(&e, buf, sizeof buf));
+    return NULL;
+  }
+  for (;;) {
+    pthread_mutex_lock(&w.lock);
+    bool stop = w.stop;
+    w.kicked = false;
+    pthread_mutex_unlock(&w.lock);
+    if (stop)
+      break;
+    int64_t op = next_op(db);
+    if (op) {
+      run_op(db, op);
+      continue;
+    }
+    supervise(db);
+    if (next_op(db))
+      continue;
+    pthread_mutex_lock(&w.lock);
+    if (!w.kicked && !w.stop) {
+      struct timespec t;
+      clock_gettime(CLOCK_REALTIME, &t);
+      t.tv_sec += 1;
+      pthread_cond_timedwait(&w.cond, &w.lock, &t);
+    }
+    pthread_mutex_unlock(&w.lock);
+  }
+  sqlite3_close(db);
+  return NULL;
+}
+
+int hd_worker_start(struct hd_host *h, sh_error *e)
+{
+  w.h = h;
+  int r = pthread_create(&w.thread, NULL, worker_main, NULL);
+  if (r != 0)
+    return sh_err(e, r, "start worker", NULL, NULL);
+  w.running = true;
+  return 0;
+}
+
+void hd_worker_stop(void)
+{
+  if (!w.running)
+    return;
+  pthread_mutex_lock(&w.lock);
+  w.stop = true;
+  pthread_cond_signal(&w.cond);
+  pthread_mutex_unlock(&w.lock);
+  pthread_join(w.thread, NULL);
+  w.running = false;
+}

@@ -1,0 +1,373 @@
+/* Provisioning steps: a table per operation kind.  Storage goes through
+ * libsandbox's storage library in-process; the runtime is the sbx binary
+ * (spawned), so a runtime crash never takes the daemon with it and the
+ * container's init is reparented to sandhostd, its subreaper. */
+#include "provision.h"
+
+#include "cleanup.h"
+#include "db.h"
+#include "fdutil.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "rmtree.h"
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+int hd_ctx_load(struct hd_ctx *c, sh_error *e)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, e,
+    "SELECT c.tenant_id, c.name, coalesce(i.name, ''), c.state, c.cpu_millis, c.memory_mib, c.pids, c.disk_mib,"
+    " p.total_disk_mib, coalesce(r.host_start, 0), coalesce(m.c1, -1), coalesce(m.c2, -1), coalesce(c.pid, 0)"
+    " FROM containers c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.id = t.plan_id"
+    " LEFT JOIN images i ON i.id = c.image_id LEFT JOIN idmap_ranges r ON r.container_id = c.id"
+    " LEFT JOIN mcs_pairs m ON m.container_id = c.id WHERE c.id = ?", "i", c->id);
+  if (!s)
+    return -e->err;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE)
+    return sh_err(e, ENOENT, "load container", c->ref, "no such container");
+  if (rc != SQLITE_ROW)
+    return hd_db_err(c->db, rc, e, "load container");
+  c->tenant = sqlite3_column_int64(s, 0);
+  snprintf(c->name, sizeof c->name, "%s", sqlite3_column_text(s, 1));
+  snprintf(c->image, sizeof c->image, "%s", sqlite3_column_text(s, 2));
+  snprintf(c->state, sizeof c->state, "%s", sqlite3_column_text(s, 3));
+  c->cpu_millis = sqlite3_column_int64(s, 4);
+  c->memory_mib = sqlite3_column_int64(s, 5);
+  c->pids = sqlite3_column_int64(s, 6);
+  c->disk_mib = sqlite3_column_int64(s, 7);
+  c->total_disk_mib = sqlite3_column_int64(s, 8);
+  c->host_start = sqlite3_column_int64(s, 9);
+  c->c1 = sqlite3_column_int(s, 10);
+  c->c2 = sqlite3_column_int(s, 11);
+  c->pid = sqlite3_column_int64(s, 12);
+  return 0;
+}
+
+static int set_state(struct hd_ctx *c, const char *state, sh_error *e)
+{
+  int r = hd_db_exec(c->db, e, "UPDATE containers SET state = ?, pid = ?, etag = etag + 1 WHERE id = ?", "tIi", state,
+                     c->pid, c->id);
+  if (r >= 0)
+    snprintf(c->state, sizeof c->state, "%s", state);
+  return r < 0 ? r : 0;
+}
+
+static void bundle_path(const struct hd_ctx *c, const char *leaf, char *out, size_t len)
+{
+  snprintf(out, len, "%s/%s%s%s", c->h->bundles, c->ref, leaf ? "/" : "", leaf ? leaf : "");
+}
+
+/* Run the runtime: sbx --root <root> --log <bundle>/runtime.log ARGS.  Its
+ * stdout and stderr, which the container's init inherits, go to the
+ * container's console.log; its own errors to runtime.log, whose last line
+ * becomes the step's error. */
+static int sbx_run(struct hd_ctx *c, const char *step, const char *const *args, sh_error *e)
+{
+  char dir[400], log[400], console[400];
+  bundle_path(c, NULL, dir, sizeof dir);
+  bundle_path(c, "runtime.log", log, sizeof log);
+  bundle_path(c, "console.log", console, sizeof console);
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return sh_errno(e, "create bundle", dir);
+  unlink(log);
+  const char *argv[20] = { c->h->sbx, "--root", c->h->sbx_root, "--log", log };
+  size_t n = 5;
+  for (size_t i = 0; args[i] && n < 19; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, console, O_WRONLY | O_APPEND | O_CREAT, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  /* Not our blocked SIGTERM (taken through the signalfd) for the runtime. */
+  posix_spawnattr_t at;
+  posix_spawnattr_init(&at);
+  sigset_t none, dfl;
+  sigemptyset(&none);
+  sigemptyset(&dfl);
+  sigaddset(&dfl, SIGTERM);
+  sigaddset(&dfl, SIGINT);
+  sigaddset(&dfl, SIGPIPE);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &dfl);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid;
+  int r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *) argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (r != 0)
+    return sh_err(e, r, step, argv[0], "cannot run the runtime");
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return 0;
+  _cleanup_free_ char *text = NULL;
+  const char *msg = "the runtime failed";
+  if (sh_read_file_at(AT_FDCWD, log, &text, NULL, NULL) == 0 && text[0]) {
+    size_t len = strlen(text);
+    while (len && text[len - 1] == '\n')
+      text[--len] = 0;
+    char *last = strrchr(text, '\n');
+    msg = last ? last + 1 : text;
+  }
+  return sh_err(e, EIO, step, c->ref, "%s", msg);
+}
+
+/* ---- storage ---- */
+
+static int volume_create(struct hd_ctx *c, sh_error *e)
+{
+  if (sbx_volume_usage(c->h->pool, c->ref, &(struct sbx_usage){0}, NULL) == 0)
+    return 0;  /* there already (a step re-run after a crash) */
+  int r = sbx_volume_create(c->h->pool, c->ref, c->image, (uint64_t) c->tenant, (uint64_t) c->disk_mib << 20, e);
+  if (r < 0)
+    return r;
+  /* The tenant's total is the kernel's to enforce (a qgroup over all its volumes). */
+  return sbx_tenant_set_quota(c->h->pool, (uint64_t) c->tenant, (uint64_t) c->total_disk_mib << 20, e);
+}
+
+static int volume_delete(struct hd_ctx *c, sh_error *e)
+{
+  int r = sbx_volume_delete(c->h->pool, c->ref, e);
+  if (r == -ENOENT) {
+    sh_error_clear(e);
+    return 0;
+  }
+  return r;
+}
+
+static int mount_rootfs(struct hd_ctx *c, sh_error *e)
+{
+  char dir[400], target[400];
+  bundle_path(c, NULL, dir, sizeof dir);
+  bundle_path(c, "rootfs", target, sizeof target);
+  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+    return sh_errno(e, "create bundle", dir);
+  _cleanup_free_ char *at = NULL;
+  if (sbx_volume_mounted_at(c->h->pool, c->ref, &at, NULL) == 0 && strcmp(at, target) == 0)
+    return 0;
+  struct sbx_idmap map = { 0, (uint32_t) c->host_start, 65536 };
+  return sbx_volume_mount(c->h->pool, c->ref, &map, 1, &map, 1, target, e);
+}
+
+static int unmount_rootfs(struct hd_ctx *c, sh_error *e)
+{
+  char target[400];
+  bundle_path(c, "rootfs", target, sizeof target);
+  _cleanup_free_ char *at = NULL;
+  if (sbx_volume_mounted_at(c->h->pool, c->ref, &at, NULL) < 0)
+    return 0;
+  return sbx_volume_unmount(c->h->pool, c->ref, target, e);
+}
+
+static int bundle_remove(struct hd_ctx *c, sh_error *e)
+{
+  char dir[400];
+  bundle_path(c, NULL, dir, sizeof dir);
+  int r = sh_rmtree_at(AT_FDCWD, dir, e);
+  if (r == -ENOENT) {
+    sh_error_clear(e);
+    return 0;
+  }
+  return r;
+}
+
+/* ---- runtime ---- */
+
+/* config.json: the hardened spec, with this container's identity and sizes. */
+static int write_config(struct hd_ctx *c, sh_error *e)
+{
+  _cleanup_free_ char *text = NULL;
+  int r = sbx_spec_generate(true, &text, e);
+  if (r < 0)
+    return r;
+  json_error_t je;
+  _cleanup_json_ json_t *spec = json_loads(text, 0, &je);
+  if (!spec)
+    return sh_err(e, EIO, "write config", c->ref, "the generated spec does not parse: %s", je.text);
+  json_t *proc = json_object_get(spec, "process"), *linux_ = json_object_get(spec, "linux");
+  json_object_set_new(proc, "terminal", json_false());
+  /* Until images carry their own init: a shell that waits, and leaves on SIGTERM. */
+  json_object_set_new(proc, "args", json_pack("[s, s, s]", "/bin/sh", "-c",
+                                              "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"));
+  json_object_set_new(spec, "hostname", json_string(c->name));
+  json_object_set_new(json_object_get(spec, "root"), "path", json_string("rootfs"));
+  json_t *map = json_pack("[{s:i, s:I, s:i}]", "containerID", 0, "hostID", (json_int_t) c->host_start, "size", 65536);
+  json_object_set(linux_, "uidMappings", map);
+  json_object_set_new(linux_, "gidMappings", map);
+  char cg[96];
+  snprintf(cg, sizeof cg, "sandhost/t%" PRId64 "/%s", c->tenant, c->ref);
+  json_object_set_new(linux_, "cgroupsPath", json_string(cg));
+  json_t *res = json_object_get(linux_, "resources");
+  if (!res)
+    json_object_set_new(linux_, "resources", res = json_object());
+  json_object_set_new(res, "memory", json_pack("{s:I}", "limit", (json_int_t) (c->memory_mib << 20)));
+  json_object_set_new(res, "pids", json_pack("{s:I}", "limit", (json_int_t) c->pids));
+  json_object_set_new(res, "cpu", json_pack("{s:I, s:I}", "quota", (json_int_t) (c->cpu_millis * 100), "period", (json_int_t) 100000));
+  if (c->c1 >= 0) {
+    char label[64];
+    snprintf(label, sizeof label, "system_u:system_r:container_t:s0:c%d,c%d", c->c1, c->c2);
+    json_object_set_new(proc, "selinuxLabel", json_string(label));
+  }
+  char path[400];
+  bundle_path(c, "config.json", path, sizeof path);
+  _cleanup_free_ char *out = json_dumps(spec, JSON_INDENT(2));
+  return out ? sh_write_file_atomic(path, out, 0600, e) : sh_err(e, ENOMEM, "write config", path, NULL);
+}
+
+static int read_pid(struct hd_ctx *c, sh_error *e)
+{
+  char path[400];
+  _cleanup_free_ char *text = NULL;
+  bundle_path(c, "init.pid", path, sizeof path);
+  int r = sh_read_file_at(AT_FDCWD, path, &text, NULL, e);
+  if (r < 0)
+    return r;
+  c->pid = strtoll(text, NULL, 10);
+  return c->pid > 0 ? 0 : sh_err(e, EIO, "read pid", path, "no pid");
+}
+
+static int runtime_start(struct hd_ctx *c, sh_error *e)
+{
+  char bundle[400], pidf[400];
+  bundle_path(c, NULL, bundle, sizeof bundle);
+  bundle_path(c, "init.pid", pidf, sizeof pidf);
+  /* A leftover from an interrupted start goes first. */
+  sbx_run(c, "remove stale runtime state", (const char *const[]){ "delete", "--force", c->ref, NULL }, &(sh_error){0});
+  int r = sbx_run(c, "create container", (const char *const[]){ "create", "--bundle", bundle, "--pid-file", pidf, c->ref, NULL }, e);
+  if (r == 0)
+    r = read_pid(c, e);
+  if (r == 0)
+    r = sbx_run(c, "start container", (const char *const[]){ "start", c->ref, NULL }, e);
+  return r;
+}
+
+static int runtime_remove(struct hd_ctx *c, sh_error *e)
+{
+  return sbx_run(c, "delete container", (const char *const[]){ "delete", "--force", c->ref, NULL }, e);
+}
+
+bool hd_init_alive(int64_t pid, int *exit_code)
+{
+  *exit_code = -1;
+  if (pid <= 0)
+    return false;
+  int status;
+  pid_t w = waitpid((pid_t) pid, &status, WNOHANG);
+  if (w == (pid_t) pid) {
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  if (w == 0)
+    return true;
+  /* Not our child (adopted after a restart): is it there at all? */
+  return kill((pid_t) pid, 0) == 0 || errno == EPERM;
+}
+
+/* SIGTERM to init, SIGKILL to everything after the timeout; the exit code
+ * is recorded.  Then the runtime's state goes. */
+static int halt(struct hd_ctx *c, sh_error *e)
+{
+  int code = -1;
+  bool alive = c->pid > 0 && hd_init_alive(c->pid, &code);
+  if (alive) {
+    json_int_t t = json_integer_value(json_object_get(c->args, "timeout"));
+    int timeout = json_object_get(c->args, "timeout") ? (int) t : (int) c->h->cfg.stop_timeout;
+    sbx_run(c, "stop container", (const char *const[]){ "kill", c->ref, "TERM", NULL }, &(sh_error){0});
+    /* Once reaped, a second look would lose the exit code: keep the first. */
+    for (int i = 0; alive && i < timeout * 20; i++) {
+      nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+      alive = hd_init_alive(c->pid, &code);
+    }
+    if (alive) {
+      sh_info("%s: still running %d s after SIGTERM: SIGKILL", c->ref, timeout);
+      sbx_run(c, "kill container", (const char *const[]){ "kill", "--all", c->ref, "KILL", NULL }, &(sh_error){0});
+      for (int i = 0; alive && i < 100; i++) {
+        nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+        alive = hd_init_alive(c->pid, &code);
+      }
+    }
+  }
+  if (code >= 0)
+    hd_db_exec(c->db, NULL, "UPDATE containers SET last_exit = ? WHERE id = ?", "ii", (int64_t) code, c->id);
+  int r = runtime_remove(c, e);
+  if (r < 0 && strstr(e->msg, "does not exist")) {
+    sh_error_clear(e);
+    r = 0;
+  }
+  c->pid = 0;
+  return r;
+}
+
+/* ---- states ---- */
+
+static int to_stopped(struct hd_ctx *c, sh_error *e) { c->pid = 0; return set_state(c, "stopped", e); }
+static int to_running(struct hd_ctx *c, sh_error *e) { return set_state(c, "running", e); }
+static int to_starting(struct hd_ctx *c, sh_error *e) { return set_state(c, "starting", e); }
+static int to_stopping(struct hd_ctx *c, sh_error *e) { return set_state(c, "stopping", e); }
+static int to_deleting(struct hd_ctx *c, sh_error *e) { return set_state(c, "deleting", e); }
+
+static int forget(struct hd_ctx *c, sh_error *e)
+{
+  int r = hd_db_exec(c->db, e, "DELETE FROM containers WHERE id = ?", "i", c->id);
+  return r < 0 ? r : 0;
+}
+
+#define STEPS(name, ...) static const struct hd_step name[] = { __VA_ARGS__ }
+STEPS(create_steps,
+  { "volume", volume_create, volume_delete },
+  { "stopped", to_stopped, NULL });
+#define START_STEPS \
+  { "starting", to_starting, to_stopped }, \
+  { "mount", mount_rootfs, unmount_rootfs }, \
+  { "config", write_config, NULL }, \
+  { "runtime", runtime_start, halt }, \
+  { "running", to_running, NULL }
+#define STOP_STEPS \
+  { "stopping", to_stopping, NULL }, \
+  { "halt", halt, NULL }, \
+  { "unmount", unmount_rootfs, NULL }, \
+  { "stopped", to_stopped, NULL }
+STEPS(start_steps, START_STEPS);
+STEPS(stop_steps, STOP_STEPS);
+STEPS(restart_steps, STOP_STEPS, START_STEPS);
+STEPS(delete_steps,
+  { "deleting", to_deleting, NULL },
+  { "halt", halt, NULL },
+  { "unmount", unmount_rootfs, NULL },
+  { "bundle", bundle_remove, NULL },
+  { "volume", volume_delete, NULL },
+  { "forget", forget, NULL });
+
+static const struct hd_op_kind kinds[] = {
+  { "create", create_steps, SH_ARRAY_SIZE(create_steps), "error", true },
+  { "start", start_steps, SH_ARRAY_SIZE(start_steps), "stopped", false },
+  { "stop", stop_steps, SH_ARRAY_SIZE(stop_steps), "error", false },
+  { "restart", restart_steps, SH_ARRAY_SIZE(restart_steps), "error", false },
+  { "delete", delete_steps, SH_ARRAY_SIZE(delete_steps), "error", false },
+};
+
+const struct hd_op_kind *hd_op_kind_find(const char *kind)
+{
+  for (size_t i = 0; kind && i < SH_ARRAY_SIZE(kinds); i++)
+    if (strcmp(kinds[i].kind, kind) == 0)
+      return &kinds[i];
+  return NULL;
+}

@@ -1,0 +1,46 @@
+/* The steps of each operation on a container: storage, then runtime (the
+ * network steps join with issue 4's netfw).  Every step is idempotent. */
+#pragma once
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "error.h"
+#include "host.h"
+
+/* One container and what an operation on it needs. */
+struct hd_ctx {
+  struct hd_host *h;
+  sqlite3 *db;
+  int64_t op;
+  json_t *args;                /* the operation's arguments */
+  int64_t id, tenant;
+  char ref[24];                /* c<id> */
+  char name[64], image[128], state[16];
+  int64_t cpu_millis, memory_mib, pids, disk_mib, total_disk_mib;
+  int64_t host_start;          /* its 65,536 host ids */
+  int c1, c2;                  /* its MCS pair */
+  int64_t pid;                 /* its init, 0 when none */
+};
+
+struct hd_step {
+  const char *name;
+  int (*run)(struct hd_ctx *c, sh_error *e);
+  int (*undo)(struct hd_ctx *c, sh_error *e);   /* NULL: nothing to undo */
+};
+
+struct hd_op_kind {
+  const char *kind;
+  const struct hd_step *steps;
+  size_t n_steps;
+  const char *fail_state;      /* the container's state after a failure */
+  bool forget_on_fail;         /* a failed create leaves no row behind */
+};
+
+const struct hd_op_kind *hd_op_kind_find(const char *kind);
+/* Read the container's row (and allocations) into c. */
+int hd_ctx_load(struct hd_ctx *c, sh_error *e);
+/* Whether the container's init still runs; reaps it if it is our child
+ * (sandhostd is the containers' subreaper) and gives its exit code. */
+bool hd_init_alive(int64_t pid, int *exit_code);
