@@ -1,0 +1,148 @@
+#!/bin/bash
+# Containers through sandhostd: create, start, stop, restart and delete as
+# operations; what the container really is (its ids, cgroup, hostname,
+# parent); tenants kept apart; plan limits; a daemon restart that leaves
+# containers running and adopts them; nothing left after delete.
+. "$(dirname "$0")/../lib/tap.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+: "${SANDHOSTD:?set SANDHOSTD}" "${SBX_STORAGE:?set SBX_STORAGE}"
+command -v curl >/dev/null || skip_all "needs curl"
+
+W=$(mktemp -d /tmp/sandhost-hd.XXXXXX)
+S=$W/run/sandhostd.sock
+pid=""
+# Cleanup, last registered runs first: the daemon, the containers it left,
+# the pool's mounts, the cgroups below ours, the files.
+defer "rm -rf '$W'"
+own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+# The sandhost/ directory below our own cgroup in every hierarchy: the only
+# cgroups this test may remove.
+own_dirs() {
+  local n c p base
+  while IFS=: read -r n c p; do
+    if [ -z "$c" ]; then base=/sys/fs/cgroup; [ -d /sys/fs/cgroup/unified ] && base=/sys/fs/cgroup/unified
+    else base=/sys/fs/cgroup/${c#name=}; fi
+    echo "$base${p%/}/sandhost"
+  done < /proc/self/cgroup
+}
+defer 'for d in $(own_dirs); do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} +; done'
+
+defer "'$SBX_STORAGE' --pool '$W/state/pools/default' pool unmount"
+defer "for m in \$(awk '\$2 ~ \"^$W/\" {print \$2}' /proc/mounts | sort -r); do umount -l \"\$m\"; done"
+defer "for c in \$(ls '$W/run/sbx' 2>/dev/null); do '$(dirname "$SANDHOSTD")/../sandbox/sbx' --root '$W/run/sbx' delete --force \"\$c\"; done"
+defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
+
+start() {
+  "$SANDHOSTD" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
+    --set idmap_start=3000000 --set stop_timeout=5 > "$W/out.$1" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
+}
+api() { # api [-t TOKEN] METHOD PATH [BODY]: prints "STATUS BODY"; the body also in $W/body
+  local auth=()
+  if [ "$1" = -t ]; then auth=(-H "Authorization: Bearer $2"); shift 2; fi
+  curl -s --unix-socket "$S" -X "$1" -o "$W/body" -w '%{http_code}' "${auth[@]}" \
+    ${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://sandhost$2"
+  echo " $(cat "$W/body")"
+}
+j() { jq -r "$1" "$W/body"; }
+wait_op() { # wait_op [-t TOKEN] OP: the operation's final status
+  local t=()
+  if [ "$1" = -t ]; then t=(-t "$2"); shift 2; fi
+  api "${t[@]}" GET "/1.0/operations/$1/wait?timeout=60" >/dev/null
+  j .status
+}
+
+start 1
+ok $([ -S "$S" ]; echo $?) "sandhostd starts, making the default pool and the busybox image"
+like "$(api GET /1.0/images)" '"name":"busybox"' "the image is listed"
+api POST /1.0/plans '{"name": "tiny", "cpu_millis": 500, "memory_mib": 64, "pids": 64, "disk_mib": 256, "bandwidth_mbit": 10,
+  "max_containers": 2, "total_cpu_millis": 1000, "total_memory_mib": 128, "total_disk_mib": 512, "net_default": "allow",
+  "seccomp": "default"}' >/dev/null
+plan=$(j .id)
+api POST /1.0/tenants "{\"name\": \"acme\", \"plan_id\": $plan}" >/dev/null; acme=$(j .id)
+api POST /1.0/tenants "{\"name\": \"globex\", \"plan_id\": $plan}" >/dev/null; globex=$(j .id)
+api POST /1.0/users "{\"name\": \"alice\", \"role\": \"owner\", \"tenant_id\": $acme}" >/dev/null; alice=$(j .id)
+api POST /1.0/users "{\"name\": \"gus\", \"role\": \"owner\", \"tenant_id\": $globex}" >/dev/null; gus=$(j .id)
+api POST "/1.0/users/$alice/tokens" '{"name": "t"}' >/dev/null; ta=$(j .token)
+api POST "/1.0/users/$gus/tokens" '{"name": "t"}' >/dev/null; tg=$(j .token)
+
+# ---- create and start, as the tenant ----
+like "$(api -t "$ta" POST /1.0/containers '{"name": "web1"}')" '^202 ' "alice creates web1: 202 with an operation"
+op=$(j .operation.id)
+is "$(wait_op -t "$ta" "$op")" success "the create operation succeeds"
+api -t "$ta" GET /1.0/containers >/dev/null
+c1=$(j '.containers[0].id')
+is "$(j '.containers[0].state')" stopped "web1 is stopped"
+is "$(j '.containers[0].memory_mib')" 64 "with the plan's sizes"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "start succeeds"
+api -t "$ta" GET "/1.0/containers/$c1" >/dev/null
+is "$(j .state)" running "web1 is running"
+ipid=$(j .pid)
+ok $([ -d "/proc/$ipid" ]; echo $?) "its init runs (pid $ipid)"
+is "$(awk '/^Uid:/ {print $2}' "/proc/$ipid/status")" 3000000 "as the first id range from idmap_start"
+is "$(awk '/^PPid:/ {print $2}' "/proc/$ipid/status")" "$pid" "as a child of sandhostd (its subreaper)"
+like "$(grep '^0::' "/proc/$ipid/cgroup")" "^0::${own%/}/sandhost/t$acme/c$c1\$" "in a cgroup below the tenant's, below ours"
+is "$(nsenter -t "$ipid" -u hostname)" web1 "with its name as hostname"
+ok $([ "$(readlink "/proc/$ipid/ns/user")" != "$(readlink /proc/self/ns/user)" ]; echo $?) "in a user namespace of its own"
+like "$(awk '$2 ~ "bundles/c'"$c1"'/rootfs" {print $4}' /proc/mounts)" 'idmapped|rw' "its rootfs is the pool volume, idmapped"
+
+# ---- tenants apart ----
+like "$(api -t "$tg" GET "/1.0/containers/$c1")" '^404 ' "gus gets 404 on acme's container"
+like "$(api -t "$tg" PUT "/1.0/containers/$c1/state" '{"action": "stop"}')" '^404 ' "and cannot stop it"
+like "$(api -t "$tg" DELETE "/1.0/containers/$c1")" '^404 ' "nor delete it"
+api -t "$tg" GET /1.0/containers >/dev/null
+is "$(j '.containers | length')" 0 "gus lists no containers"
+like "$(api -t "$tg" GET "/1.0/operations/$op")" '^404 ' "nor sees acme's operations"
+
+# ---- plan limits ----
+like "$(api -t "$ta" POST /1.0/containers '{"name": "big", "memory_mib": 100}')" '^422 .*memory_mib' \
+  "a size above the plan's: 422 naming it"
+like "$(api -t "$ta" POST /1.0/containers '{"name": "web1"}')" '^409 .*name' "a second web1: 409"
+like "$(api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}')" '^409 .*running' "starting a running container: 409"
+api -t "$ta" POST /1.0/containers '{"name": "web2"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "web2 is created"
+like "$(api -t "$ta" POST /1.0/containers '{"name": "web3"}')" '^422 .*2 of the 2 containers' \
+  "a third container on a plan of two: 422"
+
+# ---- a daemon restart leaves containers running and adopts them ----
+kill "$pid"; wait "$pid"
+ok $([ -d "/proc/$ipid" ]; echo $?) "web1 keeps running while sandhostd is stopped"
+start 2
+api GET "/1.0/containers/$c1" >/dev/null
+is "$(j .state)/$(j .pid)" "running/$ipid" "after the restart it is still running, same init"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "stop"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "the adopted container stops"
+ok $([ ! -d "/proc/$ipid" ]; echo $?) "its init is gone"
+
+# ---- stop: SIGTERM, exit code recorded ----
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "restart"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "restart succeeds"
+api GET "/1.0/containers/$c1" >/dev/null
+new=$(j .pid)
+check "$new != $ipid" "with a new init"
+is "$(j .last_exit)" 0 "and the old one's clean exit (0) recorded"
+# An init that exits on its own is noticed.
+kill -KILL "$new"
+for _ in $(seq 50); do api GET "/1.0/containers/$c1" >/dev/null; [ "$(j .state)" = stopped ] && break; sleep 0.1; done
+is "$(j .state)/$(j .last_exit)" "stopped/137" "an init killed from outside: stopped, exit 137 recorded"
+
+# ---- delete: nothing left ----
+for c in $(api GET /1.0/containers >/dev/null; j '.containers[].id'); do
+  api -t "$ta" DELETE "/1.0/containers/$c" >/dev/null
+  is "$(wait_op -t "$ta" "$(j .operation.id)")" success "delete c$c"
+done
+api GET /1.0/containers >/dev/null
+is "$(j '.containers | length')" 0 "no container is listed"
+is "$("$SBX_STORAGE" --pool "$W/state/pools/default" volume list | jq length)" 0 "no volume is left in the pool"
+is "$(ls "$W/state/bundles" | wc -l)" 0 "no bundle is left"
+is "$(ls "$W/run/sbx" | wc -l)" 0 "no runtime state is left"
+is "$(for d in $(own_dirs); do [ -d "$d/t$acme" ] && find "$d/t$acme" -mindepth 1 -type d; done | wc -l)" 0 \
+  "no container cgroup is left (in any hierarchy)"
+is "$(awk '$2 ~ "'"$W"'/state/bundles" ' /proc/mounts | wc -l)" 0 "no rootfs mount is left"
+like "$(api GET /1.0/audit?limit=200)" '"path":"/1.0/containers/[0-9]+/state"' "the state changes are audited"
+kill "$pid"; wait "$pid"; pid=""
+done_testing
