@@ -8,6 +8,7 @@
 #include "host.h"
 #include "http.h"
 #include "ops.h"
+#include "reconcile.h"
 #include "log.h"
 #include "sandhost-config.h"
 
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
   char **sets = calloc((size_t) argc, sizeof *sets);
   int n_sets = 0, o;
   sh_log_set_name("sandhostd");
+  sh_log_set_level(SH_LOG_INFO);   /* a daemon says what it does */
   while ((o = getopt_long(argc, argv, "c:s:fl:dh", opts, NULL)) != -1) {
     switch (o) {
     case 'c': config_path = optarg; config_given = true; break;
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
   sqlite3 *db = NULL;
   struct hd_http *h = NULL;
   if ((r = hd_host_paths(&host, &e)) < 0 || (r = hd_db_open(host.db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
-      (r = hd_host_open_pool(&host, db, &e)) < 0 || (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0) {
+      (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0) {
     sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
     hd_http_free(h);
     hd_host_close(&host);
@@ -142,6 +144,14 @@ int main(int argc, char **argv)
     return 1;
   }
   hd_containers_init(&cfg);
+  int orphans = hd_reconcile(&host, db, &e);
+  if (orphans < 0) {
+    sh_error_log("reconcile: %s", sh_error_str(&e, buf, sizeof buf));
+    hd_http_free(h);
+    hd_host_close(&host);
+    sqlite3_close(db);
+    return 1;
+  }
   sh_info("serving the API on %s (database %s, schema %d, runtime %s)", cfg.socket, host.db_path, hd_db_version(db), host.sbx);
   if (!foreground) {
     /* Detach only now, so whoever started us knows the socket is ready. */

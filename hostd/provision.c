@@ -316,6 +316,20 @@ static int halt(struct hd_ctx *c, sh_error *e)
   return r;
 }
 
+int hd_orphan_remove(struct hd_host *h, const char *ref, sh_error *e)
+{
+  struct hd_ctx c = { .h = h };
+  snprintf(c.ref, sizeof c.ref, "%s", ref);
+  sh_error ig = {0};
+  runtime_remove(&c, &ig);   /* absent is fine */
+  int r = unmount_rootfs(&c, e);
+  if (r == 0)
+    r = volume_delete(&c, e);
+  if (r == 0)
+    r = bundle_remove(&c, e);
+  return r;
+}
+
 /* ---- states ---- */
 
 static int to_stopped(struct hd_ctx *c, sh_error *e) { c->pid = 0; return set_state(c, "stopped", e); }

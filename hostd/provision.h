@@ -41,6 +41,9 @@ struct hd_op_kind {
 const struct hd_op_kind *hd_op_kind_find(const char *kind);
 /* Read the container's row (and allocations) into c. */
 int hd_ctx_load(struct hd_ctx *c, sh_error *e);
+/* For reconciliation: remove what the runtime, the pool and the bundle
+ * directory hold for a container the database does not know. */
+int hd_orphan_remove(struct hd_host *h, const char *ref, sh_error *e);
 /* Whether the container's init still runs; reaps it if it is our child
  * (sandhostd is the containers' subreaper) and gives its exit code. */
 bool hd_init_alive(int64_t pid, int *exit_code);

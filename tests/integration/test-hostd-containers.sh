@@ -32,9 +32,11 @@ defer "for m in \$(awk '\$2 ~ \"^$W/\" {print \$2}' /proc/mounts | sort -r); do 
 defer "for c in \$(ls '$W/run/sbx' 2>/dev/null); do '$(dirname "$SANDHOSTD")/../sandbox/sbx' --root '$W/run/sbx' delete --force \"\$c\"; done"
 defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
 
-start() {
-  "$SANDHOSTD" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
-    --set idmap_start=3000000 --set stop_timeout=5 > "$W/out.$1" 2>&1 &
+start() { # start N [--set K=V...]
+  local n=$1
+  shift
+  "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
+    --set idmap_start=3000000 --set stop_timeout=5 > "$W/out.$n" 2>&1 &
   pid=$!
   for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
 }
@@ -50,6 +52,7 @@ wait_op() { # wait_op [-t TOKEN] OP: the operation's final status
   local t=()
   if [ "$1" = -t ]; then t=(-t "$2"); shift 2; fi
   api "${t[@]}" GET "/1.0/operations/$1/wait?timeout=60" >/dev/null
+  [ "$(j .status)" = success ] || diag "operation $1: $(j .error)" >&2
   j .status
 }
 
@@ -129,6 +132,32 @@ is "$(j .last_exit)" 0 "and the old one's clean exit (0) recorded"
 kill -KILL "$new"
 for _ in $(seq 50); do api GET "/1.0/containers/$c1" >/dev/null; [ "$(j .state)" = stopped ] && break; sleep 0.1; done
 is "$(j .state)/$(j .last_exit)" "stopped/137" "an init killed from outside: stopped, exit 137 recorded"
+
+# ---- a crash in the middle of an operation, and orphans ----
+# A runtime that takes its time, so that the daemon dies mid-step.
+SBX=$(dirname "$SANDHOSTD")/../sandbox/sbx
+printf '#!/bin/sh\nsleep 1\nexec %s "$@"\n' "$SBX" > "$W/slow-sbx"
+chmod +x "$W/slow-sbx"
+kill "$pid"; wait "$pid"
+start 3 --set "sbx=$W/slow-sbx"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+op=$(j .operation.id)
+sleep 0.6
+kill -KILL "$pid"; wait "$pid" 2>/dev/null
+sqlite3 "$W/state/sandhost.db" "SELECT status || '/' || step FROM operations WHERE id = $op" > "$W/opstate"
+like "$(cat "$W/opstate")" '^(running|pending)/' "sandhostd killed (SIGKILL) with the start operation unfinished ($(cat "$W/opstate"))"
+"$SBX_STORAGE" --pool "$W/state/pools/default" volume create c999 busybox >/dev/null
+mkdir -p "$W/state/bundles/c999"
+sleep 1   # the slow runtime it had started finishes on its own
+start 4
+is "$(wait_op "$op")" success "after a restart the interrupted operation is finished"
+api GET "/1.0/containers/$c1" >/dev/null
+is "$(j .state)" running "and the container runs"
+ok $([ -d "/proc/$(j .pid)" ]; echo $?) "its init exists"
+is "$("$SBX" --root "$W/run/sbx" list | jq length)" 1 "the runtime knows one container, not two"
+like "$(cat "$W/out.4")" 'removed orphan c999' "an orphan volume and bundle (c999) are removed at start"
+ok $([ ! -e "$W/state/bundles/c999" ]; echo $?) "its bundle is gone"
+is "$("$SBX_STORAGE" --pool "$W/state/pools/default" volume list | jq '[.[] | select(.id == "c999")] | length')" 0 "and its volume"
 
 # ---- delete: nothing left ----
 for c in $(api GET /1.0/containers >/dev/null; j '.containers[].id'); do

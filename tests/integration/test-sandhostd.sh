@@ -10,12 +10,14 @@ command -v curl >/dev/null || skip_all "needs curl"
 W=$(mktemp -d /tmp/sandhostd-test.XXXXXX)
 chmod 755 "$W"   # so that only the socket's own mode keeps other users out
 defer "rm -rf '$W'"
+: "${SBX_STORAGE:=$(dirname "$SANDHOSTD")/../sandbox/sbx-storage}"
+defer "'$SBX_STORAGE' --pool '$W/state/pools/default' pool unmount"
 S=$W/run/sandhostd.sock
 pid=""
 defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
 
 start() { # start: sandhostd in the foreground on $W, its output in $W/out.N
-  "$SANDHOSTD" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set max_body=4096 \
+  "$SANDHOSTD" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set max_body=4096 --set pool_size=1G \
     > "$W/out.$1" 2> "$W/err.$1" &
   pid=$!
   for _ in $(seq 50); do [ -S "$S" ] && break; sleep 0.1; done
@@ -67,6 +69,7 @@ like "$(api GET /1.0 '' -H "Authorization: Bearer $token")" '^200 ' "and the tok
 "$SANDHOSTD" --foreground --set "state_dir=$W/state2" --set "runtime_dir=$W/run" > "$W/out.3" 2>&1
 rc=$?
 ok $((rc == 0)) "a second daemon on the same socket refuses to start"
+ok $([ ! -e "$W/state2/pools/default" ]; echo $?) "before touching any storage"
 like "$(cat "$W/out.3")" "another sandhostd" "saying why"
 like "$(api GET /1.0)" '^200 ' "and the first keeps serving"
 "$SANDHOSTD" --set bogus=1 > "$W/out.4" 2>&1
