@@ -126,7 +126,11 @@ static const struct route {
   { "DELETE", "/1.0/" path "/#", NULL, hd_res_delete, &r }
   CRUD("plans", hd_res_plans),
   CRUD("tenants", hd_res_tenants),
-  CRUD("images", hd_res_images),
+  /* Images come from the pool (first start builds busybox); the API reads
+   * them and edits their description. */
+  { "GET", "/1.0/images", NULL, hd_res_list, &hd_res_images },
+  { "GET", "/1.0/images/#", NULL, hd_res_get, &hd_res_images },
+  { "PATCH", "/1.0/images/#", NULL, hd_res_patch, &hd_res_images },
   CRUD("users", hd_res_users),
   { "GET", "/1.0/containers", NULL, hd_res_list, &hd_res_containers },
   { "POST", "/1.0/containers", hd_container_create, NULL, NULL },
@@ -142,6 +146,19 @@ static const struct route {
   { "DELETE", "/1.0/tokens/#", NULL, hd_res_delete, &hd_res_tokens },
 #undef CRUD
 };
+
+void hd_api_routes(FILE *f)
+{
+  for (size_t i = 0; i < SH_ARRAY_SIZE(routes); i++) {
+    fprintf(f, "%s ", routes[i].method);
+    for (const char *p = routes[i].pattern; *p; p++)
+      if (*p == '#')
+        fputs("{id}", f);
+      else
+        fputc(*p, f);
+    fputc('\n', f);
+  }
+}
 
 /* Whether path matches pattern; the ids in c. */
 static bool match(const char *pattern, const char *path, struct hd_call *c)

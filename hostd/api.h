@@ -5,6 +5,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include "auth.h"
 
@@ -42,3 +43,6 @@ void hd_api_fail(struct hd_call *c, int status, const char *field, const char *f
 /* The stable code for an HTTP status ("not_found"). */
 const char *hd_api_code(int status);
 void hd_call_clear(struct hd_call *c);
+/* Print the route table, "METHOD /1.0/path/{id}" a line (checked against
+ * docs/api.yaml by a test). */
+void hd_api_routes(FILE *f);

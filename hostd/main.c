@@ -1,5 +1,6 @@
 /* sandhostd: the daemon.  It opens (and on first start creates) its state,
  * then serves the API on a unix socket until SIGTERM. */
+#include "api.h"
 #include "auth.h"
 #include "cleanup.h"
 #include "config.h"
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
   static const struct option opts[] = {
     { "config", required_argument, NULL, 'c' }, { "set", required_argument, NULL, 's' },
     { "foreground", no_argument, NULL, 'f' }, { "log", required_argument, NULL, 'l' },
-    { "debug", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { 0 },
+    { "debug", no_argument, NULL, 'd' }, { "help", no_argument, NULL, 'h' }, { "routes", no_argument, NULL, 'R' }, { 0 },
   };
   const char *config_path = "/etc/sandhost/sandhostd.conf", *log_path = NULL;
   bool config_given = false, foreground = false;
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
     case 'l': log_path = optarg; break;
     case 'd': sh_log_set_level(SH_LOG_DEBUG); break;
     case 'h': usage(stdout); return 0;
+    case 'R': hd_api_routes(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }

@@ -68,7 +68,8 @@ const struct hd_resource hd_res_tenants = {
 };
 
 static const struct hd_column image_cols[] = {
-  NAME_COL,
+  /* The pool knows an image by its name: it does not change here. */
+  { "name", 't', COL_REQUIRED, 0, 0, NULL, NULL },
   { "description", 't', COL_MUTABLE, 0, 0, NULL, NULL },
 };
 const struct hd_resource hd_res_images = {
