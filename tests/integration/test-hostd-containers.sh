@@ -38,7 +38,8 @@ start() { # start N [--set K=V...]
   "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
     --set idmap_start=3000000 --set stop_timeout=5 > "$W/out.$n" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do [ -S "$S" ] && break; sleep 0.1; done
+  # Serving, not just a socket file (a SIGKILLed daemon leaves its own).
+  for _ in $(seq 300); do curl -sf --unix-socket "$S" -o /dev/null http://sandhost/1.0 && break; sleep 0.1; done
 }
 api() { # api [-t TOKEN] METHOD PATH [BODY]: prints "STATUS BODY"; the body also in $W/body
   local auth=()

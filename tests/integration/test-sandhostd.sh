@@ -20,7 +20,8 @@ start() { # start: sandhostd in the foreground on $W, its output in $W/out.N
   "$SANDHOSTD" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set max_body=4096 --set pool_size=1G \
     > "$W/out.$1" 2> "$W/err.$1" &
   pid=$!
-  for _ in $(seq 50); do [ -S "$S" ] && break; sleep 0.1; done
+  # Serving, not just a socket file.
+  for _ in $(seq 300); do curl -sf --unix-socket "$S" -o /dev/null http://sandhost/1.0 && break; sleep 0.1; done
 }
 api() { # api METHOD PATH [BODY] [curl args...]: prints "STATUS BODY"
   local m=$1 p=$2 b=${3:-}
