@@ -5,6 +5,7 @@
 #include "containers.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "ops.h"
 #include "resources.h"
 #include "sandhost-config.h"
@@ -38,6 +39,8 @@ void hd_api_fail(struct hd_call *c, int status, const char *field, const char *f
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   json_decref(c->result);
+  free(c->text);
+  c->text = NULL;
   c->status = status;
   c->etag[0] = c->location[0] = 0;
   json_t *err = json_pack("{s:i, s:s, s:s}", "status", status, "code", hd_api_code(status), "message", msg);
@@ -50,6 +53,8 @@ void hd_call_clear(struct hd_call *c)
 {
   json_decref(c->result);
   c->result = NULL;
+  free(c->text);
+  c->text = NULL;
 }
 
 /* GET /1.0: what this server is, and who the caller is to it. */
@@ -117,6 +122,7 @@ static const struct route {
 } routes[] = {
   { "GET", "/1.0", server_info, NULL, NULL },
   { "GET", "/1.0/audit", audit_list, NULL, NULL },
+  { "GET", "/1.0/metrics", hd_metrics, NULL, NULL },
   { "POST", "/1.0/users/#/tokens", hd_token_post, NULL, NULL },
 #define CRUD(path, r)                                                  \
   { "GET", "/1.0/" path, NULL, hd_res_list, &r },                      \
@@ -240,6 +246,7 @@ void hd_api_handle(struct hd_call *c)
 {
   c->status = 0;
   c->result = NULL;
+  c->text = NULL;
   c->audit_tenant = 0;
   c->kick = false;
   c->wait_op = 0;

@@ -24,6 +24,8 @@ struct hd_call {
   /* out */
   int status;
   json_t *result;            /* owned by the call; an error document on failure */
+  char *text;                /* or a text body (malloc'd, owned by the call)... */
+  const char *content_type;  /* ...of this type */
   char etag[32];             /* set for single objects */
   char location[96];         /* set for 201 Created and 202 Accepted */
   bool kick;                 /* new operations: wake the worker after commit */

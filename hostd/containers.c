@@ -198,6 +198,9 @@ void hd_container_state(struct hd_call *c)
   }
   _cleanup_json_ json_t *args = timeout >= 0 ? json_pack("{s:I}", "timeout", (json_int_t) timeout) : NULL;
   int64_t op;
+  /* Stopped by hand: the restart policy waits for the next start. */
+  if (strcmp(action, "stop") == 0)
+    hd_db_exec(c->db, &e, "UPDATE containers SET restart_at = NULL, restarts = 0 WHERE id = ?", "i", c->ids[0]);
   if (hd_op_queue(c->db, tenant, c->ids[0], action, args, &op, &e) < 0) {
     hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
     return;

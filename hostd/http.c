@@ -82,6 +82,13 @@ static void respond(h2o_req_t *req, struct hd_call *c)
   if (c->location[0])
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, c->location, strlen(c->location));
   h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+  if (c->text) {
+    size_t len = strlen(c->text);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, c->content_type, strlen(c->content_type));
+    req->res.content_length = len;
+    h2o_send_inline(req, c->text, len);
+    return;
+  }
   if (c->status == 204 || !c->result) {
     req->res.content_length = 0;
     h2o_send_inline(req, "", 0);

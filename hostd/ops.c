@@ -141,24 +141,44 @@ static int64_t next_op(sqlite3 *db)
   return s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 }
 
-/* Containers whose init ended on its own: record the exit and clean up
- * through a stop operation. */
+/* Containers whose init ended on its own: record the exit, clean up through
+ * a stop operation and, as the restart policy says, start them again after
+ * a backoff (1, 2, 4 ... 300 s; back to 1 s after a minute of running). */
 static void supervise(sqlite3 *db)
 {
+  int64_t now = hd_now();
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
-    "SELECT id, tenant_id, pid FROM containers c WHERE state = 'running' AND pid IS NOT NULL"
+    "SELECT id, tenant_id, pid, restart_policy, coalesce(started_at, 0), restarts FROM containers c"
+    " WHERE state = 'running' AND pid IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", NULL);
   while (s && sqlite3_step(s) == SQLITE_ROW) {
     int64_t id = sqlite3_column_int64(s, 0), tenant = sqlite3_column_int64(s, 1), pid = sqlite3_column_int64(s, 2);
+    const char *policy = (const char *) sqlite3_column_text(s, 3);
+    int64_t ran = now - sqlite3_column_int64(s, 4), restarts = ran > 60 ? 0 : sqlite3_column_int64(s, 5);
     int code;
     if (hd_init_alive(pid, &code))
       continue;
-    sh_info("c%" PRId64 ": its init (pid %" PRId64 ") exited (%d)", id, pid, code);
+    /* An exit code we could not see (an adopted init) counts as a failure. */
+    bool again = strcmp(policy, "always") == 0 || (strcmp(policy, "on-failure") == 0 && code != 0);
+    int64_t delay = restarts >= 8 ? 300 : INT64_C(1) << restarts;   /* 1 ... 256, then 300 s */
+    sh_info("c%" PRId64 ": its init (pid %" PRId64 ") exited (%d)%s", id, pid, code, again ? ": restart policy" : "");
     sh_error e = {0};
     int64_t op;
     if (code >= 0)
       hd_db_exec(db, &e, "UPDATE containers SET last_exit = ? WHERE id = ?", "ii", (int64_t) code, id);
+    hd_db_exec(db, &e, "UPDATE containers SET restarts = ?, restart_at = ? WHERE id = ?", "iIi",
+               again ? restarts + 1 : (int64_t) 0, again ? now + delay : (int64_t) 0, id);
     hd_op_queue(db, tenant, id, "stop", NULL, &op, &e);
+  }
+  /* Due restarts. */
+  _cleanup_stmt_ sqlite3_stmt *due = hd_db_query(db, NULL,
+    "SELECT id, tenant_id FROM containers c WHERE state = 'stopped' AND restart_at IS NOT NULL AND restart_at <= ?"
+    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", "i", now);
+  while (due && sqlite3_step(due) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(due, 0), op;
+    sh_error e = {0};
+    hd_db_exec(db, &e, "UPDATE containers SET restart_at = NULL WHERE id = ?", "i", id);
+    hd_op_queue(db, sqlite3_column_int64(due, 1), id, "start", NULL, &op, &e);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "rmtree.h"
 #include "sandbox.h"
+#include "tenant-cg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,8 @@ int hd_ctx_load(struct hd_ctx *c, sh_error *e)
 {
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, e,
     "SELECT c.tenant_id, c.name, coalesce(i.name, ''), c.state, c.cpu_millis, c.memory_mib, c.pids, c.disk_mib,"
-    " p.total_disk_mib, coalesce(r.host_start, 0), coalesce(m.c1, -1), coalesce(m.c2, -1), coalesce(c.pid, 0)"
+    " p.total_disk_mib, coalesce(r.host_start, 0), coalesce(m.c1, -1), coalesce(m.c2, -1), coalesce(c.pid, 0),"
+    " p.total_cpu_millis, p.total_memory_mib, p.max_containers * p.pids"
     " FROM containers c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.id = t.plan_id"
     " LEFT JOIN images i ON i.id = c.image_id LEFT JOIN idmap_ranges r ON r.container_id = c.id"
     " LEFT JOIN mcs_pairs m ON m.container_id = c.id WHERE c.id = ?", "i", c->id);
@@ -55,6 +57,9 @@ int hd_ctx_load(struct hd_ctx *c, sh_error *e)
   c->c1 = sqlite3_column_int(s, 10);
   c->c2 = sqlite3_column_int(s, 11);
   c->pid = sqlite3_column_int64(s, 12);
+  c->total_cpu_millis = sqlite3_column_int64(s, 13);
+  c->total_memory_mib = sqlite3_column_int64(s, 14);
+  c->total_pids = sqlite3_column_int64(s, 15);
   return 0;
 }
 
@@ -190,6 +195,13 @@ static int bundle_remove(struct hd_ctx *c, sh_error *e)
 }
 
 /* ---- runtime ---- */
+
+/* The tenant's cgroup with the plan's totals, before a container joins it. */
+static int tenant_limits(struct hd_ctx *c, sh_error *e)
+{
+  struct hd_tenant_limits l = { c->total_cpu_millis, c->total_memory_mib, c->total_pids };
+  return hd_tenant_cgroup_apply(c->tenant, &l, e);
+}
 
 /* config.json: the hardened spec, with this container's identity and sizes. */
 static int write_config(struct hd_ctx *c, sh_error *e)
@@ -333,7 +345,11 @@ int hd_orphan_remove(struct hd_host *h, const char *ref, sh_error *e)
 /* ---- states ---- */
 
 static int to_stopped(struct hd_ctx *c, sh_error *e) { c->pid = 0; return set_state(c, "stopped", e); }
-static int to_running(struct hd_ctx *c, sh_error *e) { return set_state(c, "running", e); }
+static int to_running(struct hd_ctx *c, sh_error *e)
+{
+  int r = hd_db_exec(c->db, e, "UPDATE containers SET started_at = ? WHERE id = ?", "ii", hd_now(), c->id);
+  return r < 0 ? r : set_state(c, "running", e);
+}
 static int to_starting(struct hd_ctx *c, sh_error *e) { return set_state(c, "starting", e); }
 static int to_stopping(struct hd_ctx *c, sh_error *e) { return set_state(c, "stopping", e); }
 static int to_deleting(struct hd_ctx *c, sh_error *e) { return set_state(c, "deleting", e); }
@@ -352,6 +368,7 @@ STEPS(create_steps,
   { "starting", to_starting, to_stopped }, \
   { "mount", mount_rootfs, unmount_rootfs }, \
   { "config", write_config, NULL }, \
+  { "tenant", tenant_limits, NULL }, \
   { "runtime", runtime_start, halt }, \
   { "running", to_running, NULL }
 #define STOP_STEPS \

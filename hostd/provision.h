@@ -19,6 +19,7 @@ struct hd_ctx {
   char ref[24];                /* c<id> */
   char name[64], image[128], state[16];
   int64_t cpu_millis, memory_mib, pids, disk_mib, total_disk_mib;
+  int64_t total_cpu_millis, total_memory_mib, total_pids;   /* the tenant's, for its cgroup */
   int64_t host_start;          /* its 65,536 host ids */
   int c1, c2;                  /* its MCS pair */
   int64_t pid;                 /* its init, 0 when none */

@@ -6,6 +6,8 @@
 #include "cleanup.h"
 #include "db.h"
 #include "jsonutil.h"
+#include "log.h"
+#include "tenant-cg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +43,8 @@ struct hd_resource {
   bool has_etag;
   /* Extra rules on a create: fails the call and returns -1. */
   int (*check_create)(struct hd_call *c, json_t *body, int64_t *tenant);
+  /* What goes with a deleted row outside the database. */
+  void (*after_delete)(int64_t id);
 };
 
 #define NAME_COL { "name", 't', COL_REQUIRED | COL_MUTABLE, 0, 0, NULL, NULL }
@@ -63,8 +67,16 @@ static const struct hd_column tenant_cols[] = {
   NAME_COL,
   { "plan_id", 'i', COL_REQUIRED | COL_MUTABLE, 1, INT64_MAX, NULL, "plans" },
 };
+/* A deleted tenant's cgroup goes too (it has no containers: the schema
+ * refuses to delete a tenant that has). */
+static void tenant_deleted(int64_t id)
+{
+  sh_error e = {0};
+  if (hd_tenant_cgroup_remove(id, &e) < 0)
+    sh_warn("tenant %" PRId64 ": its cgroup stays: %s: %s", id, e.path, e.msg);
+}
 const struct hd_resource hd_res_tenants = {
-  "tenants", "tenant", "tenants", tenant_cols, SH_ARRAY_SIZE(tenant_cols), "id", NULL, HD_ADMIN, true, NULL,
+  "tenants", "tenant", "tenants", tenant_cols, SH_ARRAY_SIZE(tenant_cols), "id", NULL, HD_ADMIN, true, NULL, tenant_deleted,
 };
 
 static const struct hd_column image_cols[] = {
@@ -93,7 +105,7 @@ static const struct hd_column container_cols[] = {
   RO("name", 't'), RO("tenant_id", 'i'), RO("image_id", 'i'), RO("state", 't'),
   RO("cpu_millis", 'i'), RO("memory_mib", 'i'), RO("pids", 'i'), RO("disk_mib", 'i'), RO("bandwidth_mbit", 'i'),
   { "restart_policy", 't', COL_MUTABLE, 0, 0, restart_choices, NULL },
-  RO("last_exit", 'i'), RO("pid", 'i'),
+  RO("last_exit", 'i'), RO("pid", 'i'), RO("restarts", 'i'),
 };
 /* Created, started, stopped and deleted through operations (hostd/containers.c). */
 const struct hd_resource hd_res_containers = {
@@ -511,6 +523,8 @@ void hd_res_delete(struct hd_call *c, const struct hd_resource *r)
       hd_api_fail(c, 500, NULL, "deleting the %s: %s", r->singular, e.msg);
     return;
   }
+  if (r->after_delete)
+    r->after_delete(c->ids[0]);
   c->status = 204;
 }
 

@@ -90,6 +90,9 @@ static const char *const migrations[] = {
   "  restart_policy TEXT NOT NULL DEFAULT 'never' CHECK (restart_policy IN ('never', 'on-failure', 'always')),"
   "  last_exit INTEGER,"
   "  pid INTEGER,"                 /* its init while running */
+  "  started_at INTEGER,"
+  "  restarts INTEGER NOT NULL DEFAULT 0,"   /* in a row, for the backoff */
+  "  restart_at INTEGER,"          /* when the restart policy starts it again */
   "  created_at INTEGER NOT NULL,"
   "  etag INTEGER NOT NULL DEFAULT 1,"
   "  UNIQUE (tenant_id, name)"

@@ -528,3 +528,86 @@ void sbx_cgroup_clear(struct sbx_cgroup *cg)
   }
   memset(cg, 0, sizeof *cg);
 }
+
+/* ---- usage ---- */
+
+/* The first number in dir/file, or after "key " in it; 0 when absent. */
+static uint64_t read_num(const char *dir, const char *file, const char *key)
+{
+  if (!dir)
+    return 0;
+  char f[PATH_MAX];
+  snprintf(f, sizeof f, "%s/%s", dir, file);
+  _cleanup_free_ char *text = NULL;
+  if (sh_read_file_at(AT_FDCWD, f, &text, NULL, NULL) < 0)
+    return 0;
+  const char *p = text;
+  if (key) {
+    size_t kl = strlen(key);
+    for (p = text; p && !(strncmp(p, key, kl) == 0 && p[kl] == ' '); p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+      ;
+    if (!p)
+      return 0;
+    p += kl + 1;
+  }
+  return strtoull(p, NULL, 10);
+}
+
+/* Sum "rbytes=" and "wbytes=" over io.stat's devices (v2). */
+static void io_v2(const char *dir, struct sbx_cg_stats *out)
+{
+  char f[PATH_MAX];
+  snprintf(f, sizeof f, "%s/io.stat", dir);
+  _cleanup_free_ char *text = NULL;
+  if (sh_read_file_at(AT_FDCWD, f, &text, NULL, NULL) < 0)
+    return;
+  for (char *p = text; (p = strstr(p, "bytes=")); p += 6) {
+    uint64_t v = strtoull(p + 6, NULL, 10);
+    if (p > text && p[-1] == 'r')
+      out->io_read_bytes += v;
+    else if (p > text && p[-1] == 'w')
+      out->io_write_bytes += v;
+  }
+}
+
+/* Sum "Read" and "Write" lines of blkio.throttle.io_service_bytes (v1). */
+static void io_v1(const char *dir, struct sbx_cg_stats *out)
+{
+  if (!dir)
+    return;
+  char f[PATH_MAX];
+  snprintf(f, sizeof f, "%s/blkio.throttle.io_service_bytes", dir);
+  _cleanup_free_ char *text = NULL;
+  if (sh_read_file_at(AT_FDCWD, f, &text, NULL, NULL) < 0)
+    return;
+  for (char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    char dev[32], op[16];
+    unsigned long long v;
+    if (sscanf(line, "%31s %15s %llu", dev, op, &v) == 3) {
+      if (strcmp(op, "Read") == 0)
+        out->io_read_bytes += v;
+      else if (strcmp(op, "Write") == 0)
+        out->io_write_bytes += v;
+    }
+  }
+}
+
+int sbx_cgroup_stats(const struct sbx_cgroup *cg, struct sbx_cg_stats *out, sh_error *e)
+{
+  memset(out, 0, sizeof *out);
+  struct stat st;
+  if (!cg->unified || stat(cg->unified, &st) < 0)
+    return sh_err(e, ENOENT, "cgroup stats", cg->unified, "no such cgroup");
+  if (cg->mode == SBX_CG_V2) {
+    out->cpu_usec = read_num(cg->unified, "cpu.stat", "usage_usec");
+    out->memory_bytes = read_num(cg->unified, "memory.current", NULL);
+    out->pids = read_num(cg->unified, "pids.current", NULL);
+    io_v2(cg->unified, out);
+    return 0;
+  }
+  out->cpu_usec = read_num(v1_leaf(cg, "cpuacct"), "cpuacct.usage", NULL) / 1000;
+  out->memory_bytes = read_num(v1_leaf(cg, "memory"), "memory.usage_in_bytes", NULL);
+  out->pids = read_num(v1_leaf(cg, "pids"), "pids.current", NULL);
+  io_v1(v1_leaf(cg, "blkio"), out);
+  return 0;
+}

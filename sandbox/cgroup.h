@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
 #include "error.h"
@@ -58,6 +59,16 @@ int sbx_cgroup_freeze(const struct sbx_cgroup *cg, bool freeze, sh_error *e);
 bool sbx_cgroup_is_frozen(const struct sbx_cgroup *cg);
 /* Live update of limits (used by hostd). */
 int sbx_cgroup_apply(const struct sbx_cgroup *cg, const struct sbx_resources *r, sh_error *e);
+
+/* What a cgroup (and everything below it) has used, for metering. */
+struct sbx_cg_stats {
+  uint64_t cpu_usec;        /* cpu time */
+  uint64_t memory_bytes;    /* memory in use now */
+  uint64_t pids;            /* tasks now */
+  uint64_t io_read_bytes, io_write_bytes;
+};
+/* Fields a host does not have stay 0. */
+int sbx_cgroup_stats(const struct sbx_cgroup *cg, struct sbx_cg_stats *out, sh_error *e);
 
 json_t *sbx_cgroup_to_json(const struct sbx_cgroup *cg);
 int sbx_cgroup_from_json(json_t *j, struct sbx_cgroup *cg, sh_error *e);

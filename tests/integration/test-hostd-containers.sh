@@ -92,6 +92,24 @@ is "$(nsenter -t "$ipid" -u hostname)" web1 "with its name as hostname"
 ok $([ "$(readlink "/proc/$ipid/ns/user")" != "$(readlink /proc/self/ns/user)" ]; echo $?) "in a user namespace of its own"
 like "$(awk '$2 ~ "bundles/c'"$c1"'/rootfs" {print $4}' /proc/mounts)" 'idmapped|rw' "its rootfs is the pool volume, idmapped"
 
+# The tenant's cgroup carries the plan's totals (128 MiB, 2 x 64 pids, one cpu).
+tfile() { # tfile NAME...: the first of these files in the tenant's cgroup, in any hierarchy
+  local d f
+  for d in $(own_dirs); do for f in "$@"; do [ -f "$d/t$acme/$f" ] && { cat "$d/t$acme/$f"; return; }; done; done
+}
+is "$(tfile memory.max memory.limit_in_bytes)" $((128 << 20)) "the tenant's cgroup limits its memory to the plan's total"
+is "$(tfile pids.max)" 128 "and its pids"
+like "$(tfile cpu.max cpu.cfs_quota_us)" '^100000' "and its cpu (one cpu's worth)"
+
+# Metrics: state and usage from the cgroups, within what the caller may read.
+curl -s --unix-socket "$S" -H "Authorization: Bearer $ta" http://sandhost/1.0/metrics > "$W/metrics"
+like "$(grep '^sandhost_container_state{.*web1.*state="running"}' "$W/metrics")" ' 1$' "metrics: web1 is running"
+mem=$(sed -n 's/^sandhost_container_memory_bytes{container="web1".*} //p' "$W/metrics")
+check "${mem:-0} > 0" "metrics: web1's memory in use ($mem bytes)"
+like "$(grep -c '^# TYPE' "$W/metrics")" '^[0-9]+$' "metrics are Prometheus text"
+ok $(curl -s --unix-socket "$S" -H "Authorization: Bearer $tg" http://sandhost/1.0/metrics | grep -q web1; [ $? = 1 ]; echo $?) \
+  "gus's metrics do not show acme's web1"
+
 # ---- tenants apart ----
 like "$(api -t "$tg" GET "/1.0/containers/$c1")" '^404 ' "gus gets 404 on acme's container"
 like "$(api -t "$tg" PUT "/1.0/containers/$c1/state" '{"action": "stop"}')" '^404 ' "and cannot stop it"
@@ -134,6 +152,27 @@ kill -KILL "$new"
 for _ in $(seq 50); do api GET "/1.0/containers/$c1" >/dev/null; [ "$(j .state)" = stopped ] && break; sleep 0.1; done
 is "$(j .state)/$(j .last_exit)" "stopped/137" "an init killed from outside: stopped, exit 137 recorded"
 
+# ---- restart policy ----
+like "$(api -t "$ta" PATCH "/1.0/containers/$c1" '{"restart_policy": "on-failure"}')" '^200 ' "web1 restarts on failure"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+api GET "/1.0/containers/$c1" >/dev/null
+first=$(j .pid)
+kill -KILL "$first"
+for _ in $(seq 100); do
+  api GET "/1.0/containers/$c1" >/dev/null
+  [ "$(j .state)" = running ] && [ "$(j .pid)" != "$first" ] && break
+  sleep 0.1
+done
+is "$(j .state)/$(j .last_exit)/$(j .restarts)" "running/137/1" "killed, it is started again (exit 137 recorded, one restart)"
+ok $([ -d "/proc/$(j .pid)" ] && [ "$(j .pid)" != "$first" ]; echo $?) "with a new init"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "stop"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+sleep 2
+api GET "/1.0/containers/$c1" >/dev/null
+is "$(j .state)" stopped "stopped by hand, it stays stopped"
+api -t "$ta" PATCH "/1.0/containers/$c1" '{"restart_policy": "never"}' >/dev/null
+
 # ---- a crash in the middle of an operation, and orphans ----
 # A runtime that takes its time, so that the daemon dies mid-step.
 SBX=$(dirname "$SANDHOSTD")/../sandbox/sbx
@@ -159,6 +198,23 @@ is "$("$SBX" --root "$W/run/sbx" list | jq length)" 1 "the runtime knows one con
 like "$(cat "$W/out.4")" 'removed orphan c999' "an orphan volume and bundle (c999) are removed at start"
 ok $([ ! -e "$W/state/bundles/c999" ]; echo $?) "its bundle is gone"
 is "$("$SBX_STORAGE" --pool "$W/state/pools/default" volume list | jq '[.[] | select(.id == "c999")] | length')" 0 "and its volume"
+
+# ---- the sandhost CLI, as gus ----
+CLI=$(dirname "$SANDHOSTD")/sandhost
+sh_() { SANDHOST_TOKEN=$tg "$CLI" --socket "$S" "$@"; }
+like "$(sh_ info)" '"principal": "gus"' "sandhost info: gus, through \$SANDHOST_TOKEN"
+like "$(sh_ create cli1 2>&1)" 'cli1 created' "sandhost create waits for the operation"
+like "$(sh_ list)" 'cli1 +[0-9]+ +stopped' "sandhost list shows it, stopped"
+sh_ start cli1 >/dev/null 2>&1; ok $? "sandhost start cli1"
+like "$(sh_ show cli1)" '"state": "running"' "sandhost show: running"
+sh_ stop cli1 --timeout 3 >/dev/null 2>&1; ok $? "sandhost stop cli1 --timeout 3"
+like "$(sh_ start web1 2>&1)" 'no such container' "acme's web1 does not exist for gus"
+ok $([ "$(sh_ start web1 >/dev/null 2>&1; echo $?)" = 1 ]; echo $?) "and the exit status says so"
+like "$(sh_ create bad --memory 99999 2>&1)" 'memory_mib.*quota_exceeded' "a refusal prints the message, code and field"
+like "$(sh_ api GET /1.0/plans)" '"name": "tiny"' "sandhost api GET prints any reply"
+sh_ delete cli1 >/dev/null 2>&1; ok $? "sandhost delete cli1"
+like "$(sh_ list)" '^id' "and it is gone"
+ok $(sh_ list | grep -q cli1; [ $? = 1 ]; echo $?) "no cli1 in the list"
 
 # ---- delete: nothing left ----
 for c in $(api GET /1.0/containers >/dev/null; j '.containers[].id'); do

@@ -1,0 +1,304 @@
+/* sandhost: the command line over sandhostd's API (libcurl on the unix
+ * socket).  Changes wait for their operation and report how it ended. */
+#include "cleanup.h"
+#include "jsonutil.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *sock = "/run/sandhost/sandhostd.sock", *token;
+
+struct buf {
+  char *p;
+  size_t n;
+};
+
+static size_t on_data(char *d, size_t size, size_t n, void *u)
+{
+  struct buf *b = u;
+  char *p = realloc(b->p, b->n + size * n + 1);
+  if (!p)
+    return 0;
+  memcpy(p + b->n, d, size * n);
+  b->n += size * n;
+  p[b->n] = 0;
+  b->p = p;
+  return size * n;
+}
+
+/* One call: the status (0 when sandhostd cannot be reached), the reply in *out. */
+static long call(const char *method, const char *path, json_t *body, json_t **out)
+{
+  CURL *c = curl_easy_init();
+  struct buf b = {0};
+  char url[512], auth[200];
+  snprintf(url, sizeof url, "http://sandhost%s", path);
+  struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+  if (token) {
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    h = curl_slist_append(h, auth);
+  }
+  _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  if (text)
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  long status = 0;
+  CURLcode rc = curl_easy_perform(c);
+  if (rc == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  else
+    fprintf(stderr, "sandhost: %s: %s\n", sock, curl_easy_strerror(rc));
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  json_error_t je;
+  *out = b.p ? json_loads(b.p, 0, &je) : NULL;
+  free(b.p);
+  return status;
+}
+
+/* An error reply as "sandhost: message (code, field)"; true if it was one. */
+static bool failed(long status, json_t *r)
+{
+  if (status >= 200 && status < 300)
+    return false;
+  json_t *e = json_object_get(r, "error");
+  const char *field = json_string_value(json_object_get(e, "field"));
+  if (e)
+    fprintf(stderr, "sandhost: %s (%s%s%s)\n", json_string_value(json_object_get(e, "message")),
+            json_string_value(json_object_get(e, "code")), field ? ", field " : "", field ? field : "");
+  else if (status)
+    fprintf(stderr, "sandhost: HTTP %ld\n", status);
+  return true;
+}
+
+/* Wait for the operation in a 202 reply; 0 when it succeeded. */
+static int follow(json_t *r)
+{
+  json_int_t op = json_integer_value(json_object_get(json_object_get(r, "operation"), "id"));
+  char path[96];
+  for (;;) {
+    snprintf(path, sizeof path, "/1.0/operations/%" JSON_INTEGER_FORMAT "/wait?timeout=60", op);
+    json_t *o = NULL;
+    long st = call("GET", path, NULL, &o);
+    if (failed(st, o)) {
+      json_decref(o);
+      return 1;
+    }
+    const char *s = json_string_value(json_object_get(o, "status"));
+    if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) {
+      int rc = strcmp(s, "success") != 0;
+      if (rc)
+        fprintf(stderr, "sandhost: operation %" JSON_INTEGER_FORMAT " (%s): %s: %s\n", op,
+                json_string_value(json_object_get(o, "kind")), s, json_string_value(json_object_get(o, "error")) ?: "");
+      json_decref(o);
+      return rc;
+    }
+    json_decref(o);
+  }
+}
+
+/* A container's id from its id or its (unique) name. */
+static json_int_t container_id(const char *ref)
+{
+  char *end;
+  long long v = strtoll(ref, &end, 10);
+  if (!*end && v > 0)
+    return v;
+  json_t *r = NULL;
+  if (failed(call("GET", "/1.0/containers", NULL, &r), r)) {
+    json_decref(r);
+    return 0;
+  }
+  json_int_t id = 0;
+  int n = 0;
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(r, "containers"), i, c)
+    if (strcmp(json_string_value(json_object_get(c, "name")) ?: "", ref) == 0) {
+      id = json_integer_value(json_object_get(c, "id"));
+      n++;
+    }
+  json_decref(r);
+  if (n != 1)
+    fprintf(stderr, "sandhost: %s: %s\n", ref, n ? "several containers have this name (give the id)" : "no such container");
+  return n == 1 ? id : 0;
+}
+
+static void print_json(json_t *r)
+{
+  _cleanup_free_ char *t = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
+  if (t)
+    puts(t);
+}
+
+/* Lists as aligned columns. */
+static void table(json_t *list, const char *const *cols)
+{
+  for (const char *const *c = cols; *c; c++)
+    printf("%-16s", *c);
+  putchar('\n');
+  size_t i;
+  json_t *o;
+  json_array_foreach(list, i, o) {
+    for (const char *const *c = cols; *c; c++) {
+      json_t *v = json_object_get(o, *c);
+      if (json_is_string(v))
+        printf("%-16s", json_string_value(v));
+      else if (json_is_integer(v))
+        printf("%-16" JSON_INTEGER_FORMAT, json_integer_value(v));
+      else
+        printf("%-16s", "-");
+    }
+    putchar('\n');
+  }
+}
+
+static const struct {
+  const char *cmd, *path, *key;
+  const char *cols[8];
+} lists[] = {
+  { "list", "/1.0/containers", "containers", { "id", "name", "tenant_id", "state", "memory_mib", "pid", "last_exit", NULL } },
+  { "tenants", "/1.0/tenants", "tenants", { "id", "name", "plan_id", NULL } },
+  { "plans", "/1.0/plans", "plans", { "id", "name", "cpu_millis", "memory_mib", "disk_mib", "max_containers", NULL } },
+  { "users", "/1.0/users", "users", { "id", "name", "role", "tenant_id", NULL } },
+  { "images", "/1.0/images", "images", { "id", "name", "description", NULL } },
+  { "operations", "/1.0/operations", "operations", { "id", "kind", "container_id", "status", "error", NULL } },
+  { "tokens", "/1.0/tokens", "tokens", { "id", "name", "user_id", "last_used_at", NULL } },
+};
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: sandhost [--socket PATH] [--token TOKEN] COMMAND ...\n"
+             "  (the token may also come from $SANDHOST_TOKEN; root needs none on the socket)\n"
+             "  info                                  the server, and who you are to it\n"
+             "  list | tenants | plans | users | images | operations | tokens\n"
+             "  show NAME|ID                          one container, as JSON\n"
+             "  create NAME [--tenant ID] [--image IMG] [--memory MIB] [--cpu MILLIS] [--disk MIB]\n"
+             "  start | stop | restart NAME|ID [--timeout S]\n"
+             "  delete NAME|ID\n"
+             "  audit [LIMIT]\n"
+             "  api METHOD PATH [JSON]                any call; prints the reply\n"
+             "Changes wait for their operation; the exit status says how it ended.\n");
+}
+
+int main(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "socket", required_argument, NULL, 's' }, { "token", required_argument, NULL, 't' },
+    { "tenant", required_argument, NULL, 'T' }, { "image", required_argument, NULL, 'i' },
+    { "memory", required_argument, NULL, 'm' }, { "cpu", required_argument, NULL, 'c' },
+    { "disk", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 'w' },
+    { "help", no_argument, NULL, 'h' }, { 0 },
+  };
+  token = getenv("SANDHOST_TOKEN");
+  _cleanup_json_ json_t *body = json_object();
+  /* Options anywhere (getopt permutes); then COMMAND and its arguments. */
+  static const struct { int opt; const char *key, *name; } sizes[] = {
+    { 'T', "tenant_id", "tenant" }, { 'm', "memory_mib", "memory" }, { 'c', "cpu_millis", "cpu" },
+    { 'd', "disk_mib", "disk" }, { 'w', "timeout", "timeout" },
+  };
+  int o;
+  while ((o = getopt_long(argc, argv, "s:t:h", opts, NULL)) != -1) {
+    bool done = false;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+      if (o == sizes[i].opt) {
+        char *end;
+        long long v = strtoll(optarg, &end, 10);
+        if (*end || v < 0) {
+          fprintf(stderr, "sandhost: --%s: a number\n", sizes[i].name);
+          return 2;
+        }
+        json_object_set_new(body, sizes[i].key, json_integer(v));
+        done = true;
+      }
+    if (done)
+      continue;
+    switch (o) {
+    case 's': sock = optarg; break;
+    case 't': token = optarg; break;
+    case 'i': json_object_set_new(body, "image", json_string(optarg)); break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 2;
+    }
+  }
+  if (optind >= argc) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[optind], *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
+  char **rest = argv + optind + 2;
+  int n_rest = argc - optind - 2;
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  json_t *r = NULL;
+  long st;
+  int rc = 0;
+  char path[128];
+  for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+    if (strcmp(cmd, lists[i].cmd) == 0) {
+      st = call("GET", lists[i].path, NULL, &r);
+      if (failed(st, r))
+        rc = 1;
+      else
+        table(json_object_get(r, lists[i].key), lists[i].cols);
+      json_decref(r);
+      return rc;
+    }
+  if (strcmp(cmd, "info") == 0 || (strcmp(cmd, "audit") == 0)) {
+    snprintf(path, sizeof path, "%s", cmd[0] == 'i' ? "/1.0" : "/1.0/audit");
+    if (cmd[0] == 'a' && arg)
+      snprintf(path, sizeof path, "/1.0/audit?limit=%d", atoi(arg));
+    st = call("GET", path, NULL, &r);
+    rc = failed(st, r);
+    if (!rc)
+      print_json(r);
+  } else if (strcmp(cmd, "create") == 0 && arg) {
+    json_object_set_new(body, "name", json_string(arg));
+    st = call("POST", "/1.0/containers", body, &r);
+    rc = failed(st, r) ? 1 : follow(r);
+    if (!rc)
+      printf("%s created\n", arg);
+  } else if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0) && arg) {
+    json_int_t id = container_id(arg);
+    if (!id)
+      return 1;
+    json_object_set_new(body, "action", json_string(cmd));
+    snprintf(path, sizeof path, "/1.0/containers/%" JSON_INTEGER_FORMAT "/state", id);
+    st = call("PUT", path, body, &r);
+    rc = failed(st, r) ? 1 : follow(r);
+  } else if ((strcmp(cmd, "delete") == 0 || strcmp(cmd, "show") == 0) && arg) {
+    json_int_t id = container_id(arg);
+    if (!id)
+      return 1;
+    snprintf(path, sizeof path, "/1.0/containers/%" JSON_INTEGER_FORMAT, id);
+    st = call(cmd[0] == 'd' ? "DELETE" : "GET", path, NULL, &r);
+    rc = failed(st, r) ? 1 : cmd[0] == 'd' ? follow(r) : (print_json(r), 0);
+  } else if (strcmp(cmd, "api") == 0 && arg && n_rest >= 1) {
+    const char *p = rest[0];
+    json_error_t je;
+    _cleanup_json_ json_t *b = NULL;
+    if (n_rest >= 2 && !(b = json_loads(rest[1], 0, &je))) {
+      fprintf(stderr, "sandhost: the JSON body: line %d, column %d: %s\n", je.line, je.column, je.text);
+      return 2;
+    }
+    st = call(arg, p, b, &r);
+    rc = failed(st, r);
+    if (r && !rc)
+      print_json(r);
+  } else {
+    usage(stderr);
+    return 2;
+  }
+  json_decref(r);
+  curl_global_cleanup();
+  return rc;
+}

@@ -1,0 +1,50 @@
+/* Tenant cgroups through libsandbox's cgroup layer (v2, or v1-hybrid). */
+#include "tenant-cg.h"
+
+#include "cgroup.h"
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int resolve(int64_t tenant, struct sbx_config *c, struct sbx_cgroup *cg, char path[32], sh_error *e)
+{
+  snprintf(path, 32, "sandhost/t%" PRId64, tenant);
+  c->cgroups_path = path;
+  return sbx_cgroup_resolve(c, path, cg, e);
+}
+
+int hd_tenant_cgroup_apply(int64_t tenant, const struct hd_tenant_limits *l, sh_error *e)
+{
+  struct sbx_config c = {0};
+  struct sbx_cgroup cg;
+  char path[32];
+  c.res.mem_limit = (struct sbx_opt){ true, l->memory_mib << 20 };
+  c.res.cpu_period = (struct sbx_opt){ true, 100000 };
+  c.res.cpu_quota = (struct sbx_opt){ true, l->cpu_millis * 100 };
+  c.res.pids_limit = (struct sbx_opt){ true, l->pids };
+  c.res.any = true;
+  int r = resolve(tenant, &c, &cg, path, e);
+  if (r < 0)
+    return r;
+  struct stat st;
+  r = stat(cg.unified, &st) == 0 ? sbx_cgroup_apply(&cg, &c.res, e) : sbx_cgroup_create(&c, &cg, e);
+  sbx_cgroup_clear(&cg);
+  return r;
+}
+
+int hd_tenant_cgroup_remove(int64_t tenant, sh_error *e)
+{
+  struct sbx_config c = {0};
+  struct sbx_cgroup cg;
+  char path[32];
+  int r = resolve(tenant, &c, &cg, path, e);
+  if (r < 0)
+    return r;
+  r = sbx_cgroup_destroy(&cg, e);
+  sbx_cgroup_clear(&cg);
+  return r;
+}

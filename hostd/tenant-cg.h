@@ -1,0 +1,17 @@
+/* A tenant's cgroup, sandhost/t<id> below sandhostd's own: its containers'
+ * cgroups live inside it, and it carries the plan's totals as kernel
+ * limits, so the kernel enforces the tenant's aggregate (design principle
+ * 1), not just each container's share. */
+#pragma once
+
+#include <stdint.h>
+#include "error.h"
+
+struct hd_tenant_limits {
+  int64_t cpu_millis, memory_mib, pids;
+};
+
+/* Create the tenant's cgroup if needed and set its limits (idempotent). */
+int hd_tenant_cgroup_apply(int64_t tenant, const struct hd_tenant_limits *l, sh_error *e);
+/* Remove it (no container may be left in it); missing is fine. */
+int hd_tenant_cgroup_remove(int64_t tenant, sh_error *e);
