@@ -7,6 +7,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"
+#include "usage.h"
 #include "resources.h"
 #include "sandhost-config.h"
 
@@ -123,6 +124,7 @@ static const struct route {
   { "GET", "/1.0", server_info, NULL, NULL },
   { "GET", "/1.0/audit", audit_list, NULL, NULL },
   { "GET", "/1.0/metrics", hd_metrics, NULL, NULL },
+  { "GET", "/1.0/usage", hd_usage, NULL, NULL },
   { "POST", "/1.0/users/#/tokens", hd_token_post, NULL, NULL },
 #define CRUD(path, r)                                                  \
   { "GET", "/1.0/" path, NULL, hd_res_list, &r },                      \

@@ -33,6 +33,7 @@ static const struct key {
   STR("pool_driver", pool_driver, K_NAME),
   STR("sbx", sbx, K_PATH),
   U32("stop_timeout", stop_timeout, 0, 3600),
+  U32("usage_interval", usage_interval, 1, 3600),
 #undef STR
 #undef U32
 };
@@ -51,6 +52,7 @@ void hd_config_defaults(struct hd_config *c)
     .pool_size = 20ull << 30,
     .pool_driver = "btrfs",
     .stop_timeout = 10,
+    .usage_interval = 60,
   };
 }
 

@@ -18,6 +18,7 @@ struct hd_config {
   char pool_driver[16];      /* "btrfs" or "overlay" */
   char sbx[256];             /* the runtime binary ("": beside sandhostd, else on PATH) */
   uint32_t stop_timeout;     /* seconds from SIGTERM to SIGKILL on stop */
+  uint32_t usage_interval;   /* seconds between usage samples of running containers */
 };
 
 void hd_config_defaults(struct hd_config *c);

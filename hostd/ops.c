@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "db.h"
 #include "log.h"
+#include "cgroup.h"
 #include "provision.h"
 
 #include <errno.h>
@@ -182,6 +183,40 @@ static void supervise(sqlite3 *db)
   }
 }
 
+/* Metering: a sample of every running container's usage (cgroup counters
+ * and its volume's exclusive bytes), kept for billing. */
+static void sample_usage(sqlite3 *db)
+{
+  static int64_t last;
+  int64_t now = hd_now();
+  if (now - last < (int64_t) w.h->cfg.usage_interval)
+    return;
+  last = now;
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, "SELECT id, tenant_id FROM containers WHERE state = 'running'", NULL);
+  while (s && sqlite3_step(s) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(s, 0), tenant = sqlite3_column_int64(s, 1);
+    char path[64], ref[24];
+    snprintf(path, sizeof path, "sandhost/t%" PRId64 "/c%" PRId64, tenant, id);
+    hd_container_ref(id, ref);
+    struct sbx_config cfg = { .cgroups_path = path };
+    struct sbx_cgroup cg;
+    struct sbx_cg_stats st;
+    struct sbx_usage du = {0};
+    if (sbx_cgroup_resolve(&cfg, path, &cg, NULL) < 0)
+      continue;
+    int r = sbx_cgroup_stats(&cg, &st, NULL);
+    sbx_cgroup_clear(&cg);
+    if (r < 0)
+      continue;
+    sbx_volume_usage(w.h->pool, ref, &du, NULL);
+    /* Network bytes join with the containers' networks (netfw's counters). */
+    hd_db_exec(db, NULL,
+               "INSERT OR REPLACE INTO usage_samples (container_id, tenant_id, at, cpu_usec, memory_bytes, disk_bytes,"
+               " net_in_bytes, net_out_bytes) VALUES (?, ?, ?, ?, ?, ?, 0, 0)", "iiiiii", id, tenant, now,
+               (int64_t) st.cpu_usec, (int64_t) st.memory_bytes, (int64_t) du.exclusive);
+  }
+}
+
 static void *worker_main(void *arg)
 {
   sqlite3 *db = NULL;
@@ -204,6 +239,7 @@ static void *worker_main(void *arg)
       continue;
     }
     supervise(db);
+    sample_usage(db);
     if (next_op(db))
       continue;
     pthread_mutex_lock(&w.lock);

@@ -36,7 +36,7 @@ start() { # start N [--set K=V...]
   local n=$1
   shift
   "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
-    --set idmap_start=3000000 --set stop_timeout=5 > "$W/out.$n" 2>&1 &
+    --set idmap_start=3000000 --set stop_timeout=5 --set usage_interval=1 > "$W/out.$n" 2>&1 &
   pid=$!
   # Serving, not just a socket file (a SIGKILLed daemon leaves its own).
   for _ in $(seq 300); do curl -sf --unix-socket "$S" -o /dev/null http://sandhost/1.0 && break; sleep 0.1; done
@@ -109,6 +109,16 @@ check "${mem:-0} > 0" "metrics: web1's memory in use ($mem bytes)"
 like "$(grep -c '^# TYPE' "$W/metrics")" '^[0-9]+$' "metrics are Prometheus text"
 ok $(curl -s --unix-socket "$S" -H "Authorization: Bearer $tg" http://sandhost/1.0/metrics | grep -q web1; [ $? = 1 ]; echo $?) \
   "gus's metrics do not show acme's web1"
+
+# Usage for billing, sampled every second here.
+sleep 2.2
+curl -s --unix-socket "$S" -H "Authorization: Bearer $ta" 'http://sandhost/1.0/usage?format=csv' > "$W/usage.csv"
+is "$(head -1 "$W/usage.csv")" "tenant_id,container_id,container,samples,from,to,cpu_seconds,memory_avg_bytes,memory_max_bytes,disk_max_bytes,net_in_bytes,net_out_bytes" \
+  "usage as CSV, with a header"
+check "$(awk -F, '$3 == "web1" {print $4}' "$W/usage.csv") >= 2" "web1 has usage samples"
+check "$(awk -F, '$3 == "web1" {print $9}' "$W/usage.csv") > 0" "with its memory"
+like "$(api -t "$tg" GET "/1.0/usage?tenant=$acme")" '^404 ' "gus cannot read acme's usage"
+like "$(api -t "$ta" GET "/1.0/usage?bogus=1")" '^400 .*bogus' "an unknown parameter is named"
 
 # ---- tenants apart ----
 like "$(api -t "$tg" GET "/1.0/containers/$c1")" '^404 ' "gus gets 404 on acme's container"
@@ -230,5 +240,6 @@ is "$(for d in $(own_dirs); do [ -d "$d/t$acme" ] && find "$d/t$acme" -mindepth 
   "no container cgroup is left (in any hierarchy)"
 is "$(awk '$2 ~ "'"$W"'/state/bundles" ' /proc/mounts | wc -l)" 0 "no rootfs mount is left"
 like "$(api GET /1.0/audit?limit=200)" '"path":"/1.0/containers/[0-9]+/state"' "the state changes are audited"
+like "$(api GET "/1.0/usage?tenant=$acme")" "\"container_id\":$c1" "usage outlives the deleted container (billing)"
 kill "$pid"; wait "$pid"; pid=""
 done_testing
