@@ -120,6 +120,7 @@ static const struct route {
   void (*fn)(struct hd_call *);
   res_fn rfn;
   const struct hd_resource *res;
+  bool bodyless;      /* a POST that takes no body */
 } routes[] = {
   { "GET", "/1.0", server_info, NULL, NULL },
   { "GET", "/1.0/audit", audit_list, NULL, NULL },
@@ -146,6 +147,10 @@ static const struct route {
   { "PATCH", "/1.0/containers/#", NULL, hd_res_patch, &hd_res_containers },
   { "DELETE", "/1.0/containers/#", hd_container_delete, NULL, NULL },
   { "PUT", "/1.0/containers/#/state", hd_container_state, NULL, NULL },
+  { "GET", "/1.0/containers/#/snapshots", hd_snapshot_list, NULL, NULL },
+  { "POST", "/1.0/containers/#/snapshots", hd_snapshot_create, NULL, NULL },
+  { "POST", "/1.0/containers/#/snapshots/#/restore", hd_snapshot_restore, NULL, NULL, true },
+  { "DELETE", "/1.0/containers/#/snapshots/#", hd_snapshot_delete, NULL, NULL },
   { "GET", "/1.0/operations", hd_operation_list, NULL, NULL },
   { "GET", "/1.0/operations/#", hd_operation_get, NULL, NULL },
   { "GET", "/1.0/operations/#/wait", hd_operation_get, NULL, NULL },
@@ -235,7 +240,7 @@ static void dispatch(struct hd_call *c)
       hd_api_fail(c, 405, NULL, "%s is not allowed on %s", c->method, c->path);
     else
       hd_api_fail(c, 404, NULL, "no such resource: %s", c->path);
-  } else if (mutating(c->method) && strcmp(c->method, "DELETE") != 0 && !c->body) {
+  } else if (mutating(c->method) && strcmp(c->method, "DELETE") != 0 && !c->body && !rt->bodyless) {
     hd_api_fail(c, 400, NULL, "a JSON body is expected");
   } else if (rt->fn) {
     rt->fn(c);

@@ -50,8 +50,8 @@ void hd_container_create(struct hd_call *c)
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
     return;
   }
-  if (!name) {
-    hd_api_fail(c, 400, "name", "name: required");
+  if (!name || !hd_name_valid(name)) {
+    hd_api_fail(c, 400, "name", "name: %s", name ? HD_NAME_RULE : "required");
     return;
   }
   if (strcmp(restart, "never") && strcmp(restart, "on-failure") && strcmp(restart, "always")) {
@@ -225,6 +225,103 @@ void hd_container_delete(struct hd_call *c)
     return;
   }
   accepted(c, op);
+}
+
+/* ---- snapshots ---- */
+
+void hd_snapshot_list(struct hd_call *c)
+{
+  int64_t tenant;
+  json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
+  if (!o)
+    return;
+  json_decref(o);
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+    "SELECT id, name, created_at FROM snapshots WHERE container_id = ? ORDER BY id", "i", c->ids[0]);
+  json_t *list = json_array();
+  while (s && sqlite3_step(s) == SQLITE_ROW)
+    json_array_append_new(list, json_pack("{s:I, s:s, s:I}", "id", (json_int_t) sqlite3_column_int64(s, 0), "name",
+                                          sqlite3_column_text(s, 1), "created_at", (json_int_t) sqlite3_column_int64(s, 2)));
+  c->status = 200;
+  c->result = json_pack("{s:o}", "snapshots", list);
+}
+
+/* Queue a snapshot operation; the container's state must be one of `states`. */
+static void snapshot_op(struct hd_call *c, const char *kind, const char *name, const char *states)
+{
+  char state[16];
+  int64_t tenant = operable(c, state);
+  if (!tenant)
+    return;
+  if (!strstr(states, state)) {
+    hd_api_fail(c, 409, NULL, "a container that is %s cannot be %s", state,
+                strcmp(kind, "restore") == 0 ? "restored (stop it first)" : "snapshotted now");
+    return;
+  }
+  sh_error e = {0};
+  _cleanup_json_ json_t *args = json_pack("{s:s}", "snapshot", name);
+  int64_t op;
+  if (hd_op_queue(c->db, tenant, c->ids[0], kind, args, &op, &e) < 0) {
+    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  accepted(c, op);
+}
+
+void hd_snapshot_create(struct hd_call *c)
+{
+  static const char *const keys[] = { "name", NULL };
+  sh_error e = {0};
+  const char *name = NULL;
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "snapshot", &e) < 0 ||
+      sh_json_get_str(c->body, "name", "snapshot", &name, &e) < 0 || !name || !hd_name_valid(name)) {
+    hd_api_fail(c, 400, "name", "name: %s", e.msg[0] ? e.msg : HD_NAME_RULE);
+    return;
+  }
+  int64_t tenant;
+  json_t *o = hd_res_load(c, &hd_res_containers, HD_OPERATE, &tenant);
+  if (!o)
+    return;
+  json_decref(o);
+  /* The row first: the schema refuses a name given twice. */
+  if (hd_db_exec(c->db, &e, "INSERT INTO snapshots (container_id, name, created_at) VALUES (?, ?, ?)", "iti", c->ids[0], name,
+                 hd_now()) < 0) {
+    hd_api_fail(c, 409, "name", "name: the container already has a snapshot \"%s\"", name);
+    return;
+  }
+  snapshot_op(c, "snapshot", name, "stopped running");
+}
+
+/* The snapshot ids[1] of container ids[0]: its name, or fail the call. */
+static bool snapshot_name(struct hd_call *c, char name[64])
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT name FROM snapshots WHERE id = ? AND container_id = ?", "ii",
+                                              c->ids[1], c->ids[0]);
+  if (!s || sqlite3_step(s) != SQLITE_ROW) {
+    /* Checked after the container itself, so another tenant's still reads as absent. */
+    int64_t tenant;
+    json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
+    json_decref(o);
+    if (o)
+      hd_api_fail(c, 404, NULL, "container %" PRId64 " has no snapshot %" PRId64, c->ids[0], c->ids[1]);
+    return false;
+  }
+  snprintf(name, 64, "%s", sqlite3_column_text(s, 0));
+  return true;
+}
+
+void hd_snapshot_restore(struct hd_call *c)
+{
+  char name[64];
+  if (snapshot_name(c, name))
+    snapshot_op(c, "restore", name, "stopped");
+}
+
+void hd_snapshot_delete(struct hd_call *c)
+{
+  char name[64];
+  if (snapshot_name(c, name))
+    snapshot_op(c, "snapshot-delete", name, "stopped running");
 }
 
 /* ---- operations ---- */

@@ -9,5 +9,9 @@ void hd_containers_init(const struct hd_config *cfg);
 void hd_container_create(struct hd_call *c);        /* POST /1.0/containers */
 void hd_container_state(struct hd_call *c);         /* PUT /1.0/containers/#/state */
 void hd_container_delete(struct hd_call *c);        /* DELETE /1.0/containers/# */
+void hd_snapshot_list(struct hd_call *c);          /* GET /1.0/containers/#/snapshots */
+void hd_snapshot_create(struct hd_call *c);        /* POST /1.0/containers/#/snapshots */
+void hd_snapshot_restore(struct hd_call *c);       /* POST /1.0/containers/#/snapshots/#/restore */
+void hd_snapshot_delete(struct hd_call *c);        /* DELETE /1.0/containers/#/snapshots/# */
 void hd_operation_get(struct hd_call *c);           /* GET /1.0/operations/#[/wait] */
 void hd_operation_list(struct hd_call *c);          /* GET /1.0/operations */

@@ -98,6 +98,7 @@ static void run_op(sqlite3 *db, int64_t op)
   int step = sqlite3_column_int(s, 2);
   json_error_t je;
   c.args = json_loads((const char *) sqlite3_column_text(s, 3), 0, &je);
+  snprintf(c.snapshot, sizeof c.snapshot, "%s", json_string_value(json_object_get(c.args, "snapshot")) ?: "");
   hd_container_ref(c.id, c.ref);
   sh_error e = {0};
   char buf[600];
@@ -119,12 +120,10 @@ static void run_op(sqlite3 *db, int64_t op)
           sh_warn("operation %" PRId64 ": undoing %s: %s", op, k->steps[j].name, sh_error_str(&ue, ub, sizeof ub));
       }
       sh_error fe = {0};
-      if (k->forget_on_fail) {
-        hd_db_exec(db, &fe, "DELETE FROM containers WHERE id = ?", "i", c.id);
-      } else {
-        c.pid = 0;
-        hd_db_exec(db, &fe, "UPDATE containers SET state = ?, pid = NULL, etag = etag + 1 WHERE id = ?", "ti", k->fail_state, c.id);
-      }
+      char fb[600];
+      c.pid = 0;
+      if (k->on_fail(&c, &fe) < 0)
+        sh_warn("operation %" PRId64 ": after the failure: %s", op, sh_error_str(&fe, fb, sizeof fb));
       op_status(db, op, "failure", step, buf);
       json_decref(c.args);
       return;

@@ -387,12 +387,57 @@ STEPS(delete_steps,
   { "volume", volume_delete, NULL },
   { "forget", forget, NULL });
 
+/* ---- snapshots ---- */
+
+static int snap_create(struct hd_ctx *c, sh_error *e)
+{
+  int r = sbx_snapshot_create(c->h->pool, c->ref, c->snapshot, e);
+  if (r == -EEXIST) {  /* a step re-run after a crash */
+    sh_error_clear(e);
+    return 0;
+  }
+  return r;
+}
+
+static int snap_delete(struct hd_ctx *c, sh_error *e)
+{
+  int r = sbx_snapshot_delete(c->h->pool, c->ref, c->snapshot, e);
+  if (r == -ENOENT) {
+    sh_error_clear(e);
+    return 0;
+  }
+  return r;
+}
+
+static int snap_restore(struct hd_ctx *c, sh_error *e)
+{
+  return sbx_snapshot_restore(c->h->pool, c->ref, c->snapshot, e);
+}
+
+static int snap_forget(struct hd_ctx *c, sh_error *e)
+{
+  int r = hd_db_exec(c->db, e, "DELETE FROM snapshots WHERE container_id = ? AND name = ?", "it", c->id, c->snapshot);
+  return r < 0 ? r : 0;
+}
+
+static int nothing(struct hd_ctx *c, sh_error *e) { return 0; }
+static int to_error(struct hd_ctx *c, sh_error *e) { return set_state(c, "error", e); }
+
+STEPS(snapshot_steps, { "snapshot", snap_create, snap_delete });
+STEPS(restore_steps, { "restore", snap_restore, NULL });
+STEPS(snapshot_delete_steps, { "snapshot", snap_delete, NULL }, { "forget", snap_forget, NULL });
+
 static const struct hd_op_kind kinds[] = {
-  { "create", create_steps, SH_ARRAY_SIZE(create_steps), "error", true },
-  { "start", start_steps, SH_ARRAY_SIZE(start_steps), "stopped", false },
-  { "stop", stop_steps, SH_ARRAY_SIZE(stop_steps), "error", false },
-  { "restart", restart_steps, SH_ARRAY_SIZE(restart_steps), "error", false },
-  { "delete", delete_steps, SH_ARRAY_SIZE(delete_steps), "error", false },
+  { "create", create_steps, SH_ARRAY_SIZE(create_steps), forget },
+  { "start", start_steps, SH_ARRAY_SIZE(start_steps), to_stopped },
+  { "stop", stop_steps, SH_ARRAY_SIZE(stop_steps), to_error },
+  { "restart", restart_steps, SH_ARRAY_SIZE(restart_steps), to_error },
+  { "delete", delete_steps, SH_ARRAY_SIZE(delete_steps), to_error },
+  /* A failed snapshot leaves no row; a failed restore or snapshot delete
+   * leaves the container as it was. */
+  { "snapshot", snapshot_steps, SH_ARRAY_SIZE(snapshot_steps), snap_forget },
+  { "restore", restore_steps, SH_ARRAY_SIZE(restore_steps), nothing },
+  { "snapshot-delete", snapshot_delete_steps, SH_ARRAY_SIZE(snapshot_delete_steps), nothing },
 };
 
 const struct hd_op_kind *hd_op_kind_find(const char *kind)

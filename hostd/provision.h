@@ -23,6 +23,7 @@ struct hd_ctx {
   int64_t host_start;          /* its 65,536 host ids */
   int c1, c2;                  /* its MCS pair */
   int64_t pid;                 /* its init, 0 when none */
+  char snapshot[64];           /* snapshot operations: its name (args.snapshot) */
 };
 
 struct hd_step {
@@ -35,8 +36,9 @@ struct hd_op_kind {
   const char *kind;
   const struct hd_step *steps;
   size_t n_steps;
-  const char *fail_state;      /* the container's state after a failure */
-  bool forget_on_fail;         /* a failed create leaves no row behind */
+  /* After a failure and the compensations: the rows put right (a failed
+   * create leaves no container, a failed start a stopped one...). */
+  int (*on_fail)(struct hd_ctx *c, sh_error *e);
 };
 
 const struct hd_op_kind *hd_op_kind_find(const char *kind);

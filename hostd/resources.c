@@ -260,6 +260,16 @@ void hd_res_list(struct hd_call *c, const struct hd_resource *r)
 
 /* ---- writing ---- */
 
+bool hd_name_valid(const char *t)
+{
+  /* Names appear in URLs, logs, metrics labels and the portal: keep them plain. */
+  size_t n = strlen(t);
+  bool ok = n >= 1 && n <= 63;
+  for (size_t i = 0; ok && i < n; i++)
+    ok = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || ((t[i] == '-' || t[i] == '_' || t[i] == '.') && i > 0);
+  return ok;
+}
+
 /* Check one field of the body against its column; fail the call on error. */
 static int check_value(struct hd_call *c, const struct hd_resource *r, const struct hd_column *col, json_t *v)
 {
@@ -298,13 +308,8 @@ static int check_value(struct hd_call *c, const struct hd_resource *r, const str
     return -1;
   }
   if (strcmp(col->name, "name") == 0) {
-    /* Names appear in URLs, logs and the portal: keep them plain. */
-    size_t n = strlen(t);
-    bool okc = n >= 1 && n <= 63;
-    for (size_t i = 0; okc && i < n; i++)
-      okc = (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || ((t[i] == '-' || t[i] == '_' || t[i] == '.') && i > 0);
-    if (!okc) {
-      hd_api_fail(c, 400, "name", "name: 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit");
+    if (!hd_name_valid(t)) {
+      hd_api_fail(c, 400, "name", "name: %s", HD_NAME_RULE);
       return -1;
     }
   } else if (strlen(t) > 1024) {

@@ -15,5 +15,8 @@ void hd_res_delete(struct hd_call *c, const struct hd_resource *r);
 /* Read one row as the API shows it (checking access as load does): the
  * object, or NULL with the call failed. */
 json_t *hd_res_load(struct hd_call *c, const struct hd_resource *r, enum hd_access access, int64_t *tenant);
+/* Names of everything (plans, tenants, containers, snapshots...). */
+#define HD_NAME_RULE "1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit"
+bool hd_name_valid(const char *name);
 /* POST /1.0/users/{id}/tokens: a new API token, its secret shown once. */
 void hd_token_post(struct hd_call *c);

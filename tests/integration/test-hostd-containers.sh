@@ -183,6 +183,39 @@ api GET "/1.0/containers/$c1" >/dev/null
 is "$(j .state)" stopped "stopped by hand, it stays stopped"
 api -t "$ta" PATCH "/1.0/containers/$c1" '{"restart_policy": "never"}' >/dev/null
 
+# ---- snapshots: take one, change the files, restore ----
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+api GET "/1.0/containers/$c1" >/dev/null
+# As the container's root (its user namespace: host root is not in its range).
+in_c1() { nsenter -t "$(api GET "/1.0/containers/$c1" >/dev/null; j .pid)" -m -U sh -c "$1"; }
+in_c1 'echo before > /root/mark'
+like "$(api -t "$ta" POST "/1.0/containers/$c1/snapshots" '{"name": "s1"}')" '^202 ' "snapshot s1 of the running web1"
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "the snapshot is taken"
+like "$(api -t "$ta" POST "/1.0/containers/$c1/snapshots" '{"name": "s1"}')" '^409 .*s1' "a second s1: 409"
+like "$(api -t "$ta" POST "/1.0/containers/$c1/snapshots" '{"name": "../x"}')" '^400 .*name' "a bad snapshot name: 400"
+api -t "$ta" GET "/1.0/containers/$c1/snapshots" >/dev/null
+is "$(j '.snapshots[0].name')" s1 "it is listed"
+sid=$(j '.snapshots[0].id')
+like "$(api -t "$tg" GET "/1.0/containers/$c1/snapshots")" '^404 ' "not to gus"
+like "$(api -t "$tg" POST "/1.0/containers/$c1/snapshots/$sid/restore")" '^404 ' "who cannot restore it either"
+in_c1 'echo after > /root/mark'
+is "$(in_c1 'cat /root/mark')" after "the file changes after the snapshot"
+like "$(api -t "$ta" POST "/1.0/containers/$c1/snapshots/$sid/restore")" '^409 .*stop it first' "restoring a running container: 409"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "stop"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+api -t "$ta" POST "/1.0/containers/$c1/snapshots/$sid/restore" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "restore s1 on the stopped web1"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+is "$(in_c1 'cat /root/mark')" before "the file is as it was at the snapshot"
+api -t "$ta" DELETE "/1.0/containers/$c1/snapshots/$sid" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "delete the snapshot"
+api -t "$ta" GET "/1.0/containers/$c1/snapshots" >/dev/null
+is "$(j '.snapshots | length')" 0 "none is listed"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "stop"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+
 # ---- a crash in the middle of an operation, and orphans ----
 # A runtime that takes its time, so that the daemon dies mid-step.
 SBX=$(dirname "$SANDHOSTD")/../sandbox/sbx
