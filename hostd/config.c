@@ -2,7 +2,10 @@
 #include "config.h"
 
 #include "cleanup.h"
+#include "prefix.h"
 #include "storage.h"
+
+#include <sys/socket.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +37,9 @@ static const struct key {
   STR("sbx", sbx, K_PATH),
   U32("stop_timeout", stop_timeout, 0, 3600),
   U32("usage_interval", usage_interval, 1, 3600),
+  STR("network_pool4", network_pool4, K_NAME),
+  STR("network_pool6", network_pool6, K_NAME),
+  STR("uplink", uplink, K_NAME),
 #undef STR
 #undef U32
 };
@@ -53,6 +59,8 @@ void hd_config_defaults(struct hd_config *c)
     .pool_driver = "btrfs",
     .stop_timeout = 10,
     .usage_interval = 60,
+    .network_pool4 = "10.64.0.0/16",
+    .network_pool6 = "fd53:6e64:7374::/48",
   };
 }
 
@@ -123,6 +131,16 @@ int hd_config_finish(struct hd_config *c, const char *path, sh_error *e)
 {
   if (!c->socket[0])
     snprintf(c->socket, sizeof c->socket, "%s/sandhostd.sock", c->runtime_dir);
+  static const struct { const char *key; int family; unsigned max_len; } pools[] = {
+    { "network_pool4", AF_INET, 24 }, { "network_pool6", AF_INET6, 64 },
+  };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(pools); i++) {
+    struct sh_prefix p;
+    const char *v = i ? c->network_pool6 : c->network_pool4;
+    if (sh_prefix_parse(v, false, &p, NULL) < 0 || p.family != pools[i].family || p.len > pools[i].max_len)
+      return sh_err(e, EINVAL, "read configuration", path, "%s: \"%s\" is not an IPv%d prefix of length %u or less",
+                    pools[i].key, v, pools[i].family == AF_INET ? 4 : 6, pools[i].max_len);
+  }
   if (strcmp(c->pool_driver, "btrfs") != 0 && strcmp(c->pool_driver, "overlay") != 0)
     return sh_err(e, EINVAL, "read configuration", path, "pool_driver: \"btrfs\" or \"overlay\"");
   if (c->idmap_count % 65536)

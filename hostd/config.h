@@ -19,6 +19,9 @@ struct hd_config {
   char sbx[256];             /* the runtime binary ("": beside sandhostd, else on PATH) */
   uint32_t stop_timeout;     /* seconds from SIGTERM to SIGKILL on stop */
   uint32_t usage_interval;   /* seconds between usage samples of running containers */
+  char network_pool4[64];    /* tenants' IPv4 subnets (/24 each) come from here */
+  char network_pool6[64];    /* and their IPv6 ones (/64 each, ULA by default) */
+  char uplink[16];           /* the host's way out, masqueraded ("": no egress NAT) */
 };
 
 void hd_config_defaults(struct hd_config *c);

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "db.h"
 #include "jsonutil.h"
+#include "network.h"
 #include "ops.h"
 #include "resources.h"
 
@@ -17,10 +18,12 @@
 #include <string.h>
 
 static struct hd_id_range host_ids;
+static const struct hd_config *cfg;
 
-void hd_containers_init(const struct hd_config *cfg)
+void hd_containers_init(const struct hd_config *config)
 {
-  host_ids = (struct hd_id_range){ cfg->idmap_start, cfg->idmap_count };
+  cfg = config;
+  host_ids = (struct hd_id_range){ config->idmap_start, config->idmap_count };
 }
 
 /* 202 with the operation, and where to follow it. */
@@ -133,7 +136,7 @@ void hd_container_create(struct hd_call *c)
   uint32_t start;
   int c1, c2;
   if ((r = hd_alloc_idmap(c->db, id, &host_ids, &start, &e)) < 0 || (r = hd_alloc_mcs(c->db, id, &c1, &c2, &e)) < 0 ||
-      (r = hd_op_queue(c->db, tenant, id, "create", NULL, &op, &e)) < 0) {
+      (r = hd_net_assign(c->db, cfg, tenant, id, &e)) < 0 || (r = hd_op_queue(c->db, tenant, id, "create", NULL, &op, &e)) < 0) {
     hd_api_fail(c, r == -ENOSPC ? 503 : 500, NULL, "%s: %s", e.step, e.msg);
     return;
   }

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "rmtree.h"
 #include "sandbox.h"
+#include "network.h"
 #include "tenant-cg.h"
 
 #include <errno.h>
@@ -194,6 +195,11 @@ static int bundle_remove(struct hd_ctx *c, sh_error *e)
   return r;
 }
 
+/* ---- network ---- */
+
+static int net_up(struct hd_ctx *c, sh_error *e) { return hd_net_up(c->h, c->db, c->id, (pid_t) c->pid, e); }
+static int net_down(struct hd_ctx *c, sh_error *e) { return hd_net_down(c->h, c->db, c->id, e); }
+
 /* ---- runtime ---- */
 
 /* The tenant's cgroup with the plan's totals, before a container joins it. */
@@ -256,7 +262,9 @@ static int read_pid(struct hd_ctx *c, sh_error *e)
   return c->pid > 0 ? 0 : sh_err(e, EIO, "read pid", path, "no pid");
 }
 
-static int runtime_start(struct hd_ctx *c, sh_error *e)
+/* sbx create: the container exists, its init waits at the start barrier
+ * (so the network step can wire its namespace first). */
+static int runtime_create(struct hd_ctx *c, sh_error *e)
 {
   char bundle[400], pidf[400];
   bundle_path(c, NULL, bundle, sizeof bundle);
@@ -266,9 +274,15 @@ static int runtime_start(struct hd_ctx *c, sh_error *e)
   int r = sbx_run(c, "create container", (const char *const[]){ "create", "--bundle", bundle, "--pid-file", pidf, c->ref, NULL }, e);
   if (r == 0)
     r = read_pid(c, e);
+  /* Recorded now, so a crash before "running" still finds (and reaps) it. */
   if (r == 0)
-    r = sbx_run(c, "start container", (const char *const[]){ "start", c->ref, NULL }, e);
+    r = hd_db_exec(c->db, e, "UPDATE containers SET pid = ? WHERE id = ?", "ii", c->pid, c->id) < 0 ? -e->err : 0;
   return r;
+}
+
+static int runtime_start(struct hd_ctx *c, sh_error *e)
+{
+  return sbx_run(c, "start container", (const char *const[]){ "start", c->ref, NULL }, e);
 }
 
 static int runtime_remove(struct hd_ctx *c, sh_error *e)
@@ -369,11 +383,14 @@ STEPS(create_steps,
   { "mount", mount_rootfs, unmount_rootfs }, \
   { "config", write_config, NULL }, \
   { "tenant", tenant_limits, NULL }, \
-  { "runtime", runtime_start, halt }, \
+  { "create", runtime_create, halt }, \
+  { "network", net_up, net_down }, \
+  { "start", runtime_start, NULL }, \
   { "running", to_running, NULL }
 #define STOP_STEPS \
   { "stopping", to_stopping, NULL }, \
   { "halt", halt, NULL }, \
+  { "network", net_down, NULL }, \
   { "unmount", unmount_rootfs, NULL }, \
   { "stopped", to_stopped, NULL }
 STEPS(start_steps, START_STEPS);
@@ -382,6 +399,7 @@ STEPS(restart_steps, STOP_STEPS, START_STEPS);
 STEPS(delete_steps,
   { "deleting", to_deleting, NULL },
   { "halt", halt, NULL },
+  { "network", net_down, NULL },
   { "unmount", unmount_rootfs, NULL },
   { "bundle", bundle_remove, NULL },
   { "volume", volume_delete, NULL },

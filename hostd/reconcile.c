@@ -5,6 +5,7 @@
 #include "db.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "network.h"
 #include "provision.h"
 #include "sandbox.h"
 
@@ -79,5 +80,10 @@ int hd_reconcile(struct hd_host *h, sqlite3 *db, sh_error *e)
     sh_info("reconcile: removed orphan %s (no container %" PRId64 " in the database)", ref, ids[i]);
     removed++;
   }
+  /* The nft tables as the database says (nothing when there is no network). */
+  sh_error ne = {0};
+  char nb[600];
+  if (hd_net_apply(h, db, &ne) < 0)
+    sh_warn("reconcile: nftables: %s", sh_error_str(&ne, nb, sizeof nb));
   return removed;
 }

@@ -32,10 +32,14 @@ defer "for m in \$(awk '\$2 ~ \"^$W/\" {print \$2}' /proc/mounts | sort -r); do 
 defer "for c in \$(ls '$W/run/sbx' 2>/dev/null); do '$(dirname "$SANDHOSTD")/../sandbox/sbx' --root '$W/run/sbx' delete --force \"\$c\"; done"
 defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
 
+# sandhostd's "host" network namespace: its bridges, veths and nft tables
+# live there, never in the machine's (it outlives daemon restarts).
+touch "$W/hostns"
+unshare --net="$W/hostns" true || { echo "1..0 # SKIP cannot make a network namespace"; exit 0; }
 start() { # start N [--set K=V...]
   local n=$1
   shift
-  "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
+  nsenter --net="$W/hostns" "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
     --set idmap_start=3000000 --set stop_timeout=5 --set usage_interval=1 > "$W/out.$n" 2>&1 &
   pid=$!
   # Serving, not just a socket file (a SIGKILLed daemon leaves its own).
@@ -100,6 +104,20 @@ tfile() { # tfile NAME...: the first of these files in the tenant's cgroup, in a
 is "$(tfile memory.max memory.limit_in_bytes)" $((128 << 20)) "the tenant's cgroup limits its memory to the plan's total"
 is "$(tfile pids.max)" 128 "and its pids"
 like "$(tfile cpu.max cpu.cfs_quota_us)" '^100000' "and its cpu (one cpu's worth)"
+
+# ---- networks: a subnet per tenant, an address per container, isolation ----
+in_c() { # in_c ID CMD: CMD in the container's namespaces, as its root
+  nsenter -t "$(api GET "/1.0/containers/$1" >/dev/null; j .pid)" -n -m -U sh -c "$2"
+}
+like "$(in_c "$c1" 'ip -4 addr show eth0')" 'inet 10\.64\.0\.2/24' "web1 has the first address of acme's subnet"
+like "$(in_c "$c1" 'ip -6 addr show eth0')" 'inet6 fd53:6e64:7374::2/64' "and an IPv6 one (ULA)"
+like "$(in_c "$c1" 'ip route')" 'default via 10\.64\.0\.1' "its default route is the tenant's gateway"
+in_c "$c1" 'ping -c 1 -W 2 10.64.0.1' >/dev/null 2>&1
+ok $? "web1 reaches its gateway"
+like "$(nsenter --net="$W/hostns" nft list table inet sandhost 2>&1)" '"sb1" : jump t1' "the host's nft table has acme's network"
+like "$(nsenter --net="$W/hostns" nft list table bridge sandhost 2>&1)" "\"sh$(printf %x "$c1")\" \. [0-9a-f:]+ \. 10\.64\.0\.2" \
+  "and web1's port in the anti-spoofing sets"
+is "$(ip link show "sb1" 2>&1 | grep -c 'does not exist')" 1 "nothing of it in the machine's own namespace"
 
 # Metrics: state and usage from the cgroups, within what the caller may read.
 curl -s --unix-socket "$S" -H "Authorization: Bearer $ta" http://sandhost/1.0/metrics > "$W/metrics"
@@ -250,6 +268,18 @@ like "$(sh_ create cli1 2>&1)" 'cli1 created' "sandhost create waits for the ope
 like "$(sh_ list)" 'cli1 +[0-9]+ +stopped' "sandhost list shows it, stopped"
 sh_ start cli1 >/dev/null 2>&1; ok $? "sandhost start cli1"
 like "$(sh_ show cli1)" '"state": "running"' "sandhost show: running"
+cli1=$(sh_ show cli1 | jq .id)
+like "$(in_c "$cli1" 'ip -4 addr show eth0')" 'inet 10\.64\.1\.2/24' "globex's cli1 is on globex's own subnet"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+in_c "$cli1" 'ping -c 1 -W 2 10.64.1.1' >/dev/null 2>&1
+ok $? "cli1 reaches its gateway"
+in_c "$cli1" 'ping -c 1 -W 2 10.64.0.2' >/dev/null 2>&1
+ok $((! $?)) "but not acme's web1: tenants are apart"
+in_c "$c1" 'ping -c 1 -W 2 10.64.1.2' >/dev/null 2>&1
+ok $((! $?)) "nor web1 cli1"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "stop"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
 sh_ stop cli1 --timeout 3 >/dev/null 2>&1; ok $? "sandhost stop cli1 --timeout 3"
 like "$(sh_ start web1 2>&1)" 'no such container' "acme's web1 does not exist for gus"
 ok $([ "$(sh_ start web1 >/dev/null 2>&1; echo $?)" = 1 ]; echo $?) "and the exit status says so"
@@ -272,6 +302,7 @@ is "$(ls "$W/run/sbx" | wc -l)" 0 "no runtime state is left"
 is "$(for d in $(own_dirs); do [ -d "$d/t$acme" ] && find "$d/t$acme" -mindepth 1 -type d; done | wc -l)" 0 \
   "no container cgroup is left (in any hierarchy)"
 is "$(awk '$2 ~ "'"$W"'/state/bundles" ' /proc/mounts | wc -l)" 0 "no rootfs mount is left"
+is "$(nsenter --net="$W/hostns" ip -o link show | grep -c ' sh[0-9a-f]*@')" 0 "no container veth is left"
 like "$(api GET /1.0/audit?limit=200)" '"path":"/1.0/containers/[0-9]+/state"' "the state changes are audited"
 like "$(api GET "/1.0/usage?tenant=$acme")" "\"container_id\":$c1" "usage outlives the deleted container (billing)"
 kill "$pid"; wait "$pid"; pid=""
