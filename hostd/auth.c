@@ -111,6 +111,7 @@ int hd_auth_token(sqlite3 *db, const char *token, struct hd_principal *out, sh_e
   };
   snprintf(out->name, sizeof out->name, "%s", (const char *) sqlite3_column_text(s, 1));
   int64_t tid = sqlite3_column_int64(s, 4);
+  sqlite3_reset(s);   /* no read snapshot held across the write */
   hd_db_exec(db, NULL, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", "ii", hd_now(), tid);
   return 0;
 }

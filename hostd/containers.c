@@ -8,6 +8,8 @@
 #include "cleanup.h"
 #include "db.h"
 #include "jsonutil.h"
+#include "ctpolicy.h"
+#include "netpolicy.h"
 #include "network.h"
 #include "ops.h"
 #include "resources.h"
@@ -224,6 +226,77 @@ void hd_container_delete(struct hd_call *c)
   sh_error e = {0};
   int64_t op;
   if (hd_op_queue(c->db, tenant, c->ids[0], "delete", NULL, &op, &e) < 0) {
+    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  accepted(c, op);
+}
+
+/* ---- network policy ---- */
+
+void hd_policy_get(struct hd_call *c)
+{
+  int64_t tenant;
+  json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
+  if (!o)
+    return;
+  json_decref(o);
+  _cleanup_free_ char *text = NULL;
+  sh_error e = {0};
+  if (hd_policy_text(c->db, c->ids[0], &text, &e) < 0) {
+    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT policy IS NULL FROM containers WHERE id = ?", "i", c->ids[0]);
+  bool dflt = s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+  c->status = 200;
+  c->result = json_pack("{s:s, s:b}", "policy", text, "plan_default", dflt);
+}
+
+/* Store a new policy (null: back to the plan's default); a running
+ * container gets it live through an operation. */
+void hd_policy_put(struct hd_call *c)
+{
+  static const char *const keys[] = { "policy", NULL };
+  sh_error e = {0};
+  json_t *v = json_object_get(c->body, "policy");
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "body", &e) < 0 || !v || !(json_is_string(v) || json_is_null(v))) {
+    hd_api_fail(c, 400, "policy", "policy: the policy's text, or null for the plan's default%s%s", e.msg[0] ? ": " : "", e.msg);
+    return;
+  }
+  const char *text = json_string_value(v);
+  if (text) {
+    if (strlen(text) > (1u << 20)) {
+      hd_api_fail(c, 400, "policy", "policy: at most 1 MiB of text");
+      return;
+    }
+    struct sh_netpolicy p = {0};
+    int r = sh_netpolicy_parse(text, &p, &e);
+    size_t n_forwards = p.n_forwards;
+    sh_netpolicy_clear(&p);
+    if (r < 0) {
+      hd_api_fail(c, 400, "policy", "policy: %s: %s", e.path, e.msg);
+      return;
+    }
+    if (n_forwards) {
+      hd_api_fail(c, 400, "policy", "policy: forward statements are not applied by sandhostd yet (netfw has them; the daemon does not wire them)");
+      return;
+    }
+  }
+  char state[16];
+  int64_t tenant = operable(c, state);
+  if (!tenant)
+    return;
+  if (hd_db_exec(c->db, &e, "UPDATE containers SET policy = ?, etag = etag + 1 WHERE id = ?", "ti", text, c->ids[0]) < 0) {
+    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  if (strcmp(state, "running") != 0) {
+    hd_policy_get(c);   /* in force at the next start */
+    return;
+  }
+  int64_t op;
+  if (hd_op_queue(c->db, tenant, c->ids[0], "policy", NULL, &op, &e) < 0) {
     hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
     return;
   }

@@ -9,7 +9,10 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 void hd_container_ref(int64_t id, char out[24])
@@ -53,6 +56,28 @@ static void find_sbx(struct hd_host *h)
   snprintf(h->sbx, sizeof h->sbx, "sbx");
 }
 
+/* The pin directory must be on bpffs: a directory of a bpffs (production:
+ * /sys/fs/bpf is one), or else a bpffs instance of our own mounted there. */
+static int bpf_dir(const char *path, sh_error *e)
+{
+  struct statfs fs;
+  if (statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC)
+    return 0;
+  char parent[300];
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash && slash != parent)
+    *slash = 0;
+  if (statfs(parent, &fs) == 0 && fs.f_type == BPF_FS_MAGIC)
+    return dir(path, 0700, e);
+  int r = dir(path, 0700, e);
+  if (r < 0)
+    return r;
+  if (mount("bpf", path, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+    return sh_errno(e, "mount bpffs", path);
+  return 0;
+}
+
 int hd_host_paths(struct hd_host *h, sh_error *e)
 {
   char pools[300];
@@ -64,7 +89,8 @@ int hd_host_paths(struct hd_host *h, sh_error *e)
   find_sbx(h);
   int r;
   if ((r = dir(h->cfg.state_dir, 0700, e)) < 0 || (r = dir(h->cfg.runtime_dir, 0755, e)) < 0 ||
-      (r = dir(pools, 0700, e)) < 0 || (r = dir(h->bundles, 0700, e)) < 0 || (r = dir(h->sbx_root, 0700, e)) < 0)
+      (r = dir(pools, 0700, e)) < 0 || (r = dir(h->bundles, 0700, e)) < 0 || (r = dir(h->sbx_root, 0700, e)) < 0 ||
+      (r = bpf_dir(h->cfg.bpf_dir, e)) < 0)
     return r;
   return 0;
 }

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "log.h"
 #include "cgroup.h"
+#include "ctpolicy.h"
 #include "provision.h"
 
 #include <errno.h>
@@ -98,6 +99,9 @@ static void run_op(sqlite3 *db, int64_t op)
   int step = sqlite3_column_int(s, 2);
   json_error_t je;
   c.args = json_loads((const char *) sqlite3_column_text(s, 3), 0, &je);
+  /* Done reading: a statement left open would hold a read snapshot, and a
+   * write after another connection's commit would fail at once (WAL). */
+  sqlite3_reset(s);
   snprintf(c.snapshot, sizeof c.snapshot, "%s", json_string_value(json_object_get(c.args, "snapshot")) ?: "");
   hd_container_ref(c.id, c.ref);
   sh_error e = {0};
@@ -144,41 +148,78 @@ static int64_t next_op(sqlite3 *db)
 /* Containers whose init ended on its own: record the exit, clean up through
  * a stop operation and, as the restart policy says, start them again after
  * a backoff (1, 2, 4 ... 300 s; back to 1 s after a minute of running). */
+/* Rows of (id, tenant) from a query, collected before anything is written
+ * (see run_op: no statement stays open across writes). */
+struct pair {
+  int64_t id, tenant, pid, started, restarts;
+  char policy[16];
+};
+
+static size_t collect(sqlite3 *db, const char *sql, int64_t arg, struct pair **out)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, sql, "i", arg);
+  size_t n = 0;
+  *out = NULL;
+  while (s && sqlite3_step(s) == SQLITE_ROW) {
+    struct pair *np = realloc(*out, (n + 1) * sizeof *np);
+    if (!np)
+      break;
+    *out = np;
+    struct pair *p = &np[n++];
+    memset(p, 0, sizeof *p);
+    int cols = sqlite3_column_count(s);
+    p->id = sqlite3_column_int64(s, 0);
+    p->tenant = sqlite3_column_int64(s, 1);
+    if (cols > 2)
+      p->pid = sqlite3_column_int64(s, 2);
+    if (cols > 3)
+      snprintf(p->policy, sizeof p->policy, "%s", sqlite3_column_text(s, 3));
+    if (cols > 4)
+      p->started = sqlite3_column_int64(s, 4);
+    if (cols > 5)
+      p->restarts = sqlite3_column_int64(s, 5);
+  }
+  return n;
+}
+
+/* Containers whose init ended on its own: record the exit, clean up through
+ * a stop operation and, as the restart policy says, start them again after
+ * a backoff (1, 2, 4 ... 300 s; back to 1 s after a minute of running). */
 static void supervise(sqlite3 *db)
 {
   int64_t now = hd_now();
-  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
+  _cleanup_free_ struct pair *run = NULL, *due = NULL;
+  size_t n = collect(db,
     "SELECT id, tenant_id, pid, restart_policy, coalesce(started_at, 0), restarts FROM containers c"
-    " WHERE state = 'running' AND pid IS NOT NULL"
-    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", NULL);
-  while (s && sqlite3_step(s) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(s, 0), tenant = sqlite3_column_int64(s, 1), pid = sqlite3_column_int64(s, 2);
-    const char *policy = (const char *) sqlite3_column_text(s, 3);
-    int64_t ran = now - sqlite3_column_int64(s, 4), restarts = ran > 60 ? 0 : sqlite3_column_int64(s, 5);
+    " WHERE state = 'running' AND pid IS NOT NULL AND ? = 0"
+    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", 0, &run);
+  for (size_t i = 0; i < n; i++) {
+    struct pair *p = &run[i];
+    int64_t ran = now - p->started, restarts = ran > 60 ? 0 : p->restarts;
     int code;
-    if (hd_init_alive(pid, &code))
+    if (hd_init_alive(p->pid, &code))
       continue;
     /* An exit code we could not see (an adopted init) counts as a failure. */
-    bool again = strcmp(policy, "always") == 0 || (strcmp(policy, "on-failure") == 0 && code != 0);
+    bool again = strcmp(p->policy, "always") == 0 || (strcmp(p->policy, "on-failure") == 0 && code != 0);
     int64_t delay = restarts >= 8 ? 300 : INT64_C(1) << restarts;   /* 1 ... 256, then 300 s */
-    sh_info("c%" PRId64 ": its init (pid %" PRId64 ") exited (%d)%s", id, pid, code, again ? ": restart policy" : "");
+    sh_info("c%" PRId64 ": its init (pid %" PRId64 ") exited (%d)%s", p->id, p->pid, code, again ? ": restart policy" : "");
     sh_error e = {0};
     int64_t op;
     if (code >= 0)
-      hd_db_exec(db, &e, "UPDATE containers SET last_exit = ? WHERE id = ?", "ii", (int64_t) code, id);
+      hd_db_exec(db, &e, "UPDATE containers SET last_exit = ? WHERE id = ?", "ii", (int64_t) code, p->id);
     hd_db_exec(db, &e, "UPDATE containers SET restarts = ?, restart_at = ? WHERE id = ?", "iIi",
-               again ? restarts + 1 : (int64_t) 0, again ? now + delay : (int64_t) 0, id);
-    hd_op_queue(db, tenant, id, "stop", NULL, &op, &e);
+               again ? restarts + 1 : (int64_t) 0, again ? now + delay : (int64_t) 0, p->id);
+    hd_op_queue(db, p->tenant, p->id, "stop", NULL, &op, &e);
   }
   /* Due restarts. */
-  _cleanup_stmt_ sqlite3_stmt *due = hd_db_query(db, NULL,
+  n = collect(db,
     "SELECT id, tenant_id FROM containers c WHERE state = 'stopped' AND restart_at IS NOT NULL AND restart_at <= ?"
-    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", "i", now);
-  while (due && sqlite3_step(due) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(due, 0), op;
+    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", now, &due);
+  for (size_t i = 0; i < n; i++) {
+    int64_t op;
     sh_error e = {0};
-    hd_db_exec(db, &e, "UPDATE containers SET restart_at = NULL WHERE id = ?", "i", id);
-    hd_op_queue(db, sqlite3_column_int64(due, 1), id, "start", NULL, &op, &e);
+    hd_db_exec(db, &e, "UPDATE containers SET restart_at = NULL WHERE id = ?", "i", due[i].id);
+    hd_op_queue(db, due[i].tenant, due[i].id, "start", NULL, &op, &e);
   }
 }
 
@@ -191,9 +232,10 @@ static void sample_usage(sqlite3 *db)
   if (now - last < (int64_t) w.h->cfg.usage_interval)
     return;
   last = now;
-  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, "SELECT id, tenant_id FROM containers WHERE state = 'running'", NULL);
-  while (s && sqlite3_step(s) == SQLITE_ROW) {
-    int64_t id = sqlite3_column_int64(s, 0), tenant = sqlite3_column_int64(s, 1);
+  _cleanup_free_ struct pair *run = NULL;
+  size_t n = collect(db, "SELECT id, tenant_id FROM containers WHERE state = 'running' AND ? = 0", 0, &run);
+  for (size_t i = 0; i < n; i++) {
+    int64_t id = run[i].id, tenant = run[i].tenant;
     char path[64], ref[24];
     snprintf(path, sizeof path, "sandhost/t%" PRId64 "/c%" PRId64, tenant, id);
     hd_container_ref(id, ref);
@@ -208,11 +250,13 @@ static void sample_usage(sqlite3 *db)
     if (r < 0)
       continue;
     sbx_volume_usage(w.h->pool, ref, &du, NULL);
-    /* Network bytes join with the containers' networks (netfw's counters). */
+    struct nf_counters nc = {0};
+    hd_policy_counters(w.h, id, &nc, NULL);   /* the policy programs count the container's traffic */
     hd_db_exec(db, NULL,
                "INSERT OR REPLACE INTO usage_samples (container_id, tenant_id, at, cpu_usec, memory_bytes, disk_bytes,"
-               " net_in_bytes, net_out_bytes) VALUES (?, ?, ?, ?, ?, ?, 0, 0)", "iiiiii", id, tenant, now,
-               (int64_t) st.cpu_usec, (int64_t) st.memory_bytes, (int64_t) du.exclusive);
+               " net_in_bytes, net_out_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "iiiiiiii", id, tenant, now,
+               (int64_t) st.cpu_usec, (int64_t) st.memory_bytes, (int64_t) du.exclusive, (int64_t) nc.bytes_in,
+               (int64_t) nc.bytes_out);
   }
 }
 

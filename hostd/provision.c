@@ -11,6 +11,7 @@
 #include "log.h"
 #include "rmtree.h"
 #include "sandbox.h"
+#include "ctpolicy.h"
 #include "network.h"
 #include "tenant-cg.h"
 
@@ -198,6 +199,8 @@ static int bundle_remove(struct hd_ctx *c, sh_error *e)
 /* ---- network ---- */
 
 static int net_up(struct hd_ctx *c, sh_error *e) { return hd_net_up(c->h, c->db, c->id, (pid_t) c->pid, e); }
+static int policy_up(struct hd_ctx *c, sh_error *e) { return hd_policy_apply(c->h, c->db, c->id, c->tenant, e); }
+static int policy_down(struct hd_ctx *c, sh_error *e) { return hd_policy_remove(c->h, c->id, e); }
 static int net_down(struct hd_ctx *c, sh_error *e) { return hd_net_down(c->h, c->db, c->id, e); }
 
 /* ---- runtime ---- */
@@ -274,6 +277,8 @@ static int runtime_create(struct hd_ctx *c, sh_error *e)
   int r = sbx_run(c, "create container", (const char *const[]){ "create", "--bundle", bundle, "--pid-file", pidf, c->ref, NULL }, e);
   if (r == 0)
     r = read_pid(c, e);
+  if (r == 0 && kill((pid_t) c->pid, 0) < 0)
+    r = sh_err(e, ESRCH, "create container", c->ref, "its init (pid %" PRId64 ") is gone right after create", c->pid);
   /* Recorded now, so a crash before "running" still finds (and reaps) it. */
   if (r == 0)
     r = hd_db_exec(c->db, e, "UPDATE containers SET pid = ? WHERE id = ?", "ii", c->pid, c->id) < 0 ? -e->err : 0;
@@ -333,6 +338,8 @@ static int halt(struct hd_ctx *c, sh_error *e)
   }
   if (code >= 0)
     hd_db_exec(c->db, NULL, "UPDATE containers SET last_exit = ? WHERE id = ?", "ii", (int64_t) code, c->id);
+  if (c->pid > 0)
+    sh_info("%s: init %" PRId64 " %s (exit %d)", c->ref, c->pid, alive ? "would not die" : "ended", code);
   int r = runtime_remove(c, e);
   if (r < 0 && strstr(e->msg, "does not exist")) {
     sh_error_clear(e);
@@ -385,11 +392,13 @@ STEPS(create_steps,
   { "tenant", tenant_limits, NULL }, \
   { "create", runtime_create, halt }, \
   { "network", net_up, net_down }, \
+  { "policy", policy_up, policy_down }, \
   { "start", runtime_start, NULL }, \
   { "running", to_running, NULL }
 #define STOP_STEPS \
   { "stopping", to_stopping, NULL }, \
   { "halt", halt, NULL }, \
+  { "policy", policy_down, NULL }, \
   { "network", net_down, NULL }, \
   { "unmount", unmount_rootfs, NULL }, \
   { "stopped", to_stopped, NULL }
@@ -399,6 +408,7 @@ STEPS(restart_steps, STOP_STEPS, START_STEPS);
 STEPS(delete_steps,
   { "deleting", to_deleting, NULL },
   { "halt", halt, NULL },
+  { "policy", policy_down, NULL },
   { "network", net_down, NULL },
   { "unmount", unmount_rootfs, NULL },
   { "bundle", bundle_remove, NULL },
@@ -441,6 +451,7 @@ static int snap_forget(struct hd_ctx *c, sh_error *e)
 static int nothing(struct hd_ctx *c, sh_error *e) { return 0; }
 static int to_error(struct hd_ctx *c, sh_error *e) { return set_state(c, "error", e); }
 
+STEPS(policy_steps, { "policy", policy_up, NULL });
 STEPS(snapshot_steps, { "snapshot", snap_create, snap_delete });
 STEPS(restore_steps, { "restore", snap_restore, NULL });
 STEPS(snapshot_delete_steps, { "snapshot", snap_delete, NULL }, { "forget", snap_forget, NULL });
@@ -454,6 +465,8 @@ static const struct hd_op_kind kinds[] = {
   /* A failed snapshot leaves no row; a failed restore or snapshot delete
    * leaves the container as it was. */
   { "snapshot", snapshot_steps, SH_ARRAY_SIZE(snapshot_steps), snap_forget },
+  /* A live policy change that fails leaves the policy in force as it was. */
+  { "policy", policy_steps, SH_ARRAY_SIZE(policy_steps), nothing },
   { "restore", restore_steps, SH_ARRAY_SIZE(restore_steps), nothing },
   { "snapshot-delete", snapshot_delete_steps, SH_ARRAY_SIZE(snapshot_delete_steps), nothing },
 };

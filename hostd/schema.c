@@ -93,6 +93,7 @@ static const char *const migrations[] = {
   "  started_at INTEGER,"
   "  restarts INTEGER NOT NULL DEFAULT 0,"   /* in a row, for the backoff */
   "  restart_at INTEGER,"          /* when the restart policy starts it again */
+  "  policy TEXT,"                 /* its network policy (NULL: the plan's default) */
   "  created_at INTEGER NOT NULL,"
   "  etag INTEGER NOT NULL DEFAULT 1,"
   "  UNIQUE (tenant_id, name)"

@@ -40,7 +40,7 @@ start() { # start N [--set K=V...]
   local n=$1
   shift
   nsenter --net="$W/hostns" "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
-    --set idmap_start=3000000 --set stop_timeout=5 --set usage_interval=1 > "$W/out.$n" 2>&1 &
+    --set idmap_start=3000000 --set stop_timeout=5 --set usage_interval=1 --set "bpf_dir=$W/bpf" > "$W/out.$n" 2>&1 &
   pid=$!
   # Serving, not just a socket file (a SIGKILLed daemon leaves its own).
   for _ in $(seq 300); do curl -sf --unix-socket "$S" -o /dev/null http://sandhost/1.0 && break; sleep 0.1; done
@@ -57,7 +57,7 @@ wait_op() { # wait_op [-t TOKEN] OP: the operation's final status
   local t=()
   if [ "$1" = -t ]; then t=(-t "$2"); shift 2; fi
   api "${t[@]}" GET "/1.0/operations/$1/wait?timeout=60" >/dev/null
-  [ "$(j .status)" = success ] || diag "operation $1: $(j .error)" >&2
+  [ "$(j .status)" = success ] || { diag "operation $1: $(j .error)"; tail -n 8 "$W"/out.* | sed 's/^/# /'; } >&2
   j .status
 }
 
@@ -106,8 +106,14 @@ is "$(tfile pids.max)" 128 "and its pids"
 like "$(tfile cpu.max cpu.cfs_quota_us)" '^100000' "and its cpu (one cpu's worth)"
 
 # ---- networks: a subnet per tenant, an address per container, isolation ----
-in_c() { # in_c ID CMD: CMD in the container's namespaces, as its root
-  nsenter -t "$(api GET "/1.0/containers/$1" >/dev/null; j .pid)" -n -m -U sh -c "$2"
+# The unified cgroup directory sandhostd puts tenants' cgroups in.
+unified=$(own_dirs | head -1)
+[ -d /sys/fs/cgroup/unified ] && unified=$(own_dirs | grep '^/sys/fs/cgroup/unified/')
+in_c() { # in_c ID CMD: CMD in the container's namespaces and cgroup, as its root (what exec will do)
+  local p t
+  api GET "/1.0/containers/$1" >/dev/null
+  p=$(j .pid) t=$(j .tenant_id)
+  sh -c 'echo $$ > "$1/t$2/c$3/cgroup.procs" && exec nsenter -t "$4" -n -m -U sh -c "$5"' - "$unified" "$t" "$1" "$p" "$2"
 }
 like "$(in_c "$c1" 'ip -4 addr show eth0')" 'inet 10\.64\.0\.2/24' "web1 has the first address of acme's subnet"
 like "$(in_c "$c1" 'ip -6 addr show eth0')" 'inet6 fd53:6e64:7374::2/64' "and an IPv6 one (ULA)"
@@ -118,6 +124,20 @@ like "$(nsenter --net="$W/hostns" nft list table inet sandhost 2>&1)" '"sb1" : j
 like "$(nsenter --net="$W/hostns" nft list table bridge sandhost 2>&1)" "\"sh$(printf %x "$c1")\" \. [0-9a-f:]+ \. 10\.64\.0\.2" \
   "and web1's port in the anti-spoofing sets"
 is "$(ip link show "sb1" 2>&1 | grep -c 'does not exist')" 1 "nothing of it in the machine's own namespace"
+
+# ---- network policy: the socket-layer programs, pinned, changed live ----
+like "$(api -t "$ta" GET "/1.0/containers/$c1/policy")" '"plan_default":true' "web1 has its plan's default policy"
+ok $([ -e "$W/bpf/c$c1/connect4" ]; echo $?) "its programs are pinned under bpf_dir"
+like "$(api -t "$ta" PUT "/1.0/containers/$c1/policy" '{"policy": "default out allow\nallow out tcp 10.0.0.0/8 port 99999"}')" \
+  '^400 .*line 2' "a policy with an out-of-range port: 400 with its position"
+like "$(api -t "$tg" PUT "/1.0/containers/$c1/policy" '{"policy": "default out deny"}')" '^404 ' "gus cannot set acme's policy"
+api -t "$ta" PUT "/1.0/containers/$c1/policy" '{"policy": "default out allow\ndeny out 10.64.0.1/32\n"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "a policy denying the gateway, applied live"
+like "$(in_c "$c1" 'nc -w 2 10.64.0.1 53 </dev/null 2>&1')" 'not permitted' "a TCP connect to it fails with EPERM"
+like "$(in_c "$c1" 'nslookup example 10.64.0.1 2>&1')" 'not permitted' "and so does a UDP send (a DNS query)"
+api -t "$ta" PUT "/1.0/containers/$c1/policy" '{"policy": null}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "back to the plan's default"
+like "$(in_c "$c1" 'nc -w 2 10.64.0.1 53 </dev/null 2>&1')" 'refused' "and the connect gets through (refused: nothing listens)"
 
 # Metrics: state and usage from the cgroups, within what the caller may read.
 curl -s --unix-socket "$S" -H "Authorization: Bearer $ta" http://sandhost/1.0/metrics > "$W/metrics"
@@ -303,7 +323,10 @@ is "$(for d in $(own_dirs); do [ -d "$d/t$acme" ] && find "$d/t$acme" -mindepth 
   "no container cgroup is left (in any hierarchy)"
 is "$(awk '$2 ~ "'"$W"'/state/bundles" ' /proc/mounts | wc -l)" 0 "no rootfs mount is left"
 is "$(nsenter --net="$W/hostns" ip -o link show | grep -c ' sh[0-9a-f]*@')" 0 "no container veth is left"
+is "$(ls "$W/bpf" | grep -v "\.debug$" | tr "\n" " ")" "" "no policy pin is left"
 like "$(api GET /1.0/audit?limit=200)" '"path":"/1.0/containers/[0-9]+/state"' "the state changes are audited"
 like "$(api GET "/1.0/usage?tenant=$acme")" "\"container_id\":$c1" "usage outlives the deleted container (billing)"
 kill "$pid"; wait "$pid"; pid=""
+# What the daemons said, when something failed.
+[ "$_tap_fail" = 0 ] || for f in "$W"/out.*; do echo "# --- $f"; sed 's/^/# /' "$f"; done
 done_testing

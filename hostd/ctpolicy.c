@@ -1,0 +1,90 @@
+/* Container network policies through netfw's BPF programs. */
+#include "ctpolicy.h"
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "db.h"
+#include "netpolicy.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void pin_dir(const struct hd_host *h, int64_t container, char *out, size_t len)
+{
+  snprintf(out, len, "%s/c%" PRId64, h->cfg.bpf_dir, container);
+}
+
+int hd_policy_text(sqlite3 *db, int64_t container, char **text, sh_error *e)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, e,
+    "SELECT c.policy, p.net_default FROM containers c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.id = t.plan_id"
+    " WHERE c.id = ?", "i", container);
+  if (!s)
+    return -e->err;
+  if (sqlite3_step(s) != SQLITE_ROW)
+    return sh_err(e, ENOENT, "network policy", "container", "no container %" PRId64, container);
+  if (sqlite3_column_type(s, 0) != SQLITE_NULL)
+    *text = strdup((const char *) sqlite3_column_text(s, 0));
+  else if (asprintf(text, "# the plan's default\ndefault out %s\ndefault in allow\n", sqlite3_column_text(s, 1)) < 0)
+    *text = NULL;
+  return *text ? 0 : sh_err(e, ENOMEM, "network policy", NULL, NULL);
+}
+
+int hd_policy_apply(struct hd_host *h, sqlite3 *db, int64_t container, int64_t tenant, sh_error *e)
+{
+  _cleanup_free_ char *text = NULL;
+  int r = hd_policy_text(db, container, &text, e);
+  if (r < 0)
+    return r;
+  struct sh_netpolicy p = {0};
+  if ((r = sh_netpolicy_parse(text, &p, e)) < 0)
+    return r;
+  char pin[300], path[64];
+  pin_dir(h, container, pin, sizeof pin);
+  struct nf_bpf_policy *bp = NULL;
+  char probe[320];
+  snprintf(probe, sizeof probe, "%s/connect4", pin);
+  /* Attached already (a live change): swap.  (Probing first keeps libbpf
+   * from complaining about a missing pin.) */
+  if (access(probe, F_OK) == 0 && nf_bpf_policy_open_pinned(pin, &bp, NULL) == 0) {
+    r = nf_bpf_policy_update(bp, &p, e);
+  } else {
+    snprintf(path, sizeof path, "sandhost/t%" PRId64 "/c%" PRId64, tenant, container);
+    struct sbx_config cfg = { .cgroups_path = path };
+    struct sbx_cgroup cg;
+    nf_bpf_policy_remove(pin, NULL);   /* half-made pins of an interrupted attach */
+    if ((r = sbx_cgroup_resolve(&cfg, path, &cg, e)) == 0) {
+      r = nf_bpf_policy_attach(cg.unified, &p, pin, &bp, e);
+      sbx_cgroup_clear(&cg);
+    }
+  }
+  nf_bpf_policy_free(bp);
+  sh_netpolicy_clear(&p);
+  return r;
+}
+
+int hd_policy_remove(struct hd_host *h, int64_t container, sh_error *e)
+{
+  char pin[300];
+  pin_dir(h, container, pin, sizeof pin);
+  return nf_bpf_policy_remove(pin, e);
+}
+
+int hd_policy_counters(struct hd_host *h, int64_t container, struct nf_counters *out, sh_error *e)
+{
+  char pin[300], probe[320];
+  pin_dir(h, container, pin, sizeof pin);
+  snprintf(probe, sizeof probe, "%s/counters", pin);
+  if (access(probe, F_OK) < 0)
+    return sh_errno(e, "policy counters", probe);
+  struct nf_bpf_policy *bp = NULL;
+  int r = nf_bpf_policy_open_pinned(pin, &bp, e);
+  if (r == 0)
+    r = nf_bpf_policy_counters(bp, out, e);
+  nf_bpf_policy_free(bp);
+  return r;
+}
