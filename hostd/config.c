@@ -40,7 +40,7 @@ static const struct key {
   STR("network_pool4", network_pool4, K_NAME),
   STR("network_pool6", network_pool6, K_NAME),
   STR("uplink", uplink, K_NAME),
-  STR("bpf_dir", bpf_dir, K_PATH),
+  STR("bpf_dir", bpf_dir, K_PATH),   /* "" (the default): chosen at start */
 #undef STR
 #undef U32
 };
@@ -62,7 +62,7 @@ void hd_config_defaults(struct hd_config *c)
     .usage_interval = 60,
     .network_pool4 = "10.64.0.0/16",
     .network_pool6 = "fd53:6e64:7374::/48",
-    .bpf_dir = "/sys/fs/bpf/sandhost",
+    .bpf_dir = "",   /* /sys/fs/bpf/sandhost, or <runtime_dir>/bpf (hostd/host.c) */
   };
 }
 

@@ -87,6 +87,15 @@ int hd_host_paths(struct hd_host *h, sh_error *e)
   snprintf(h->bundles, sizeof h->bundles, "%s/bundles", h->cfg.state_dir);
   snprintf(h->sbx_root, sizeof h->sbx_root, "%s/sbx", h->cfg.runtime_dir);
   find_sbx(h);
+  /* Pins go where the host keeps bpffs (systemd mounts /sys/fs/bpf);
+   * without one, on a bpffs instance of our own in the runtime directory.
+   * Either way they live until reboot, past any daemon restart. */
+  struct statfs fs;
+  if (!h->cfg.bpf_dir[0])
+    snprintf(h->cfg.bpf_dir, sizeof h->cfg.bpf_dir, "%s",
+             statfs("/sys/fs/bpf", &fs) == 0 && fs.f_type == BPF_FS_MAGIC ? "/sys/fs/bpf/sandhost" : "");
+  if (!h->cfg.bpf_dir[0])
+    snprintf(h->cfg.bpf_dir, sizeof h->cfg.bpf_dir, "%s/bpf", h->cfg.runtime_dir);
   int r;
   if ((r = dir(h->cfg.state_dir, 0700, e)) < 0 || (r = dir(h->cfg.runtime_dir, 0755, e)) < 0 ||
       (r = dir(pools, 0700, e)) < 0 || (r = dir(h->bundles, 0700, e)) < 0 || (r = dir(h->sbx_root, 0700, e)) < 0 ||

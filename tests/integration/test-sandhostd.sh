@@ -12,6 +12,7 @@ chmod 755 "$W"   # so that only the socket's own mode keeps other users out
 defer "rm -rf '$W'"
 : "${SBX_STORAGE:=$(dirname "$SANDHOSTD")/../sandbox/sbx-storage}"
 defer "'$SBX_STORAGE' --pool '$W/state/pools/default' pool unmount"
+defer "for m in \$(awk '\$2 ~ \"^$W/\" {print \$2}' /proc/mounts | sort -r); do umount -l \"\$m\"; done"
 S=$W/run/sandhostd.sock
 pid=""
 defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
