@@ -147,6 +147,7 @@ static const struct route {
   { "PATCH", "/1.0/containers/#", NULL, hd_res_patch, &hd_res_containers },
   { "DELETE", "/1.0/containers/#", hd_container_delete, NULL, NULL },
   { "PUT", "/1.0/containers/#/state", hd_container_state, NULL, NULL },
+  { "GET", "/1.0/containers/#/logs", hd_container_logs, NULL, NULL },
   { "GET", "/1.0/containers/#/policy", hd_policy_get, NULL, NULL },
   { "PUT", "/1.0/containers/#/policy", hd_policy_put, NULL, NULL },
   { "GET", "/1.0/containers/#/snapshots", hd_snapshot_list, NULL, NULL },

@@ -232,6 +232,52 @@ void hd_container_delete(struct hd_call *c)
   accepted(c, op);
 }
 
+/* ---- logs ---- */
+
+/* GET /1.0/containers/#/logs[?lines=N]: the container's stdout and stderr
+ * (its console.log), the last N lines (default 1000), at most 1 MiB. */
+void hd_container_logs(struct hd_call *c)
+{
+  int64_t tenant;
+  json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
+  if (!o)
+    return;
+  json_decref(o);
+  long long lines = 1000;
+  if (c->query && (sscanf(c->query, "lines=%lld", &lines) != 1 || lines < 1 || lines > 100000)) {
+    hd_api_fail(c, 400, "lines", "lines: 1 to 100000 (the only parameter)");
+    return;
+  }
+  char path[400];
+  snprintf(path, sizeof path, "%s/bundles/c%" PRId64 "/console.log", cfg->state_dir, c->ids[0]);
+  _cleanup_fclose_ FILE *f = fopen(path, "re");
+  char *text = NULL;
+  size_t len = 0;
+  if (f) {
+    enum { MAX = 1 << 20 };
+    fseeko(f, 0, SEEK_END);
+    off_t size = ftello(f), from = size > MAX ? size - MAX : 0;
+    fseeko(f, from, SEEK_SET);
+    text = malloc(MAX + 1);
+    len = text ? fread(text, 1, MAX, f) : 0;
+    if (text)
+      text[len] = 0;
+  }
+  if (!text)
+    text = strdup("");
+  /* Keep the last `lines` lines. */
+  char *start = text + len;
+  for (long long n = 0; start > text;) {
+    if (start[-1] == '\n' && start != text + len && ++n == lines)
+      break;
+    start--;
+  }
+  memmove(text, start, strlen(start) + 1);
+  c->status = 200;
+  c->text = text;
+  c->content_type = "text/plain; charset=utf-8";
+}
+
 /* ---- network policy ---- */
 
 void hd_policy_get(struct hd_call *c)

@@ -269,9 +269,15 @@ static int read_pid(struct hd_ctx *c, sh_error *e)
  * (so the network step can wire its namespace first). */
 static int runtime_create(struct hd_ctx *c, sh_error *e)
 {
-  char bundle[400], pidf[400];
+  char bundle[400], pidf[400], log[400], old[400];
   bundle_path(c, NULL, bundle, sizeof bundle);
   bundle_path(c, "init.pid", pidf, sizeof pidf);
+  /* One older generation of the container's output is kept past 8 MiB. */
+  struct stat st;
+  bundle_path(c, "console.log", log, sizeof log);
+  bundle_path(c, "console.log.1", old, sizeof old);
+  if (stat(log, &st) == 0 && st.st_size > (8 << 20))
+    rename(log, old);
   /* A leftover from an interrupted start goes first. */
   sbx_run(c, "remove stale runtime state", (const char *const[]){ "delete", "--force", c->ref, NULL }, &(sh_error){0});
   int r = sbx_run(c, "create container", (const char *const[]){ "create", "--bundle", bundle, "--pid-file", pidf, c->ref, NULL }, e);

@@ -11,12 +11,12 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "up: run as root (sandhostd provisions containers)" >&2; exit 1; }
 cat <<'MSG'
 up: sandhostd is starting.  From another shell, as root:
-  S=/run/sandhost/sandhostd.sock
-  curl -s --unix-socket $S http://sandhost/1.0
-  curl -s --unix-socket $S -X POST -H 'Content-Type: application/json' -d '{"name": "acme", "plan_id": 1}' http://sandhost/1.0/tenants
-  curl -s --unix-socket $S -X POST -H 'Content-Type: application/json' -d '{"name": "web1", "tenant_id": 1}' http://sandhost/1.0/containers
-  curl -s --unix-socket $S -X PUT -H 'Content-Type: application/json' -d '{"action": "start"}' http://sandhost/1.0/containers/1/state
-  curl -s --unix-socket $S http://sandhost/1.0/containers/1
+  build/hostd/sandhost info
+  build/hostd/sandhost api POST /1.0/tenants '{"name": "acme", "plan_id": 1}'
+  build/hostd/sandhost create web1 --tenant 1
+  build/hostd/sandhost start web1
+  build/hostd/sandhost list
+  curl -s --unix-socket /run/sandhost/sandhostd.sock http://sandhost/1.0/metrics
 (docs/hostd.md has the rest.)
 MSG
 exec build/hostd/sandhostd --foreground "$@"

@@ -158,6 +158,13 @@ check "$(awk -F, '$3 == "web1" {print $9}' "$W/usage.csv") > 0" "with its memory
 like "$(api -t "$tg" GET "/1.0/usage?tenant=$acme")" '^404 ' "gus cannot read acme's usage"
 like "$(api -t "$ta" GET "/1.0/usage?bogus=1")" '^400 .*bogus' "an unknown parameter is named"
 
+# Logs: the container's output file, its last lines.
+printf 'one\ntwo\nthree\n' >> "$W/state/bundles/c$c1/console.log"
+is "$(curl -s --unix-socket "$S" -H "Authorization: Bearer $ta" "http://sandhost/1.0/containers/$c1/logs?lines=2")" "$(printf 'two\nthree')" \
+  "logs: the last lines of web1's output"
+like "$(api -t "$ta" GET "/1.0/containers/$c1/logs?lines=0")" '^400 .*lines' "a bad lines count: 400"
+like "$(api -t "$tg" GET "/1.0/containers/$c1/logs")" '^404 ' "gus cannot read them"
+
 # ---- tenants apart ----
 like "$(api -t "$tg" GET "/1.0/containers/$c1")" '^404 ' "gus gets 404 on acme's container"
 like "$(api -t "$tg" PUT "/1.0/containers/$c1/state" '{"action": "stop"}')" '^404 ' "and cannot stop it"
