@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "containers.h"
 #include "db.h"
+#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"
@@ -126,6 +127,7 @@ static const struct route {
   { "GET", "/1.0/audit", audit_list, NULL, NULL },
   { "GET", "/1.0/metrics", hd_metrics, NULL, NULL },
   { "GET", "/1.0/usage", hd_usage, NULL, NULL },
+  { "GET", "/1.0/events", hd_events, NULL, NULL },
   { "POST", "/1.0/users/#/tokens", hd_token_post, NULL, NULL },
 #define CRUD(path, r)                                                  \
   { "GET", "/1.0/" path, NULL, hd_res_list, &r },                      \
@@ -260,6 +262,7 @@ void hd_api_handle(struct hd_call *c)
   c->audit_tenant = 0;
   c->kick = false;
   c->wait_op = 0;
+  c->stream_since = 0;
   c->etag[0] = c->location[0] = 0;
   if (!mutating(c->method)) {
     dispatch(c);

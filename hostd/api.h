@@ -31,6 +31,7 @@ struct hd_call {
   bool kick;                 /* new operations: wake the worker after commit */
   int64_t wait_op;           /* /wait: answer once this operation is done... */
   int wait_ms;               /* ...or this much later */
+  int64_t stream_since;      /* /events?stream=1: follow events after this id (-1: from 0) */
   int64_t audit_tenant;      /* the tenant the object touched belongs to */
   /* routing, filled by hd_api_handle */
   int64_t ids[4];

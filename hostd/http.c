@@ -6,6 +6,7 @@
 #include "api.h"
 #include "auth.h"
 #include "cleanup.h"
+#include "events.h"
 #include "log.h"
 
 #include <errno.h>
@@ -159,6 +160,97 @@ static void park(struct hd_http *h, h2o_req_t *req, const struct hd_call *c)
   h2o_timeout_link(h->ctx.loop, &poll_timeout, &wt->entry);
 }
 
+/* /events?stream=1: JSON lines as events happen, polled every 250 ms; a
+ * bare newline every 15 s keeps proxies from closing an idle stream.  One
+ * chunk in flight at a time (h2o calls proceed when it may send more). */
+struct stream {
+  h2o_generator_t super;
+  h2o_timeout_entry_t timer;
+  h2o_req_t *req;
+  struct hd_http *h;
+  struct hd_principal who;
+  int64_t last;
+  uint64_t quiet_since;
+  bool sending, stopped;
+  char *chunk;
+};
+static h2o_timeout_t stream_timeout;
+
+static void stream_send(struct stream *st, json_t *events)
+{
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  size_t i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    char *line = json_dumps(ev, JSON_COMPACT);
+    fprintf(f, "%s\n", line ? line : "{}");
+    free(line);
+  }
+  if (!json_array_size(events))
+    fputc('\n', f);
+  fclose(f);
+  free(st->chunk);
+  st->chunk = text;
+  st->sending = true;
+  st->quiet_since = h2o_now(st->h->ctx.loop);
+  h2o_iovec_t buf = h2o_iovec_init(text, len);
+  h2o_send(st->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void stream_tick(h2o_timeout_entry_t *entry)
+{
+  struct stream *st = (struct stream *) ((char *) entry - offsetof(struct stream, timer));
+  if (st->stopped)
+    return;
+  if (!st->sending) {
+    int64_t last;
+    json_t *events = hd_events_since(st->h->db, &st->who, st->last, 100, &last);
+    st->last = last;
+    if (json_array_size(events) || h2o_now(st->h->ctx.loop) - st->quiet_since > 15000)
+      stream_send(st, events);
+    json_decref(events);
+  }
+  h2o_timeout_link(st->h->ctx.loop, &stream_timeout, &st->timer);
+}
+
+static void stream_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+  ((struct stream *) g)->sending = false;
+}
+
+static void stream_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+  struct stream *st = (struct stream *) g;
+  st->stopped = true;
+  if (h2o_timeout_is_linked(&st->timer))
+    h2o_timeout_unlink(&st->timer);
+}
+
+static void stream_dispose(void *p)
+{
+  struct stream *st = p;
+  if (h2o_timeout_is_linked(&st->timer))
+    h2o_timeout_unlink(&st->timer);
+  free(st->chunk);
+}
+
+static void stream_start(struct hd_http *h, h2o_req_t *req, struct hd_call *c)
+{
+  struct stream *st = h2o_mem_alloc_shared(&req->pool, sizeof *st, stream_dispose);
+  *st = (struct stream){ .super = { stream_proceed, stream_stop }, .timer = { .cb = stream_tick }, .req = req, .h = h,
+                         .who = c->who, .last = c->stream_since < 0 ? 0 : c->stream_since };
+  req->res.status = 200;
+  req->res.reason = "OK";
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/x-ndjson"));
+  h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+  h2o_start_response(req, &st->super);
+  /* What the caller asked for so far, then what comes. */
+  stream_send(st, json_object_get(c->result, "events"));
+  h2o_timeout_link(h->ctx.loop, &stream_timeout, &st->timer);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
   struct hd_http *h = ((struct api_handler *) self)->h;
@@ -189,6 +281,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
   hd_api_handle(&c);
   if (c.wait_op && c.wait_ms > 0)
     park(h, req, &c);
+  else if (c.stream_since && c.status == 200)
+    stream_start(h, req, &c);
   else
     respond(req, &c);
   hd_call_clear(&c);
@@ -286,6 +380,7 @@ int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sql
   ah->h = h;
   h2o_context_init(&h->ctx, h2o_evloop_create(), &h->config);
   h2o_timeout_init(h->ctx.loop, &poll_timeout, 100);
+  h2o_timeout_init(h->ctx.loop, &stream_timeout, 250);
   h->accept_ctx.ctx = &h->ctx;
   h->accept_ctx.hosts = h->config.hosts;
   h->listener = h2o_evloop_socket_create(h->ctx.loop, steal_fd(fd), H2O_SOCKET_FLAG_DONT_READ);

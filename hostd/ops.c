@@ -8,6 +8,7 @@
 #include "log.h"
 #include "cgroup.h"
 #include "ctpolicy.h"
+#include "events.h"
 #include "provision.h"
 
 #include <errno.h>
@@ -84,6 +85,12 @@ static void op_status(sqlite3 *db, int64_t op, const char *status, int step, con
   if (hd_db_exec(db, &e, "UPDATE operations SET status = ?, step = ?, error = ?, updated_at = ? WHERE id = ?", "titii", status,
                  (int64_t) step, error, hd_now(), op) < 0)
     sh_error_log("operation %" PRId64 ": cannot record %s: %s", op, status, e.msg);
+  if (strcmp(status, "running") == 0)
+    return;
+  int64_t tenant;
+  json_t *o = hd_op_json(db, op, &tenant);
+  hd_event_emit(db, tenant, "operation", o);
+  json_decref(o);
 }
 
 /* Run an operation from the step it reached; on failure undo the steps
@@ -283,6 +290,11 @@ static void *worker_main(void *arg)
     }
     supervise(db);
     sample_usage(db);
+    static int64_t pruned;
+    if (hd_now() - pruned > 3600) {
+      hd_events_prune(db);
+      pruned = hd_now();
+    }
     if (next_op(db))
       continue;
     pthread_mutex_lock(&w.lock);

@@ -12,6 +12,7 @@
 #include "rmtree.h"
 #include "sandbox.h"
 #include "ctpolicy.h"
+#include "events.h"
 #include "network.h"
 #include "tenant-cg.h"
 
@@ -69,8 +70,12 @@ static int set_state(struct hd_ctx *c, const char *state, sh_error *e)
 {
   int r = hd_db_exec(c->db, e, "UPDATE containers SET state = ?, pid = ?, etag = etag + 1 WHERE id = ?", "tIi", state,
                      c->pid, c->id);
-  if (r >= 0)
+  if (r >= 0) {
     snprintf(c->state, sizeof c->state, "%s", state);
+    json_t *b = json_pack("{s:I, s:s, s:s}", "id", (json_int_t) c->id, "name", c->name, "state", state);
+    hd_event_emit(c->db, c->tenant, "container-state", b);
+    json_decref(b);
+  }
   return r < 0 ? r : 0;
 }
 

@@ -75,6 +75,13 @@ api POST /1.0/users "{\"name\": \"gus\", \"role\": \"owner\", \"tenant_id\": $gl
 api POST "/1.0/users/$alice/tokens" '{"name": "t"}' >/dev/null; ta=$(j .token)
 api POST "/1.0/users/$gus/tokens" '{"name": "t"}' >/dev/null; tg=$(j .token)
 
+# Event streams, as alice and as gus, from here on.
+curl -sN --unix-socket "$S" -H "Authorization: Bearer $ta" 'http://sandhost/1.0/events?stream=1' > "$W/events.alice" &
+ev_a=$!
+curl -sN --unix-socket "$S" -H "Authorization: Bearer $tg" 'http://sandhost/1.0/events?stream=1' > "$W/events.gus" &
+ev_g=$!
+defer "kill $ev_a $ev_g 2>/dev/null"
+
 # ---- create and start, as the tenant ----
 like "$(api -t "$ta" POST /1.0/containers '{"name": "web1"}')" '^202 ' "alice creates web1: 202 with an operation"
 op=$(j .operation.id)
@@ -94,6 +101,12 @@ is "$(awk '/^PPid:/ {print $2}' "/proc/$ipid/status")" "$pid" "as a child of san
 like "$(grep '^0::' "/proc/$ipid/cgroup")" "^0::${own%/}/sandhost/t$acme/c$c1\$" "in a cgroup below the tenant's, below ours"
 is "$(nsenter -t "$ipid" -u hostname)" web1 "with its name as hostname"
 ok $([ "$(readlink "/proc/$ipid/ns/user")" != "$(readlink /proc/self/ns/user)" ]; echo $?) "in a user namespace of its own"
+sleep 0.6
+like "$(cat "$W/events.alice")" '"type":"container-state".*"state":"running"' "alice's event stream shows web1 running"
+like "$(grep '"type":"operation"' "$W/events.alice" | tail -1)" '"kind":"start".*"status":"success"' "and the start operation's end"
+is "$(grep -c web1 "$W/events.gus")" 0 "gus's stream shows nothing of acme's"
+like "$(api -t "$ta" GET /1.0/events?since=0)" '^200 .*"events":\[\{' "events since 0, as a list"
+like "$(api -t "$ta" GET /1.0/events?bogus=1)" '^400 ' "an unknown parameter: 400"
 like "$(awk '$2 ~ "bundles/c'"$c1"'/rootfs" {print $4}' /proc/mounts)" 'idmapped|rw' "its rootfs is the pool volume, idmapped"
 
 # The tenant's cgroup carries the plan's totals (128 MiB, 2 x 64 pids, one cpu).
