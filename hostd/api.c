@@ -150,6 +150,7 @@ static const struct route {
   { "DELETE", "/1.0/containers/#", hd_container_delete, NULL, NULL },
   { "PUT", "/1.0/containers/#/state", hd_container_state, NULL, NULL },
   { "GET", "/1.0/containers/#/logs", hd_container_logs, NULL, NULL },
+  { "GET", "/1.0/containers/#/exec", hd_container_exec, NULL, NULL },
   { "GET", "/1.0/containers/#/policy", hd_policy_get, NULL, NULL },
   { "PUT", "/1.0/containers/#/policy", hd_policy_put, NULL, NULL },
   { "GET", "/1.0/containers/#/snapshots", hd_snapshot_list, NULL, NULL },
@@ -222,6 +223,13 @@ static int audit(struct hd_call *c, sh_error *e)
                      c->method, c->path, (int64_t) c->status, detail ? detail : "");
 }
 
+void hd_api_audit(struct hd_call *c)
+{
+  sh_error e = {0};
+  if (audit(c, &e) < 0)
+    sh_warn("audit log: %s %s by %s not recorded: %s", c->method, c->path, c->who.name, e.msg);
+}
+
 static void dispatch(struct hd_call *c)
 {
   if (c->refuse_status) {
@@ -263,6 +271,7 @@ void hd_api_handle(struct hd_call *c)
   c->kick = false;
   c->wait_op = 0;
   c->stream_since = 0;
+  c->exec.container = 0;
   c->etag[0] = c->location[0] = 0;
   if (!mutating(c->method)) {
     dispatch(c);

@@ -32,6 +32,12 @@ struct hd_call {
   int64_t wait_op;           /* /wait: answer once this operation is done... */
   int wait_ms;               /* ...or this much later */
   int64_t stream_since;      /* /events?stream=1: follow events after this id (-1: from 0) */
+  struct {                   /* /exec: the transport upgrades to a websocket and runs */
+    int64_t container;       /* this container's */
+    char command[1024];      /* command, through /bin/sh -c ("": a login shell) */
+    bool tty;
+    unsigned cols, rows;
+  } exec;
   int64_t audit_tenant;      /* the tenant the object touched belongs to */
   /* routing, filled by hd_api_handle */
   int64_t ids[4];
@@ -46,6 +52,9 @@ void hd_api_fail(struct hd_call *c, int status, const char *field, const char *f
 /* The stable code for an HTTP status ("not_found"). */
 const char *hd_api_code(int status);
 void hd_call_clear(struct hd_call *c);
+/* Record a request in the audit log on its own (exec, which is a GET that
+ * changes things). */
+void hd_api_audit(struct hd_call *c);
 /* Print the route table, "METHOD /1.0/path/{id}" a line (checked against
  * docs/api.yaml by a test). */
 void hd_api_routes(FILE *f);

@@ -278,6 +278,65 @@ void hd_container_logs(struct hd_call *c)
   c->content_type = "text/plain; charset=utf-8";
 }
 
+/* ---- exec ---- */
+
+/* %XX and '+' in a query value. */
+static void url_decode(const char *in, size_t n, char *out, size_t len)
+{
+  size_t o = 0;
+  for (size_t i = 0; i < n && o + 1 < len; i++) {
+    unsigned v;
+    if (in[i] == '%' && i + 2 < n && sscanf(in + i + 1, "%2x", &v) == 1) {
+      out[o++] = (char) v;
+      i += 2;
+    } else {
+      out[o++] = in[i] == '+' ? ' ' : in[i];
+    }
+  }
+  out[o] = 0;
+}
+
+/* GET /1.0/containers/#/exec?command=...&tty=0|1&cols=N&rows=N: checks here;
+ * the transport upgrades to a websocket and runs the command (hostd/exec-ws.c). */
+void hd_container_exec(struct hd_call *c)
+{
+  int64_t tenant;
+  json_t *o = hd_res_load(c, &hd_res_containers, HD_OPERATE, &tenant);
+  if (!o)
+    return;
+  const char *state = json_string_value(json_object_get(o, "state"));
+  bool running = state && strcmp(state, "running") == 0;
+  json_decref(o);
+  if (!running) {
+    hd_api_fail(c, 409, NULL, "container %" PRId64 " is not running", c->ids[0]);
+    return;
+  }
+  c->exec.tty = true;
+  c->exec.cols = 80;
+  c->exec.rows = 24;
+  c->exec.command[0] = 0;
+  for (const char *q = c->query; q && *q;) {
+    size_t n = strcspn(q, "&");
+    unsigned v;
+    if (n > 8 && strncmp(q, "command=", 8) == 0)
+      url_decode(q + 8, n - 8, c->exec.command, sizeof c->exec.command);
+    else if (sscanf(q, "tty=%u", &v) == 1 && v <= 1)
+      c->exec.tty = v;
+    else if (sscanf(q, "cols=%u", &v) == 1 && v >= 1 && v <= 1000)
+      c->exec.cols = v;
+    else if (sscanf(q, "rows=%u", &v) == 1 && v >= 1 && v <= 1000)
+      c->exec.rows = v;
+    else {
+      hd_api_fail(c, 400, NULL, "bad query parameter \"%.*s\" (command, tty=0|1, cols and rows 1..1000)", (int) n, q);
+      return;
+    }
+    q += n + (q[n] == '&');
+  }
+  c->exec.container = c->ids[0];
+  c->audit_tenant = tenant;
+  c->status = 101;
+}
+
 /* ---- network policy ---- */
 
 void hd_policy_get(struct hd_call *c)

@@ -10,6 +10,7 @@ void hd_container_create(struct hd_call *c);        /* POST /1.0/containers */
 void hd_container_state(struct hd_call *c);         /* PUT /1.0/containers/#/state */
 void hd_container_delete(struct hd_call *c);        /* DELETE /1.0/containers/# */
 void hd_container_logs(struct hd_call *c);         /* GET /1.0/containers/#/logs */
+void hd_container_exec(struct hd_call *c);         /* GET /1.0/containers/#/exec (websocket) */         /* GET /1.0/containers/#/logs */
 void hd_policy_get(struct hd_call *c);             /* GET /1.0/containers/#/policy */
 void hd_policy_put(struct hd_call *c);             /* PUT /1.0/containers/#/policy */
 void hd_snapshot_list(struct hd_call *c);          /* GET /1.0/containers/#/snapshots */

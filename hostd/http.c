@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "cleanup.h"
 #include "events.h"
+#include "exec-ws.h"
 #include "log.h"
 
 #include <errno.h>
@@ -30,6 +31,8 @@ struct hd_http {
   gid_t admin_gid;
   char path[108];
   volatile bool stop;
+  struct hd_exec_env exec;
+  h2o_timeout_entry_t reaper;
 };
 
 struct api_handler {
@@ -251,6 +254,21 @@ static void stream_start(struct hd_http *h, h2o_req_t *req, struct hd_call *c)
   h2o_timeout_link(h->ctx.loop, &stream_timeout, &st->timer);
 }
 
+/* Every second: reap exec runtimes whose sessions ended. */
+static h2o_timeout_t reap_timeout;
+static h2o_loop_t *reap_loop;
+
+static void on_reap(h2o_timeout_entry_t *entry)
+{
+  hd_exec_reap();
+  h2o_timeout_link(reap_loop, &reap_timeout, entry);
+}
+
+void hd_http_set_exec(struct hd_http *h, const char *sbx, const char *sbx_root, const char *runtime_dir)
+{
+  h->exec = (struct hd_exec_env){ sbx, sbx_root, runtime_dir };
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
   struct hd_http *h = ((struct api_handler *) self)->h;
@@ -283,6 +301,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     park(h, req, &c);
   else if (c.stream_since && c.status == 200)
     stream_start(h, req, &c);
+  else if (c.exec.container && c.status == 101) {
+    hd_api_audit(&c);
+    hd_exec_ws(req, h->ctx.loop, &h->exec, &c);
+  }
   else
     respond(req, &c);
   hd_call_clear(&c);
@@ -381,6 +403,10 @@ int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sql
   h2o_context_init(&h->ctx, h2o_evloop_create(), &h->config);
   h2o_timeout_init(h->ctx.loop, &poll_timeout, 100);
   h2o_timeout_init(h->ctx.loop, &stream_timeout, 250);
+  h2o_timeout_init(h->ctx.loop, &reap_timeout, 1000);
+  reap_loop = h->ctx.loop;
+  h->reaper.cb = on_reap;
+  h2o_timeout_link(h->ctx.loop, &reap_timeout, &h->reaper);
   h->accept_ctx.ctx = &h->ctx;
   h->accept_ctx.hosts = h->config.hosts;
   h->listener = h2o_evloop_socket_create(h->ctx.loop, steal_fd(fd), H2O_SOCKET_FLAG_DONT_READ);

@@ -12,6 +12,8 @@ struct hd_http;
  * daemon already on the path is EADDRINUSE; a stale socket is replaced. */
 int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sqlite3 *db, struct hd_http **out,
                 sh_error *e);
+/* Where exec finds the runtime (hostd/exec-ws.c). */
+void hd_http_set_exec(struct hd_http *h, const char *sbx, const char *sbx_root, const char *runtime_dir);
 /* Serve until SIGTERM or SIGINT (blocked by the caller, taken here through
  * a signalfd). */
 int hd_http_run(struct hd_http *h, sh_error *e);

@@ -146,6 +146,7 @@ int main(int argc, char **argv)
     return 1;
   }
   hd_containers_init(&cfg);
+  hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
   int orphans = hd_reconcile(&host, db, &e);
   if (orphans < 0) {
     sh_error_log("reconcile: %s", sh_error_str(&e, buf, sizeof buf));

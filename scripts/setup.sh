@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   meson ninja-build pkg-config gcc libc6-dev python3 jq clang bpftool
   libseccomp-dev libselinux1-dev libbpf-dev libnftnl-dev libmnl-dev libssl-dev
-  libsqlite3-dev libjansson-dev libh2o-evloop-dev libwslay-dev libcurl4-openssl-dev curl sqlite3 python3-yaml libarchive-dev libbtrfsutil-dev
+  libsqlite3-dev libjansson-dev libh2o-evloop-dev libwslay-dev libcurl4-openssl-dev curl sqlite3 python3-yaml python3-websocket libarchive-dev libbtrfsutil-dev
   btrfs-progs e2fsprogs zstd mmdebstrap attr
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils

@@ -171,6 +171,24 @@ check "$(awk -F, '$3 == "web1" {print $9}' "$W/usage.csv") > 0" "with its memory
 like "$(api -t "$tg" GET "/1.0/usage?tenant=$acme")" '^404 ' "gus cannot read acme's usage"
 like "$(api -t "$ta" GET "/1.0/usage?bogus=1")" '^400 .*bogus' "an unknown parameter is named"
 
+# exec over a websocket: a command, then an interactive shell on a terminal.
+WSX="$(dirname "$0")/../lib/ws-exec.py"
+PY=/usr/bin/python3   # Debian's, with python3-websocket (not a pyenv shim)
+out=$($PY "$WSX" "$S" "/1.0/containers/$c1/exec?command=id%3B+hostname&tty=0" "$ta")
+like "$out" 'uid=0\(root\)' "exec id: root inside"
+like "$out" 'web1' "and the container's hostname"
+like "$out" '#ctl \{"exit":0\}' "the exit code comes last"
+out=$($PY "$WSX" "$S" "/1.0/containers/$c1/exec?command=exit+3&tty=0" "$ta")
+like "$out" '#ctl \{"exit":3\}' "a command's own exit code"
+out=$($PY "$WSX" "$S" "/1.0/containers/$c1/exec?cols=100&rows=30" "$ta" 'stty size; tty' $'\n' '{"resize": [120, 40]}' 'stty size' $'\n' 'exit 7' $'\n')
+like "$out" '30 100' "a terminal of the size asked"
+like "$out" '40 120' "resized on the fly"
+like "$out" '/dev/pts/' "on a pty"
+like "$out" '#ctl \{"exit":7\}' "and the shell's exit code"
+like "$($PY "$WSX" "$S" "/1.0/containers/$c1/exec?command=id" "$tg" 2>&1)" '404' "gus cannot exec in web1"
+like "$(api -t "$ta" GET "/1.0/containers/$c1/exec?command=id")" '^400 .*websocket' "exec without the websocket handshake: 400"
+like "$(api GET /1.0/audit?limit=50)" '"path":"/1.0/containers/'"$c1"'/exec","status":101' "exec is audited"
+
 # Logs: the container's output file, its last lines.
 printf 'one\ntwo\nthree\n' >> "$W/state/bundles/c$c1/console.log"
 is "$(curl -s --unix-socket "$S" -H "Authorization: Bearer $ta" "http://sandhost/1.0/containers/$c1/logs?lines=2")" "$(printf 'two\nthree')" \
