@@ -5,6 +5,7 @@
 #include "cleanup.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "rtspawn.h"
 #include "sandbox.h"
 
 #include <errno.h>
@@ -24,8 +25,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-extern char **environ;
 
 struct session {
   h2o_websocket_conn_t *ws;
@@ -227,21 +226,9 @@ void hd_exec_ws(h2o_req_t *req, h2o_loop_t *loop, const struct hd_exec_env *env,
     posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pout[1], 2);
   }
-  posix_spawnattr_t at;
-  posix_spawnattr_init(&at);
-  sigset_t none, dfl;
-  sigemptyset(&none);
-  sigemptyset(&dfl);
-  sigaddset(&dfl, SIGTERM);
-  sigaddset(&dfl, SIGINT);
-  sigaddset(&dfl, SIGPIPE);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &dfl);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *) argv, environ);
+  int r = hd_spawn(&pid, argv, &fa);
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
   if (pin[0] >= 0) {
     close(pin[0]);
     close(pout[1]);

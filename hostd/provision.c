@@ -9,6 +9,7 @@
 #include "fdutil.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "rtspawn.h"
 #include "rmtree.h"
 #include "sandbox.h"
 #include "ctpolicy.h"
@@ -28,8 +29,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 int hd_ctx_load(struct hd_ctx *c, sh_error *e)
 {
@@ -107,22 +106,9 @@ static int sbx_run(struct hd_ctx *c, const char *step, const char *const *args, 
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, console, O_WRONLY | O_APPEND | O_CREAT, 0600);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  /* Not our blocked SIGTERM (taken through the signalfd) for the runtime. */
-  posix_spawnattr_t at;
-  posix_spawnattr_init(&at);
-  sigset_t none, dfl;
-  sigemptyset(&none);
-  sigemptyset(&dfl);
-  sigaddset(&dfl, SIGTERM);
-  sigaddset(&dfl, SIGINT);
-  sigaddset(&dfl, SIGPIPE);
-  posix_spawnattr_setsigmask(&at, &none);
-  posix_spawnattr_setsigdefault(&at, &dfl);
-  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid;
-  int r = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *) argv, environ);
+  int r = hd_spawn(&pid, argv, &fa);
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&at);
   if (r != 0)
     return sh_err(e, r, step, argv[0], "cannot run the runtime");
   int status;
