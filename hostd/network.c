@@ -8,6 +8,7 @@
 #include "log.h"
 #include "nft.h"
 #include "prefix.h"
+#include "tc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,12 +186,20 @@ int hd_net_up(struct hd_host *h, sqlite3 *db, int64_t container, pid_t pid, sh_e
   if (r == 0 && nsfd < 0)
     r = sh_errno(e, "open network namespace", path);
   if (r == 0) {
-    /* A veth left by an interrupted start is replaced. */
+    /* A veth left by an interrupted start is replaced (its ifb first). */
+    nf_tc_clear(&n, host);
     nf_link_del(&n, host, NULL);
     struct nf_link_change port = { .master = br, .netns_fd = -1, .up = true };
     struct nf_link_change move = { .netns_fd = nsfd, .new_name = "eth0" };
     if ((r = nf_link_add_veth(&n, host, peer, 1500, mac, e)) == 0 && (r = nf_link_set(&n, host, &port, e)) == 0)
       r = nf_link_set(&n, peer, &move, e);
+  }
+  /* The plan's bandwidth, each way, shaped on the host end. */
+  if (r == 0) {
+    _cleanup_stmt_ sqlite3_stmt *bw = hd_db_query(db, e, "SELECT bandwidth_mbit FROM containers WHERE id = ?", "i", container);
+    uint64_t bps = bw && sqlite3_step(bw) == SQLITE_ROW ? (uint64_t) sqlite3_column_int64(bw, 0) * 1000000 : 0;
+    if (bps)
+      r = nf_tc_set_rate(&n, host, bps, bps, e);
   }
   nf_nl_close(&n);
   if (r < 0)
@@ -219,6 +228,7 @@ int hd_net_down(struct hd_host *h, sqlite3 *db, int64_t container, sh_error *e)
   int r = nf_nl_open(&n, -1, e);
   if (r < 0)
     return r;
+  nf_tc_clear(&n, host);
   r = nf_link_del(&n, host, e);  /* its peer goes with it */
   nf_nl_close(&n);
   if (r < 0 && r != -ENODEV)

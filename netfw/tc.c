@@ -143,3 +143,11 @@ int nf_tc_set_rate(struct nf_nl *n, const char *host_ifname, uint64_t to_contain
   int r = shape_egress(n, idx, host_ifname, to_container_bps, e);
   return r < 0 ? r : shape_ingress(n, idx, host_ifname, from_container_bps, e);
 }
+
+void nf_tc_clear(struct nf_nl *n, const char *host_ifname)
+{
+  char ifb[16];
+  ifb_name(host_ifname, ifb);
+  nf_tc_set_rate(n, host_ifname, 0, 0, NULL);
+  nf_link_del(n, ifb, NULL);
+}

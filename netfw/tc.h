@@ -14,3 +14,7 @@
  * Clear both before deleting the veth, or the ifb stays behind. */
 int nf_tc_set_rate(struct nf_nl *n, const char *host_ifname, uint64_t to_container_bps,
                    uint64_t from_container_bps, sh_error *e);
+/* Remove both limits and the ifb, also when the veth is gone already (a
+ * container's namespace takes the pair with it when its init exits, and
+ * the ifb would stay behind).  Missing pieces are fine. */
+void nf_tc_clear(struct nf_nl *n, const char *host_ifname);

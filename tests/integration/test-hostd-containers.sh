@@ -137,6 +137,9 @@ like "$(nsenter --net="$W/hostns" nft list table inet sandhost 2>&1)" '"sb1" : j
 like "$(nsenter --net="$W/hostns" nft list table bridge sandhost 2>&1)" "\"sh$(printf %x "$c1")\" \. [0-9a-f:]+ \. 10\.64\.0\.2" \
   "and web1's port in the anti-spoofing sets"
 is "$(ip link show "sb1" 2>&1 | grep -c 'does not exist')" 1 "nothing of it in the machine's own namespace"
+like "$(nsenter --net="$W/hostns" tc qdisc show dev "sh$(printf %x "$c1")")" 'tbf .*rate 10Mbit' \
+  "the plan's bandwidth (10 Mbit/s) shapes what web1 receives"
+like "$(nsenter --net="$W/hostns" tc qdisc show dev "ish$(printf %x "$c1")")" 'tbf .*rate 10Mbit' "and what it sends (through its ifb)"
 
 # ---- network policy: the socket-layer programs, pinned, changed live ----
 like "$(api -t "$ta" GET "/1.0/containers/$c1/policy")" '"plan_default":true' "web1 has its plan's default policy"
@@ -361,6 +364,7 @@ is "$(for d in $(own_dirs); do [ -d "$d/t$acme" ] && find "$d/t$acme" -mindepth 
   "no container cgroup is left (in any hierarchy)"
 is "$(awk '$2 ~ "'"$W"'/state/bundles" ' /proc/mounts | wc -l)" 0 "no rootfs mount is left"
 is "$(nsenter --net="$W/hostns" ip -o link show | grep -c ' sh[0-9a-f]*@')" 0 "no container veth is left"
+is "$(nsenter --net="$W/hostns" ip -o link show | grep -o ' ish[0-9a-f]*:' | tr -d '\n')" "" "nor an ifb"
 is "$(ls "$W/bpf" | grep -v "\.debug$" | tr "\n" " ")" "" "no policy pin is left"
 like "$(api GET /1.0/audit?limit=200)" '"path":"/1.0/containers/[0-9]+/state"' "the state changes are audited"
 like "$(api GET "/1.0/usage?tenant=$acme")" "\"container_id\":$c1" "usage outlives the deleted container (billing)"
