@@ -166,6 +166,17 @@ static const struct route {
 #undef CRUD
 };
 
+size_t hd_api_route_count(void)
+{
+  return SH_ARRAY_SIZE(routes);
+}
+
+void hd_api_route_at(size_t i, const char **method, const char **pattern)
+{
+  *method = routes[i].method;
+  *pattern = routes[i].pattern;
+}
+
 void hd_api_routes(FILE *f)
 {
   for (size_t i = 0; i < SH_ARRAY_SIZE(routes); i++) {

@@ -58,3 +58,6 @@ void hd_api_audit(struct hd_call *c);
 /* Print the route table, "METHOD /1.0/path/{id}" a line (checked against
  * docs/api.yaml by a test). */
 void hd_api_routes(FILE *f);
+/* The same table, one route at a time ("#" stands for an id). */
+size_t hd_api_route_count(void);
+void hd_api_route_at(size_t i, const char **method, const char **pattern);

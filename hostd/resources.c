@@ -40,6 +40,7 @@ struct hd_resource {
    * for the user it belongs to (NULL: none). */
   const char *tenant_expr, *self_expr;
   enum hd_access write;         /* to create, change or delete */
+  enum hd_access self_access;   /* what a user may do to a row that is theirs (self_expr) */
   bool has_etag;
   /* Extra rules on a create: fails the call and returns -1. */
   int (*check_create)(struct hd_call *c, json_t *body, int64_t *tenant);
@@ -60,7 +61,7 @@ static const struct hd_column plan_cols[] = {
   { "seccomp", 't', COL_REQUIRED | COL_MUTABLE, 0, 0, seccomp_profiles, NULL },
 };
 const struct hd_resource hd_res_plans = {
-  "plans", "plan", "plans", plan_cols, SH_ARRAY_SIZE(plan_cols), NULL, NULL, HD_ADMIN, true, NULL,
+  "plans", "plan", "plans", plan_cols, SH_ARRAY_SIZE(plan_cols), NULL, NULL, HD_ADMIN, HD_READ, true, NULL,
 };
 
 static const struct hd_column tenant_cols[] = {
@@ -76,7 +77,8 @@ static void tenant_deleted(int64_t id)
     sh_warn("tenant %" PRId64 ": its cgroup stays: %s: %s", id, e.path, e.msg);
 }
 const struct hd_resource hd_res_tenants = {
-  "tenants", "tenant", "tenants", tenant_cols, SH_ARRAY_SIZE(tenant_cols), "id", NULL, HD_ADMIN, true, NULL, tenant_deleted,
+  "tenants", "tenant", "tenants", tenant_cols, SH_ARRAY_SIZE(tenant_cols), "id", NULL, HD_ADMIN, HD_READ, true, NULL,
+  tenant_deleted,
 };
 
 static const struct hd_column image_cols[] = {
@@ -85,7 +87,7 @@ static const struct hd_column image_cols[] = {
   { "description", 't', COL_MUTABLE, 0, 0, NULL, NULL },
 };
 const struct hd_resource hd_res_images = {
-  "images", "image", "images", image_cols, SH_ARRAY_SIZE(image_cols), NULL, NULL, HD_ADMIN, false, NULL,
+  "images", "image", "images", image_cols, SH_ARRAY_SIZE(image_cols), NULL, NULL, HD_ADMIN, HD_READ, false, NULL,
 };
 
 static const char *const role_choices[] = { "admin", "auditor", "owner", "member", NULL };
@@ -96,7 +98,8 @@ static const struct hd_column user_cols[] = {
 };
 static int user_check(struct hd_call *c, json_t *body, int64_t *tenant);
 const struct hd_resource hd_res_users = {
-  "users", "user", "users", user_cols, SH_ARRAY_SIZE(user_cols), "tenant_id", "id", HD_MANAGE, true, user_check,
+  /* Users read their own row; changing it (their role!) is for whoever manages them. */
+  "users", "user", "users", user_cols, SH_ARRAY_SIZE(user_cols), "tenant_id", "id", HD_MANAGE, HD_READ, true, user_check,
 };
 
 static const char *const restart_choices[] = { "never", "on-failure", "always", NULL };
@@ -110,7 +113,7 @@ static const struct hd_column container_cols[] = {
 /* Created, started, stopped and deleted through operations (hostd/containers.c). */
 const struct hd_resource hd_res_containers = {
   "containers", "container", "containers", container_cols, SH_ARRAY_SIZE(container_cols), "tenant_id", NULL, HD_OPERATE,
-  true, NULL,
+  HD_READ, true, NULL,
 };
 
 static const struct hd_column token_cols[] = {
@@ -118,7 +121,8 @@ static const struct hd_column token_cols[] = {
 };
 const struct hd_resource hd_res_tokens = {
   "tokens", "token", "api_tokens", token_cols, SH_ARRAY_SIZE(token_cols),
-  "(SELECT tenant_id FROM users WHERE users.id = api_tokens.user_id)", "user_id", HD_MANAGE, false, NULL,
+  /* Users revoke their own tokens. */
+  "(SELECT tenant_id FROM users WHERE users.id = api_tokens.user_id)", "user_id", HD_MANAGE, HD_MANAGE, false, NULL,
 };
 
 /* ---- rows as JSON ---- */
@@ -152,10 +156,11 @@ static json_t *row_json(const struct hd_resource *r, sqlite3_stmt *s, int64_t *t
   return o;
 }
 
-static bool may_see(const struct hd_call *c, int64_t tenant, int64_t self, enum hd_access access, bool *hide)
+static bool may_see(const struct hd_call *c, const struct hd_resource *r, int64_t tenant, int64_t self, enum hd_access access,
+                    bool *hide)
 {
-  /* A user may always read, and revoke, what is their own. */
-  if (self && self == c->who.user_id && (access == HD_READ || access == HD_MANAGE) && c->who.role != HD_ROLE_AUDITOR) {
+  /* What is a user's own: they read it, and do what the resource allows. */
+  if (self && self == c->who.user_id && (access == HD_READ || access == r->self_access) && c->who.role != HD_ROLE_AUDITOR) {
     *hide = false;
     return true;
   }
@@ -181,13 +186,13 @@ static int load(struct hd_call *c, const struct hd_resource *r, enum hd_access a
     return -1;
   }
   /* What a principal may not even read does not exist for it. */
-  bool readable = o && may_see(c, t, self, HD_READ, &hide);
+  bool readable = o && may_see(c, r, t, self, HD_READ, &hide);
   if (!readable) {
     json_decref(o);
     hd_api_fail(c, 404, NULL, "no %s %" PRId64, r->singular, c->ids[0]);
     return -1;
   }
-  if (access != HD_READ && !may_see(c, t, self, access, &hide)) {
+  if (access != HD_READ && !may_see(c, r, t, self, access, &hide)) {
     json_decref(o);
     hd_api_fail(c, hide ? 404 : 403, NULL, hide ? "no %s %" PRId64 : "a %s (%" PRId64 ") may not be changed by role %s",
                 r->singular, c->ids[0], hd_role_name(c->who.role));
@@ -244,7 +249,7 @@ void hd_res_list(struct hd_call *c, const struct hd_resource *r)
     int64_t t, self, etag;
     bool hide;
     json_t *o = row_json(r, s, &t, &self, &etag);
-    if (may_see(c, t, self, HD_READ, &hide))
+    if (may_see(c, r, t, self, HD_READ, &hide))
       json_array_append_new(list, o);
     else
       json_decref(o);
