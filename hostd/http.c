@@ -41,7 +41,7 @@ struct api_handler {
 };
 
 /* An /operations/N/wait request parked until its operation ends: polled
- * every 100 ms.  It lives in the request's pool; if the client goes away
+ * every 10 ms (a database read).  It lives in the request's pool; if the client goes away
  * first, disposing of the pool unlinks it. */
 struct waiter {
   h2o_timeout_entry_t entry;
@@ -401,7 +401,7 @@ int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sql
   ah->super.on_req = on_req;
   ah->h = h;
   h2o_context_init(&h->ctx, h2o_evloop_create(), &h->config);
-  h2o_timeout_init(h->ctx.loop, &poll_timeout, 100);
+  h2o_timeout_init(h->ctx.loop, &poll_timeout, 10);
   h2o_timeout_init(h->ctx.loop, &stream_timeout, 250);
   h2o_timeout_init(h->ctx.loop, &reap_timeout, 1000);
   reap_loop = h->ctx.loop;

@@ -120,8 +120,18 @@ static void run_op(sqlite3 *db, int64_t op)
   }
   op_status(db, op, "running", step, NULL);
   sh_info("operation %" PRId64 ": %s %s from step %d of %zu", op, k->kind, c.ref, step, k->n_steps);
+  struct timespec t0, t1;
+  char slow[300] = "";
+  size_t slow_len = 0;
   for (; (size_t) step < k->n_steps; step++) {
-    if (k->steps[step].run(&c, &e) < 0) {
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int sr = k->steps[step].run(&c, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    /* Where an operation's time goes, for whoever tunes provisioning. */
+    if (ms >= 10 && slow_len < sizeof slow - 40)
+      slow_len += (size_t) snprintf(slow + slow_len, sizeof slow - slow_len, " %s %ld ms", k->steps[step].name, ms);
+    if (sr < 0) {
       sh_error_str(&e, buf, sizeof buf);
       sh_warn("operation %" PRId64 ": %s %s failed at %s: %s", op, k->kind, c.ref, k->steps[step].name, buf);
       for (int j = step - 1; j >= 0; j--) {
@@ -142,6 +152,8 @@ static void run_op(sqlite3 *db, int64_t op)
     op_status(db, op, "running", step + 1, NULL);
   }
   op_status(db, op, "success", step, NULL);
+  if (slow[0])
+    sh_info("operation %" PRId64 ": %s %s done;%s", op, k->kind, c.ref, slow);
   json_decref(c.args);
 }
 
