@@ -12,6 +12,7 @@
 #include <string.h>
 
 static const char *sock = "/run/sandhost/sandhostd.sock", *token;
+static bool as_json;   /* --json: the API's JSON instead of tables and messages */
 
 struct buf {
   char *p;
@@ -81,6 +82,13 @@ static bool failed(long status, json_t *r)
   return true;
 }
 
+static void print_json(json_t *r)
+{
+  _cleanup_free_ char *t = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
+  if (t)
+    puts(t);
+}
+
 /* Wait for the operation in a 202 reply; 0 when it succeeded. */
 static int follow(json_t *r)
 {
@@ -97,6 +105,8 @@ static int follow(json_t *r)
     const char *s = json_string_value(json_object_get(o, "status"));
     if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) {
       int rc = strcmp(s, "success") != 0;
+      if (as_json)
+        print_json(o);
       if (rc)
         fprintf(stderr, "sandhost: operation %" JSON_INTEGER_FORMAT " (%s): %s: %s\n", op,
                 json_string_value(json_object_get(o, "kind")), s, json_string_value(json_object_get(o, "error")) ?: "");
@@ -134,12 +144,6 @@ static json_int_t container_id(const char *ref)
   return n == 1 ? id : 0;
 }
 
-static void print_json(json_t *r)
-{
-  _cleanup_free_ char *t = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
-  if (t)
-    puts(t);
-}
 
 /* Lists as aligned columns. */
 static void table(json_t *list, const char *const *cols)
@@ -178,7 +182,7 @@ static const struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: sandhost [--socket PATH] [--token TOKEN] COMMAND ...\n"
+  fprintf(f, "usage: sandhost [--socket PATH] [--token TOKEN] [--json] COMMAND ...\n"
              "  (the token may also come from $SANDHOST_TOKEN; root needs none on the socket)\n"
              "  info                                  the server, and who you are to it\n"
              "  list | tenants | plans | users | images | operations | tokens\n"
@@ -188,7 +192,8 @@ static void usage(FILE *f)
              "  delete NAME|ID\n"
              "  audit [LIMIT]\n"
              "  api METHOD PATH [JSON]                any call; prints the reply\n"
-             "Changes wait for their operation; the exit status says how it ended.\n");
+             "Changes wait for their operation; the exit status says how it ended.\n"
+             "--json prints the API's JSON (lists, and the operation a change ended with).\n");
 }
 
 int main(int argc, char **argv)
@@ -198,7 +203,7 @@ int main(int argc, char **argv)
     { "tenant", required_argument, NULL, 'T' }, { "image", required_argument, NULL, 'i' },
     { "memory", required_argument, NULL, 'm' }, { "cpu", required_argument, NULL, 'c' },
     { "disk", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 'w' },
-    { "help", no_argument, NULL, 'h' }, { 0 },
+    { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 },
   };
   token = getenv("SANDHOST_TOKEN");
   _cleanup_json_ json_t *body = json_object();
@@ -227,6 +232,7 @@ int main(int argc, char **argv)
     case 's': sock = optarg; break;
     case 't': token = optarg; break;
     case 'i': json_object_set_new(body, "image", json_string(optarg)); break;
+    case 'j': as_json = true; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -248,6 +254,8 @@ int main(int argc, char **argv)
       st = call("GET", lists[i].path, NULL, &r);
       if (failed(st, r))
         rc = 1;
+      else if (as_json)
+        print_json(r);
       else
         table(json_object_get(r, lists[i].key), lists[i].cols);
       json_decref(r);
@@ -265,7 +273,7 @@ int main(int argc, char **argv)
     json_object_set_new(body, "name", json_string(arg));
     st = call("POST", "/1.0/containers", body, &r);
     rc = failed(st, r) ? 1 : follow(r);
-    if (!rc)
+    if (!rc && !as_json)
       printf("%s created\n", arg);
   } else if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0) && arg) {
     json_int_t id = container_id(arg);

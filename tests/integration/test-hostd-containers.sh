@@ -327,7 +327,8 @@ sh_() { SANDHOST_TOKEN=$tg "$CLI" --socket "$S" "$@"; }
 like "$(sh_ info)" '"principal": "gus"' "sandhost info: gus, through \$SANDHOST_TOKEN"
 like "$(sh_ create cli1 2>&1)" 'cli1 created' "sandhost create waits for the operation"
 like "$(sh_ list)" 'cli1 +[0-9]+ +stopped' "sandhost list shows it, stopped"
-sh_ start cli1 >/dev/null 2>&1; ok $? "sandhost start cli1"
+is "$(sh_ --json list | jq -r '.containers[] | select(.name == "cli1") | .state')" stopped "and --json gives the API's JSON"
+is "$(sh_ start cli1 --json 2>/dev/null | jq -r '.kind + "/" + .status')" "start/success" "sandhost start cli1 (--json: the operation it ended with)"
 like "$(sh_ show cli1)" '"state": "running"' "sandhost show: running"
 cli1=$(sh_ show cli1 | jq .id)
 like "$(in_c "$cli1" 'ip -4 addr show eth0')" 'inet 10\.64\.1\.2/24' "globex's cli1 is on globex's own subnet"
