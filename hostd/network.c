@@ -283,6 +283,11 @@ int hd_net_apply(struct hd_host *h, sqlite3 *db, sh_error *e)
     memcpy(port->ip6, p.addr[1].addr, 16);
   }
   nf_nl_close(&nl);
+  /* No container was ever wired (only created, or created and deleted):
+   * a host without the tables keeps it that way. */
+  bool present = true;
+  if (!n_ports && nf_nft_present(&present, e) == 0 && !present)
+    return 0;
   struct nf_desired d = { .uplink = h->cfg.uplink[0] ? h->cfg.uplink : NULL, .nets = nets, .n_nets = n_nets,
                           .ports = ports, .n_ports = n_ports };
   return nf_nft_apply(&d, e);

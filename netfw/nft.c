@@ -1127,6 +1127,15 @@ int nf_nft_add(const char *uplink, const struct nf_tenant_net *nets, size_t n_ne
   return r;
 }
 
+int nf_nft_present(bool *present, sh_error *e)
+{
+  struct held h;
+  int r = held_read(FAMILY, inet_bases, &h, e);
+  *present = r == 0 && h.n_sets > 0;   /* the table always has its sets */
+  held_free(&h);
+  return r;
+}
+
 int nf_nft_remove(sh_error *e)
 {
   struct batch *bt = batch_new();

@@ -75,5 +75,8 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e);
  * nf_nft_apply, which also repairs whatever else drifted. */
 int nf_nft_add(const char *uplink, const struct nf_tenant_net *nets, size_t n_nets, const struct nf_port *ports,
                size_t n_ports, sh_error *e);
+/* Whether table inet sandhost exists (a caller with nothing to add can
+ * then leave a host that never had it alone). */
+int nf_nft_present(bool *present, sh_error *e);
 /* Remove both tables; missing ones are fine. */
 int nf_nft_remove(sh_error *e);

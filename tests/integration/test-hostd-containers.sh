@@ -90,6 +90,7 @@ api -t "$ta" GET /1.0/containers >/dev/null
 c1=$(j '.containers[0].id')
 is "$(j '.containers[0].state')" stopped "web1 is stopped"
 is "$(j '.containers[0].memory_mib')" 64 "with the plan's sizes"
+is "$(nsenter --net="$W/hostns" nft list tables | grep -c sandhost)" 0 "nft is not touched until a container starts"
 api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
 is "$(wait_op -t "$ta" "$(j .operation.id)")" success "start succeeds"
 api -t "$ta" GET "/1.0/containers/$c1" >/dev/null

@@ -364,7 +364,10 @@ int main(void)
   is_int(reach(&a1, &b1), 0, "without the table, A1 reaches B1 through the host (the baseline)");
   struct nf_desired d = { .uplink = NULL, .nets = nets, .n_nets = 2 };
   sh_error_clear(&e);
+  bool present = true;
+  ok(nf_nft_present(&present, &e) == 0 && !present, "no table yet: nf_nft_present says so");
   is_int(nf_nft_apply(&d, &e), 0, "apply table inet sandhost");
+  ok(nf_nft_present(&present, &e) == 0 && present, "and now it is there");
   if (e.err)
     diag("%s: %s: %s (%s)", e.step, e.path, e.msg, strerror(e.err));
   is_int(reach(&a1, &a2), 0, "A1 reaches A2 (same tenant)");
@@ -725,6 +728,7 @@ int main(void)
   is_int(reach(&a1, &b1), 0, "A1 reaches B1 again");
   is_int(reach(&out, &a1), 0, "and the outside gets in: the table was what stopped it");
   is_int(nf_nft_remove(&e), 0, "removing a missing table is fine");
+  ok(nf_nft_present(&present, &e) == 0 && !present, "and it is not present");
   nf_nl_close(&h);
   return tap_done();
 }
