@@ -73,11 +73,10 @@ static bool user_in_group(uid_t uid, gid_t gid)
   return false;
 }
 
-void hd_auth_peer(uid_t uid, gid_t gid, pid_t pid, gid_t admin_gid, struct hd_principal *out)
+void hd_auth_peer(uid_t uid, gid_t gid, gid_t admin_gid, struct hd_principal *out)
 {
   *out = (struct hd_principal){ .role = HD_ROLE_NONE };
   snprintf(out->name, sizeof out->name, "unix:uid=%u", (unsigned) uid);
-  (void) pid;
   bool group = admin_gid != (gid_t) -1 && (gid == admin_gid || user_in_group(uid, admin_gid));
   if (uid == 0 || group)
     out->role = HD_ROLE_ADMIN;

@@ -37,7 +37,7 @@ enum hd_role hd_role_parse(const char *s);
 
 /* The principal of a unix peer: admin for root or a member of admin_gid
  * (-1: none); HD_ROLE_NONE otherwise. */
-void hd_auth_peer(uid_t uid, gid_t gid, pid_t pid, gid_t admin_gid, struct hd_principal *out);
+void hd_auth_peer(uid_t uid, gid_t gid, gid_t admin_gid, struct hd_principal *out);
 /* The principal holding a bearer token; -EACCES if it is unknown. */
 int hd_auth_token(sqlite3 *db, const char *token, struct hd_principal *out, sh_error *e);
 /* A new token for a user: the secret (shown once) in secret[64], its hash

@@ -38,6 +38,27 @@ static void accepted(struct hd_call *c, int64_t op)
   c->kick = true;
 }
 
+/* Queue an operation on container ids[0] and answer 202 with it. */
+static void queue(struct hd_call *c, int64_t tenant, const char *kind, json_t *args)
+{
+  sh_error e = {0};
+  int64_t op;
+  if (hd_op_queue(c->db, tenant, c->ids[0], kind, args, &op, &e) < 0) {
+    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  accepted(c, op);
+}
+
+/* Whether the caller may do `access` to container ids[0] (the call fails
+ * when not); its tenant in *tenant. */
+static bool container_access(struct hd_call *c, enum hd_access access, int64_t *tenant)
+{
+  json_t *o = hd_res_load(c, &hd_res_containers, access, tenant);
+  json_decref(o);
+  return o != NULL;
+}
+
 /* The sizes a new container gets: the plan's, or smaller ones asked for. */
 static const char *const size_keys[] = { "cpu_millis", "memory_mib", "pids", "disk_mib", "bandwidth_mbit" };
 
@@ -202,15 +223,10 @@ void hd_container_state(struct hd_call *c)
     return;
   }
   _cleanup_json_ json_t *args = timeout >= 0 ? json_pack("{s:I}", "timeout", (json_int_t) timeout) : NULL;
-  int64_t op;
   /* Stopped by hand: the restart policy waits for the next start. */
   if (strcmp(action, "stop") == 0)
     hd_db_exec(c->db, &e, "UPDATE containers SET restart_at = NULL, restarts = 0 WHERE id = ?", "i", c->ids[0]);
-  if (hd_op_queue(c->db, tenant, c->ids[0], action, args, &op, &e) < 0) {
-    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
-    return;
-  }
-  accepted(c, op);
+  queue(c, tenant, action, args);
 }
 
 void hd_container_delete(struct hd_call *c)
@@ -223,13 +239,7 @@ void hd_container_delete(struct hd_call *c)
     hd_api_fail(c, 409, NULL, "the container is %s", state);
     return;
   }
-  sh_error e = {0};
-  int64_t op;
-  if (hd_op_queue(c->db, tenant, c->ids[0], "delete", NULL, &op, &e) < 0) {
-    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
-    return;
-  }
-  accepted(c, op);
+  queue(c, tenant, "delete", NULL);
 }
 
 /* ---- logs ---- */
@@ -239,10 +249,8 @@ void hd_container_delete(struct hd_call *c)
 void hd_container_logs(struct hd_call *c)
 {
   int64_t tenant;
-  json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
-  if (!o)
+  if (!container_access(c, HD_READ, &tenant))
     return;
-  json_decref(o);
   long long lines = 1000;
   if (c->query && (sscanf(c->query, "lines=%lld", &lines) != 1 || lines < 1 || lines > 100000)) {
     hd_api_fail(c, 400, "lines", "lines: 1 to 100000 (the only parameter)");
@@ -342,10 +350,8 @@ void hd_container_exec(struct hd_call *c)
 void hd_policy_get(struct hd_call *c)
 {
   int64_t tenant;
-  json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
-  if (!o)
+  if (!container_access(c, HD_READ, &tenant))
     return;
-  json_decref(o);
   _cleanup_free_ char *text = NULL;
   sh_error e = {0};
   if (hd_policy_text(c->db, c->ids[0], &text, &e) < 0) {
@@ -400,12 +406,7 @@ void hd_policy_put(struct hd_call *c)
     hd_policy_get(c);   /* in force at the next start */
     return;
   }
-  int64_t op;
-  if (hd_op_queue(c->db, tenant, c->ids[0], "policy", NULL, &op, &e) < 0) {
-    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
-    return;
-  }
-  accepted(c, op);
+  queue(c, tenant, "policy", NULL);
 }
 
 /* ---- snapshots ---- */
@@ -413,10 +414,8 @@ void hd_policy_put(struct hd_call *c)
 void hd_snapshot_list(struct hd_call *c)
 {
   int64_t tenant;
-  json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
-  if (!o)
+  if (!container_access(c, HD_READ, &tenant))
     return;
-  json_decref(o);
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
     "SELECT id, name, created_at FROM snapshots WHERE container_id = ? ORDER BY id", "i", c->ids[0]);
   json_t *list = json_array();
@@ -439,14 +438,8 @@ static void snapshot_op(struct hd_call *c, const char *kind, const char *name, c
                 strcmp(kind, "restore") == 0 ? "restored (stop it first)" : "snapshotted now");
     return;
   }
-  sh_error e = {0};
   _cleanup_json_ json_t *args = json_pack("{s:s}", "snapshot", name);
-  int64_t op;
-  if (hd_op_queue(c->db, tenant, c->ids[0], kind, args, &op, &e) < 0) {
-    hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
-    return;
-  }
-  accepted(c, op);
+  queue(c, tenant, kind, args);
 }
 
 void hd_snapshot_create(struct hd_call *c)
@@ -460,10 +453,8 @@ void hd_snapshot_create(struct hd_call *c)
     return;
   }
   int64_t tenant;
-  json_t *o = hd_res_load(c, &hd_res_containers, HD_OPERATE, &tenant);
-  if (!o)
+  if (!container_access(c, HD_OPERATE, &tenant))
     return;
-  json_decref(o);
   /* The row first: the schema refuses a name given twice. */
   if (hd_db_exec(c->db, &e, "INSERT INTO snapshots (container_id, name, created_at) VALUES (?, ?, ?)", "iti", c->ids[0], name,
                  hd_now()) < 0) {
@@ -481,9 +472,7 @@ static bool snapshot_name(struct hd_call *c, char name[64])
   if (!s || sqlite3_step(s) != SQLITE_ROW) {
     /* Checked after the container itself, so another tenant's still reads as absent. */
     int64_t tenant;
-    json_t *o = hd_res_load(c, &hd_res_containers, HD_READ, &tenant);
-    json_decref(o);
-    if (o)
+    if (container_access(c, HD_READ, &tenant))
       hd_api_fail(c, 404, NULL, "container %" PRId64 " has no snapshot %" PRId64, c->ids[0], c->ids[1]);
     return false;
   }

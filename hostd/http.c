@@ -125,7 +125,7 @@ static void principal(struct hd_http *h, h2o_req_t *req, struct hd_call *c, char
       c->who = (struct hd_principal){ .role = HD_ROLE_NONE };
     return;
   }
-  hd_auth_peer(cr.uid, cr.gid, cr.pid, h->admin_gid, &c->who);
+  hd_auth_peer(cr.uid, cr.gid, h->admin_gid, &c->who);
 }
 
 static void respond(h2o_req_t *req, struct hd_call *c);

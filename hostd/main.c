@@ -138,43 +138,27 @@ int main(int argc, char **argv)
   sqlite3 *db = NULL;
   struct hd_http *h = NULL;
   if ((r = hd_host_paths(&host, &e)) < 0 || (r = hd_db_open(host.db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
-      (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0) {
-    sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
-    hd_http_free(h);
-    hd_host_close(&host);
-    sqlite3_close(db);
-    return 1;
-  }
+      (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
+    goto out;
   hd_containers_init(&cfg);
   hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
-  int orphans = hd_reconcile(&host, db, &e);
-  if (orphans < 0) {
-    sh_error_log("reconcile: %s", sh_error_str(&e, buf, sizeof buf));
-    hd_http_free(h);
-    hd_host_close(&host);
-    sqlite3_close(db);
-    return 1;
-  }
+  if ((r = hd_reconcile(&host, db, &e)) < 0)
+    goto out;
   sh_info("serving the API on %s (database %s, schema %d, runtime %s)", cfg.socket, host.db_path, hd_db_version(db), host.sbx);
-  if (!foreground) {
-    /* Detach only now, so whoever started us knows the socket is ready. */
-    fflush(stdout);
-    if (daemon(0, log_path ? 0 : 1) < 0) {
-      sh_error_log("detach: %s", strerror(errno));
-      hd_http_free(h);
-      hd_host_close(&host);
-      sqlite3_close(db);
-      return 1;
-    }
+  /* Detach only now, so whoever started us knows the socket is ready. */
+  fflush(stdout);
+  if (!foreground && daemon(0, log_path ? 0 : 1) < 0) {
+    r = sh_errno(&e, "detach", NULL);
+    goto out;
   }
   /* The worker thread only now: daemon() forks, and threads do not follow. */
-  r = hd_worker_start(&host, &e);
-  if (r == 0)
+  if ((r = hd_worker_start(&host, &e)) == 0)
     r = hd_http_run(h, &e);
-  if (r < 0)
-    sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
   sh_info("stopping (containers keep running)");
   hd_worker_stop();
+out:
+  if (r < 0)
+    sh_error_log("%s", sh_error_str(&e, buf, sizeof buf));
   hd_http_free(h);
   hd_host_close(&host);
   sqlite3_close(db);

@@ -24,10 +24,11 @@
 
 enum { SUBNET4_LEN = 24, SUBNET6_LEN = 64 };
 
-/* The prefixes in a column of a query, for the allocators. */
-static int prefixes(sqlite3 *db, const char *sql, int64_t arg, struct sh_prefix **out, size_t *n, sh_error *e)
+/* The prefixes in a column of a query (with one id bound, or none), for
+ * the allocators. */
+static int prefixes(sqlite3 *db, const char *sql, const int64_t *arg, struct sh_prefix **out, size_t *n, sh_error *e)
 {
-  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, e, sql, "i", arg);
+  _cleanup_stmt_ sqlite3_stmt *s = arg ? hd_db_query(db, e, sql, "i", *arg) : hd_db_query(db, e, sql, NULL);
   if (!s)
     return -e->err;
   *out = NULL;
@@ -72,9 +73,8 @@ static int tenant_network(sqlite3 *db, const struct hd_config *cfg, int64_t tena
     int r;
     if ((r = sh_prefix_parse(pools[f], false, &pool, e)) < 0)
       return r;
-    /* Every tenant's subnet is taken (the bound parameter is unused). */
-    if ((r = prefixes(db, f ? "SELECT subnet6 FROM networks WHERE ? = 0" : "SELECT subnet4 FROM networks WHERE ? = 0", 0,
-                      &used, &n, e)) < 0)
+    /* Every tenant's subnet is taken. */
+    if ((r = prefixes(db, f ? "SELECT subnet6 FROM networks" : "SELECT subnet4 FROM networks", NULL, &used, &n, e)) < 0)
       return r;
     if ((r = nf_subnet_alloc(&pool, len[f], used, n, &sub[f], e)) < 0)
       return r;
@@ -100,7 +100,7 @@ int hd_net_assign(sqlite3 *db, const struct hd_config *cfg, int64_t tenant, int6
     size_t n;
     /* The gateway is taken; so is every address the network gave out. */
     if ((r = prefixes(db, f ? "SELECT address FROM addresses WHERE network_id = ? AND family = 6"
-                            : "SELECT address FROM addresses WHERE network_id = ? AND family = 4", net, &used, &n, e)) < 0)
+                            : "SELECT address FROM addresses WHERE network_id = ? AND family = 4", &net, &used, &n, e)) < 0)
       return r;
     struct sh_prefix *nu = realloc(used, (n + 1) * sizeof *nu), addr;
     if (!nu)

@@ -174,9 +174,9 @@ struct pair {
   char policy[16];
 };
 
-static size_t collect(sqlite3 *db, const char *sql, int64_t arg, struct pair **out)
+static size_t collect(sqlite3 *db, const char *sql, const int64_t *arg, struct pair **out)
 {
-  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, sql, "i", arg);
+  _cleanup_stmt_ sqlite3_stmt *s = arg ? hd_db_query(db, NULL, sql, "i", *arg) : hd_db_query(db, NULL, sql, NULL);
   size_t n = 0;
   *out = NULL;
   while (s && sqlite3_step(s) == SQLITE_ROW) {
@@ -210,8 +210,8 @@ static void supervise(sqlite3 *db)
   _cleanup_free_ struct pair *run = NULL, *due = NULL;
   size_t n = collect(db,
     "SELECT id, tenant_id, pid, restart_policy, coalesce(started_at, 0), restarts FROM containers c"
-    " WHERE state = 'running' AND pid IS NOT NULL AND ? = 0"
-    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", 0, &run);
+    " WHERE state = 'running' AND pid IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", NULL, &run);
   for (size_t i = 0; i < n; i++) {
     struct pair *p = &run[i];
     int64_t ran = now - p->started, restarts = ran > 60 ? 0 : p->restarts;
@@ -233,7 +233,7 @@ static void supervise(sqlite3 *db)
   /* Due restarts. */
   n = collect(db,
     "SELECT id, tenant_id FROM containers c WHERE state = 'stopped' AND restart_at IS NOT NULL AND restart_at <= ?"
-    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", now, &due);
+    " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", &now, &due);
   for (size_t i = 0; i < n; i++) {
     int64_t op;
     sh_error e = {0};
@@ -252,7 +252,7 @@ static void sample_usage(sqlite3 *db)
     return;
   last = now;
   _cleanup_free_ struct pair *run = NULL;
-  size_t n = collect(db, "SELECT id, tenant_id FROM containers WHERE state = 'running' AND ? = 0", 0, &run);
+  size_t n = collect(db, "SELECT id, tenant_id FROM containers WHERE state = 'running'", NULL, &run);
   for (size_t i = 0; i < n; i++) {
     int64_t id = run[i].id, tenant = run[i].tenant;
     char path[64], ref[24];
