@@ -41,6 +41,7 @@ static const struct key {
   STR("network_pool6", network_pool6, K_NAME),
   STR("uplink", uplink, K_NAME),
   STR("bpf_dir", bpf_dir, K_PATH),   /* "" (the default): chosen at start */
+  STR("cgroup_name", cgroup_name, K_NAME),
 #undef STR
 #undef U32
 };
@@ -63,6 +64,7 @@ void hd_config_defaults(struct hd_config *c)
     .network_pool4 = "10.64.0.0/16",
     .network_pool6 = "fd53:6e64:7374::/48",
     .bpf_dir = "",   /* /sys/fs/bpf/sandhost, or <runtime_dir>/bpf (hostd/host.c) */
+    .cgroup_name = "sandhost",
   };
 }
 
@@ -145,6 +147,10 @@ int hd_config_finish(struct hd_config *c, const char *path, sh_error *e)
   }
   if (strcmp(c->pool_driver, "btrfs") != 0 && strcmp(c->pool_driver, "overlay") != 0)
     return sh_err(e, EINVAL, "read configuration", path, "pool_driver: \"btrfs\" or \"overlay\"");
+  /* One path component below sandhostd's own cgroup. */
+  if (!c->cgroup_name[0] || strspn(c->cgroup_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+      strlen(c->cgroup_name) || c->cgroup_name[0] == '.')
+    return sh_err(e, EINVAL, "read configuration", path, "cgroup_name: letters, digits, '_', '-' and '.', not first");
   if (c->idmap_count % 65536)
     return sh_err(e, EINVAL, "read configuration", path, "idmap_count: a multiple of 65536 (one range per container)");
   if ((uint64_t) c->idmap_start + c->idmap_count > UINT32_MAX)

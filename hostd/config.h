@@ -23,6 +23,7 @@ struct hd_config {
   char network_pool6[64];    /* and their IPv6 ones (/64 each, ULA by default) */
   char uplink[16];           /* the host's way out, masqueraded ("": no egress NAT) */
   char bpf_dir[256];         /* where containers' policy programs are pinned (on bpffs) */
+  char cgroup_name[32];      /* the cgroup below sandhostd's own that holds tenants: "sandhost" */
 };
 
 void hd_config_defaults(struct hd_config *c);

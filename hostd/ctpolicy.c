@@ -4,6 +4,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "db.h"
+#include "tenant-cg.h"
 #include "netpolicy.h"
 
 #include <errno.h>
@@ -53,7 +54,7 @@ int hd_policy_apply(struct hd_host *h, sqlite3 *db, int64_t container, int64_t t
   if (access(probe, F_OK) == 0 && nf_bpf_policy_open_pinned(pin, &bp, NULL) == 0) {
     r = nf_bpf_policy_update(bp, &p, e);
   } else {
-    snprintf(path, sizeof path, "sandhost/t%" PRId64 "/c%" PRId64, tenant, container);
+    hd_cgroup_path(tenant, container, path, sizeof path);
     struct sbx_config cfg = { .cgroups_path = path };
     struct sbx_cgroup cg;
     nf_bpf_policy_remove(pin, NULL);   /* half-made pins of an interrupted attach */

@@ -11,6 +11,7 @@
 #include "ops.h"
 #include "reconcile.h"
 #include "log.h"
+#include "tenant-cg.h"
 #include "sandhost-config.h"
 
 #include <errno.h>
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
       (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
     goto out;
   hd_containers_init(&cfg);
+  hd_cgroup_init(cfg.cgroup_name);
   hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
   if ((r = hd_reconcile(&host, db, &e)) < 0)
     goto out;

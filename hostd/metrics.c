@@ -5,6 +5,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "db.h"
+#include "tenant-cg.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -84,7 +85,7 @@ void hd_metrics(struct hd_call *c)
     if (strcmp(state, "running") != 0)
       continue;
     char path[64];
-    snprintf(path, sizeof path, "sandhost/t%" PRId64 "/c%" PRId64, tid, id);
+    hd_cgroup_path(tid, id, path, sizeof path);
     struct sbx_config cfg = { .cgroups_path = path };
     struct sbx_cgroup cg;
     struct sbx_cg_stats st;

@@ -6,6 +6,7 @@
 #include "cleanup.h"
 #include "db.h"
 #include "log.h"
+#include "tenant-cg.h"
 #include "cgroup.h"
 #include "ctpolicy.h"
 #include "events.h"
@@ -256,7 +257,7 @@ static void sample_usage(sqlite3 *db)
   for (size_t i = 0; i < n; i++) {
     int64_t id = run[i].id, tenant = run[i].tenant;
     char path[64], ref[24];
-    snprintf(path, sizeof path, "sandhost/t%" PRId64 "/c%" PRId64, tenant, id);
+    hd_cgroup_path(tenant, id, path, sizeof path);
     hd_container_ref(id, ref);
     struct sbx_config cfg = { .cgroups_path = path };
     struct sbx_cgroup cg;

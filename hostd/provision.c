@@ -225,7 +225,7 @@ static int write_config(struct hd_ctx *c, sh_error *e)
   json_object_set(linux_, "uidMappings", map);
   json_object_set_new(linux_, "gidMappings", map);
   char cg[96];
-  snprintf(cg, sizeof cg, "sandhost/t%" PRId64 "/%s", c->tenant, c->ref);
+  hd_cgroup_path(c->tenant, c->id, cg, sizeof cg);
   json_object_set_new(linux_, "cgroupsPath", json_string(cg));
   json_t *res = json_object_get(linux_, "resources");
   if (!res)

@@ -10,9 +10,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int resolve(int64_t tenant, struct sbx_config *c, struct sbx_cgroup *cg, char path[32], sh_error *e)
+static char root[32] = "sandhost";
+
+void hd_cgroup_init(const char *name)
 {
-  snprintf(path, 32, "sandhost/t%" PRId64, tenant);
+  snprintf(root, sizeof root, "%s", name);
+}
+
+void hd_cgroup_path(int64_t tenant, int64_t container, char *out, size_t len)
+{
+  if (container > 0)
+    snprintf(out, len, "%s/t%" PRId64 "/c%" PRId64, root, tenant, container);
+  else
+    snprintf(out, len, "%s/t%" PRId64, root, tenant);
+}
+
+static int resolve(int64_t tenant, struct sbx_config *c, struct sbx_cgroup *cg, char path[64], sh_error *e)
+{
+  hd_cgroup_path(tenant, 0, path, 64);
   c->cgroups_path = path;
   return sbx_cgroup_resolve(c, path, cg, e);
 }
@@ -21,7 +36,7 @@ int hd_tenant_cgroup_apply(int64_t tenant, const struct hd_tenant_limits *l, sh_
 {
   struct sbx_config c = {0};
   struct sbx_cgroup cg;
-  char path[32];
+  char path[64];
   c.res.mem_limit = (struct sbx_opt){ true, l->memory_mib << 20 };
   c.res.cpu_period = (struct sbx_opt){ true, 100000 };
   c.res.cpu_quota = (struct sbx_opt){ true, l->cpu_millis * 100 };
@@ -40,7 +55,7 @@ int hd_tenant_cgroup_remove(int64_t tenant, sh_error *e)
 {
   struct sbx_config c = {0};
   struct sbx_cgroup cg;
-  char path[32];
+  char path[64];
   int r = resolve(tenant, &c, &cg, path, e);
   if (r < 0)
     return r;

@@ -4,8 +4,15 @@
  * 1), not just each container's share. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 #include "error.h"
+
+/* The name of the cgroup that holds the tenants (cgroup_name). */
+void hd_cgroup_init(const char *name);
+/* A tenant's cgroup path, below sandhostd's own: <name>/t<tenant>, or a
+ * container's, <name>/t<tenant>/c<container> (container > 0). */
+void hd_cgroup_path(int64_t tenant, int64_t container, char *out, size_t len);
 
 struct hd_tenant_limits {
   int64_t cpu_millis, memory_mib, pids;

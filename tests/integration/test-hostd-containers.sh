@@ -4,64 +4,9 @@
 # parent); tenants kept apart; plan limits; a daemon restart that leaves
 # containers running and adopts them; nothing left after delete.
 . "$(dirname "$0")/../lib/tap.sh"
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-: "${SANDHOSTD:?set SANDHOSTD}" "${SBX_STORAGE:?set SBX_STORAGE}"
-command -v curl >/dev/null || skip_all "needs curl"
+. "$(dirname "$0")/../lib/hostd-env.sh"
 
-W=$(mktemp -d /tmp/sandhost-hd.XXXXXX)
-S=$W/run/sandhostd.sock
-pid=""
-# Cleanup, last registered runs first: the daemon, the containers it left,
-# the pool's mounts, the cgroups below ours, the files.
-defer "rm -rf '$W'"
-own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-# The sandhost/ directory below our own cgroup in every hierarchy: the only
-# cgroups this test may remove.
-own_dirs() {
-  local n c p base
-  while IFS=: read -r n c p; do
-    if [ -z "$c" ]; then base=/sys/fs/cgroup; [ -d /sys/fs/cgroup/unified ] && base=/sys/fs/cgroup/unified
-    else base=/sys/fs/cgroup/${c#name=}; fi
-    echo "$base${p%/}/sandhost"
-  done < /proc/self/cgroup
-}
-defer 'for d in $(own_dirs); do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} +; done'
-
-defer "'$SBX_STORAGE' --pool '$W/state/pools/default' pool unmount"
-defer "for m in \$(awk '\$2 ~ \"^$W/\" {print \$2}' /proc/mounts | sort -r); do umount -l \"\$m\"; done"
-defer "for c in \$(ls '$W/run/sbx' 2>/dev/null); do '$(dirname "$SANDHOSTD")/../sandbox/sbx' --root '$W/run/sbx' delete --force \"\$c\"; done"
-defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
-
-# sandhostd's "host" network namespace: its bridges, veths and nft tables
-# live there, never in the machine's (it outlives daemon restarts).
-touch "$W/hostns"
-unshare --net="$W/hostns" true || { echo "1..0 # SKIP cannot make a network namespace"; exit 0; }
-start() { # start N [--set K=V...]
-  local n=$1
-  shift
-  nsenter --net="$W/hostns" "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
-    --set idmap_start=3000000 --set stop_timeout=5 --set usage_interval=1 --set "bpf_dir=$W/bpf" > "$W/out.$n" 2>&1 &
-  pid=$!
-  # Serving, not just a socket file (a SIGKILLed daemon leaves its own).
-  for _ in $(seq 300); do curl -sf --unix-socket "$S" -o /dev/null http://sandhost/1.0 && break; sleep 0.1; done
-}
-api() { # api [-t TOKEN] METHOD PATH [BODY]: prints "STATUS BODY"; the body also in $W/body
-  local auth=()
-  if [ "$1" = -t ]; then auth=(-H "Authorization: Bearer $2"); shift 2; fi
-  curl -s --unix-socket "$S" -X "$1" -o "$W/body" -w '%{http_code}' "${auth[@]}" \
-    ${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://sandhost$2"
-  echo " $(cat "$W/body")"
-}
-j() { jq -r "$1" "$W/body"; }
-wait_op() { # wait_op [-t TOKEN] OP: the operation's final status
-  local t=()
-  if [ "$1" = -t ]; then t=(-t "$2"); shift 2; fi
-  api "${t[@]}" GET "/1.0/operations/$1/wait?timeout=60" >/dev/null
-  [ "$(j .status)" = success ] || { diag "operation $1: $(j .error)"; tail -n 8 "$W"/out.* | sed 's/^/# /'; } >&2
-  j .status
-}
-
-start 1
+hd_start 1
 ok $([ -S "$S" ]; echo $?) "sandhostd starts, making the default pool and the busybox image"
 like "$(api GET /1.0/images)" '"name":"busybox"' "the image is listed"
 api POST /1.0/plans '{"name": "tiny", "cpu_millis": 500, "memory_mib": 64, "pids": 64, "disk_mib": 256, "bandwidth_mbit": 10,
@@ -99,7 +44,7 @@ ipid=$(j .pid)
 ok $([ -d "/proc/$ipid" ]; echo $?) "its init runs (pid $ipid)"
 is "$(awk '/^Uid:/ {print $2}' "/proc/$ipid/status")" 3000000 "as the first id range from idmap_start"
 is "$(awk '/^PPid:/ {print $2}' "/proc/$ipid/status")" "$pid" "as a child of sandhostd (its subreaper)"
-like "$(grep '^0::' "/proc/$ipid/cgroup")" "^0::${own%/}/sandhost/t$acme/c$c1\$" "in a cgroup below the tenant's, below ours"
+like "$(grep '^0::' "/proc/$ipid/cgroup")" "^0::${own%/}/$CG/t$acme/c$c1\$" "in a cgroup below the tenant's, below ours"
 is "$(nsenter -t "$ipid" -u hostname)" web1 "with its name as hostname"
 ok $([ "$(readlink "/proc/$ipid/ns/user")" != "$(readlink /proc/self/ns/user)" ]; echo $?) "in a user namespace of its own"
 sleep 0.6
@@ -221,7 +166,7 @@ like "$(api -t "$ta" POST /1.0/containers '{"name": "web3"}')" '^422 .*2 of the 
 # ---- a daemon restart leaves containers running and adopts them ----
 kill "$pid"; wait "$pid"
 ok $([ -d "/proc/$ipid" ]; echo $?) "web1 keeps running while sandhostd is stopped"
-start 2
+hd_start 2
 api GET "/1.0/containers/$c1" >/dev/null
 is "$(j .state)/$(j .pid)" "running/$ipid" "after the restart it is still running, same init"
 api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "stop"}' >/dev/null
@@ -302,7 +247,7 @@ SBX=$(dirname "$SANDHOSTD")/../sandbox/sbx
 printf '#!/bin/sh\nsleep 1\nexec %s "$@"\n' "$SBX" > "$W/slow-sbx"
 chmod +x "$W/slow-sbx"
 kill "$pid"; wait "$pid"
-start 3 --set "sbx=$W/slow-sbx"
+hd_start 3 --set "sbx=$W/slow-sbx"
 api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
 op=$(j .operation.id)
 sleep 0.6
@@ -312,7 +257,7 @@ like "$(cat "$W/opstate")" '^(running|pending)/' "sandhostd killed (SIGKILL) wit
 "$SBX_STORAGE" --pool "$W/state/pools/default" volume create c999 busybox >/dev/null
 mkdir -p "$W/state/bundles/c999"
 sleep 1   # the slow runtime it had started finishes on its own
-start 4
+hd_start 4
 is "$(wait_op "$op")" success "after a restart the interrupted operation is finished"
 api GET "/1.0/containers/$c1" >/dev/null
 is "$(j .state)" running "and the container runs"

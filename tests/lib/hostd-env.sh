@@ -1,0 +1,68 @@
+# sandhostd under test: a daemon of the test's own, in a network namespace
+# of its own, with its state, runtime directory, bpffs pins and cgroups
+# (a cgroup name unique to this test, below the test's own cgroup) all
+# removed at exit, also when the test fails.  Source after tap.sh:
+#   . "$(dirname "$0")/../lib/hostd-env.sh"
+#   hd_start 1 [--set K=V...]; api METHOD PATH [BODY]; j JQ; wait_op OP
+# Needs SANDHOSTD and SBX_STORAGE; sets W (the work dir), S (the socket),
+# CG (the cgroup name), pid (the daemon's).
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+: "${SANDHOSTD:?set SANDHOSTD}" "${SBX_STORAGE:?set SBX_STORAGE}"
+command -v curl >/dev/null || skip_all "needs curl"
+command -v jq >/dev/null || skip_all "needs jq"
+
+W=$(mktemp -d /tmp/sandhost-hd.XXXXXX)
+S=$W/run/sandhostd.sock
+CG=sandhost-test-$$
+SBX_BIN=$(dirname "$SANDHOSTD")/../sandbox/sbx
+pid=""
+# Cleanup, last registered runs first: the daemon, the containers it left,
+# the pool's mounts, the cgroups below ours, the files.
+defer "rm -rf '$W'"
+own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+# The $CG directory below our own cgroup in every hierarchy: the only
+# cgroups this test may remove.
+own_dirs() {
+  local n c p base
+  while IFS=: read -r n c p; do
+    if [ -z "$c" ]; then base=/sys/fs/cgroup; [ -d /sys/fs/cgroup/unified ] && base=/sys/fs/cgroup/unified
+    else base=/sys/fs/cgroup/${c#name=}; fi
+    echo "$base${p%/}/$CG"
+  done < /proc/self/cgroup
+}
+defer 'for d in $(own_dirs); do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} +; done'
+defer "'$SBX_STORAGE' --pool '$W/state/pools/default' pool unmount >/dev/null 2>&1"
+defer "for m in \$(awk '\$2 ~ \"^$W/\" {print \$2}' /proc/mounts | sort -r); do umount -l \"\$m\"; done"
+defer "for c in \$(ls '$W/run/sbx' 2>/dev/null); do '$SBX_BIN' --root '$W/run/sbx' delete --force \"\$c\"; done"
+defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
+
+# sandhostd's "host" network namespace: its bridges, veths and nft tables
+# live there, never in the machine's (it outlives daemon restarts).
+touch "$W/hostns"
+unshare --net="$W/hostns" true || skip_all "cannot make a network namespace"
+
+hd_start() { # hd_start N [--set K=V...]: the daemon's output in $W/out.N
+  local n=$1
+  shift
+  nsenter --net="$W/hostns" "$SANDHOSTD" "$@" --foreground --set "state_dir=$W/state" --set "runtime_dir=$W/run" --set pool_size=2G \
+    --set idmap_start=3000000 --set stop_timeout=5 --set usage_interval=1 --set "bpf_dir=$W/bpf" --set "cgroup_name=$CG" \
+    > "$W/out.$n" 2>&1 &
+  pid=$!
+  # Serving, not just a socket file (a SIGKILLed daemon leaves its own).
+  for _ in $(seq 300); do curl -sf --unix-socket "$S" -o /dev/null http://sandhost/1.0 && break; sleep 0.1; done
+}
+api() { # api [-t TOKEN] METHOD PATH [BODY]: prints "STATUS BODY"; the body also in $W/body
+  local auth=()
+  if [ "$1" = -t ]; then auth=(-H "Authorization: Bearer $2"); shift 2; fi
+  curl -s --unix-socket "$S" -X "$1" -o "$W/body" -w '%{http_code}' "${auth[@]}" \
+    ${3:+-H 'Content-Type: application/json' --data-binary "$3"} "http://sandhost$2"
+  echo " $(cat "$W/body")"
+}
+j() { jq -r "$1" "$W/body"; }
+wait_op() { # wait_op [-t TOKEN] OP: the operation's final status
+  local t=()
+  if [ "$1" = -t ]; then t=(-t "$2"); shift 2; fi
+  api "${t[@]}" GET "/1.0/operations/$1/wait?timeout=60" >/dev/null
+  [ "$(j .status)" = success ] || { diag "operation $1: $(j .error)"; tail -n 8 "$W"/out.* | sed 's/^/# /'; } >&2
+  j .status
+}
