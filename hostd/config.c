@@ -37,6 +37,7 @@ static const struct key {
   STR("sbx", sbx, K_PATH),
   U32("stop_timeout", stop_timeout, 0, 3600),
   U32("usage_interval", usage_interval, 1, 3600),
+  U32("workers", workers, 1, 64),
   STR("network_pool4", network_pool4, K_NAME),
   STR("network_pool6", network_pool6, K_NAME),
   STR("uplink", uplink, K_NAME),
@@ -61,6 +62,7 @@ void hd_config_defaults(struct hd_config *c)
     .pool_driver = "btrfs",
     .stop_timeout = 10,
     .usage_interval = 60,
+    .workers = 4,
     .network_pool4 = "10.64.0.0/16",
     .network_pool6 = "fd53:6e64:7374::/48",
     .bpf_dir = "",   /* /sys/fs/bpf/sandhost, or <runtime_dir>/bpf (hostd/host.c) */

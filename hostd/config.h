@@ -19,6 +19,7 @@ struct hd_config {
   char sbx[256];             /* the runtime binary ("": beside sandhostd, else on PATH) */
   uint32_t stop_timeout;     /* seconds from SIGTERM to SIGKILL on stop */
   uint32_t usage_interval;   /* seconds between usage samples of running containers */
+  uint32_t workers;          /* threads that run operations side by side */
   char network_pool4[64];    /* tenants' IPv4 subnets (/24 each) come from here */
   char network_pool6[64];    /* and their IPv6 ones (/64 each, ULA by default) */
   char uplink[16];           /* the host's way out, masqueraded ("": no egress NAT) */

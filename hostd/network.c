@@ -11,6 +11,7 @@
 #include "tc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sched.h>
@@ -220,7 +221,7 @@ int hd_net_up(struct hd_host *h, sqlite3 *db, int64_t container, pid_t pid, sh_e
   return r < 0 ? r : hd_net_apply(h, db, e);
 }
 
-int hd_net_down(struct hd_host *h, sqlite3 *db, int64_t container, sh_error *e)
+int hd_net_unplug(int64_t container, sh_error *e)
 {
   char host[16], peer[16];
   nf_veth_names((uint64_t) container, host, peer);
@@ -234,10 +235,16 @@ int hd_net_down(struct hd_host *h, sqlite3 *db, int64_t container, sh_error *e)
   if (r < 0 && r != -ENODEV)
     return r;
   sh_error_clear(e);
-  return hd_net_apply(h, db, e);
+  return 0;
 }
 
-int hd_net_apply(struct hd_host *h, sqlite3 *db, sh_error *e)
+int hd_net_down(struct hd_host *h, sqlite3 *db, int64_t container, sh_error *e)
+{
+  int r = hd_net_unplug(container, e);
+  return r < 0 ? r : hd_net_apply(h, db, e);
+}
+
+static int net_apply_now(struct hd_host *h, sqlite3 *db, sh_error *e)
 {
   _cleanup_stmt_ sqlite3_stmt *ns = hd_db_query(db, e, "SELECT id FROM networks ORDER BY id", NULL);
   if (!ns)
@@ -291,4 +298,47 @@ int hd_net_apply(struct hd_host *h, sqlite3 *db, sh_error *e)
   struct nf_desired d = { .uplink = h->cfg.uplink[0] ? h->cfg.uplink : NULL, .nets = nets, .n_nets = n_nets,
                           .ports = ports, .n_ports = n_ports };
   return nf_nft_apply(&d, e);
+}
+
+/* Workers apply side by side: one apply at a time, each reading the state
+ * when it begins, so the last one always sees every veth made before it was
+ * asked for; callers that asked while an apply was waiting share the next
+ * one (its result too) instead of each rebuilding the tables. */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t done;
+  bool busy;
+  uint64_t asked, served;   /* generations */
+  int result;
+  sh_error err;
+} na = { .lock = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
+
+int hd_net_apply(struct hd_host *h, sqlite3 *db, sh_error *e)
+{
+  pthread_mutex_lock(&na.lock);
+  uint64_t mine = ++na.asked;
+  while (na.busy)
+    pthread_cond_wait(&na.done, &na.lock);
+  if (na.served >= mine) {   /* an apply that began after we asked covered us */
+    int r = na.result;
+    if (r < 0)
+      *e = na.err;
+    pthread_mutex_unlock(&na.lock);
+    return r;
+  }
+  na.busy = true;
+  uint64_t covers = na.asked;
+  pthread_mutex_unlock(&na.lock);
+  sh_error le = {0};
+  int r = net_apply_now(h, db, &le);
+  pthread_mutex_lock(&na.lock);
+  na.busy = false;
+  na.served = covers;
+  na.result = r;
+  na.err = le;
+  pthread_cond_broadcast(&na.done);
+  pthread_mutex_unlock(&na.lock);
+  if (r < 0)
+    *e = le;
+  return r;
 }

@@ -22,6 +22,8 @@ int hd_net_assign(sqlite3 *db, const struct hd_config *cfg, int64_t tenant, int6
 int hd_net_up(struct hd_host *h, sqlite3 *db, int64_t container, pid_t pid, sh_error *e);
 /* Undo hd_net_up; what is missing is fine. */
 int hd_net_down(struct hd_host *h, sqlite3 *db, int64_t container, sh_error *e);
+/* Its veth (and shaping) alone, nft left as it is; missing is fine. */
+int hd_net_unplug(int64_t container, sh_error *e);
 /* The whole nft state from the database (networks) and the kernel (the
  * container veths that exist), applied in one transaction.  Nothing is
  * touched when there are no networks at all. */

@@ -1,6 +1,8 @@
-/* The operations journal and the worker thread that runs it.  The worker
- * alone runs provisioning steps and reaps containers' inits, so no two
- * threads ever wait for the same child. */
+/* The operations journal and the workers that run it: a small pool of
+ * threads, each with its own database connection, that never run two
+ * operations of one container at once; and a supervisor thread for exits,
+ * restarts and usage samples.  A container's init is waited for only by
+ * the operation on it or, when none runs, by the supervisor. */
 #include "ops.h"
 
 #include "cleanup.h"
@@ -62,21 +64,28 @@ json_t *hd_op_json(sqlite3 *db, int64_t id, int64_t *tenant)
                    (json_int_t) sqlite3_column_int64(s, 7), "updated_at", (json_int_t) sqlite3_column_int64(s, 8));
 }
 
-/* ---- the worker ---- */
+/* ---- the workers ---- */
+
+enum { MAX_WORKERS = 64, CLAIM_WINDOW = 1024 };
 
 static struct {
-  pthread_t thread;
+  pthread_t threads[MAX_WORKERS], supervisor;
+  size_t n;
   pthread_mutex_t lock;
-  pthread_cond_t cond;
-  bool kicked, stop, running;
+  pthread_cond_t cond;      /* new work, a worker done, or stop */
+  uint64_t kicks;
+  bool stop, supervising;
+  /* What each worker runs: no two workers ever take operations of one
+   * container, so a container's operations run one after another. */
+  struct { int64_t op, container; } busy[MAX_WORKERS];
   struct hd_host *h;
 } w = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 void hd_worker_kick(void)
 {
   pthread_mutex_lock(&w.lock);
-  w.kicked = true;
-  pthread_cond_signal(&w.cond);
+  w.kicks++;
+  pthread_cond_broadcast(&w.cond);
   pthread_mutex_unlock(&w.lock);
 }
 
@@ -158,11 +167,32 @@ static void run_op(sqlite3 *db, int64_t op)
   json_decref(c.args);
 }
 
-static int64_t next_op(sqlite3 *db)
+/* Take the oldest operation whose container has no older operation
+ * waiting or running: interrupted ones first (they hold their container's
+ * place), then pending ones in order.  With w.lock held. */
+static int64_t claim(sqlite3 *db, size_t self)
 {
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
-    "SELECT id FROM operations WHERE status IN ('running', 'pending') ORDER BY status = 'pending', id LIMIT 1", NULL);
-  return s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    "SELECT id, coalesce(container_id, 0) FROM operations WHERE status IN ('running', 'pending')"
+    " ORDER BY status = 'pending', id LIMIT ?", "i", (int64_t) CLAIM_WINDOW);
+  static int64_t seen[CLAIM_WINDOW];   /* containers with an older operation; under w.lock */
+  size_t n_seen = 0;
+  while (s && sqlite3_step(s) == SQLITE_ROW) {
+    int64_t op = sqlite3_column_int64(s, 0), ct = sqlite3_column_int64(s, 1);
+    bool blocked = false;
+    for (size_t i = 0; i < w.n && !blocked; i++)
+      blocked = w.busy[i].op == op || (ct && w.busy[i].container == ct);
+    for (size_t i = 0; ct && i < n_seen && !blocked; i++)
+      blocked = seen[i] == ct;
+    if (!blocked) {
+      w.busy[self].op = op;
+      w.busy[self].container = ct;
+      return op;
+    }
+    if (ct)
+      seen[n_seen++] = ct;
+  }
+  return 0;
 }
 
 /* Containers whose init ended on its own: record the exit, clean up through
@@ -205,8 +235,9 @@ static size_t collect(sqlite3 *db, const char *sql, const int64_t *arg, struct p
 /* Containers whose init ended on its own: record the exit, clean up through
  * a stop operation and, as the restart policy says, start them again after
  * a backoff (1, 2, 4 ... 300 s; back to 1 s after a minute of running). */
-static void supervise(sqlite3 *db)
+static size_t supervise(sqlite3 *db)
 {
+  size_t queued = 0;
   int64_t now = hd_now();
   _cleanup_free_ struct pair *run = NULL, *due = NULL;
   size_t n = collect(db,
@@ -229,7 +260,7 @@ static void supervise(sqlite3 *db)
       hd_db_exec(db, &e, "UPDATE containers SET last_exit = ? WHERE id = ?", "ii", (int64_t) code, p->id);
     hd_db_exec(db, &e, "UPDATE containers SET restarts = ?, restart_at = ? WHERE id = ?", "iIi",
                again ? restarts + 1 : (int64_t) 0, again ? now + delay : (int64_t) 0, p->id);
-    hd_op_queue(db, p->tenant, p->id, "stop", NULL, &op, &e);
+    queued += hd_op_queue(db, p->tenant, p->id, "stop", NULL, &op, &e) == 0;
   }
   /* Due restarts. */
   n = collect(db,
@@ -239,8 +270,9 @@ static void supervise(sqlite3 *db)
     int64_t op;
     sh_error e = {0};
     hd_db_exec(db, &e, "UPDATE containers SET restart_at = NULL WHERE id = ?", "i", due[i].id);
-    hd_op_queue(db, due[i].tenant, due[i].id, "start", NULL, &op, &e);
+    queued += hd_op_queue(db, due[i].tenant, due[i].id, "start", NULL, &op, &e) == 0;
   }
+  return queued;
 }
 
 /* Metering: a sample of every running container's usage (cgroup counters
@@ -282,42 +314,70 @@ static void sample_usage(sqlite3 *db)
 
 static void *worker_main(void *arg)
 {
+  size_t self = (size_t) (uintptr_t) arg;
   sqlite3 *db = NULL;
   sh_error e = {0};
   char buf[600];
   if (hd_db_open(w.h->db_path, &db, &e) < 0) {
-    sh_error_log("worker: %s", sh_error_str(&e, buf, sizeof buf));
+    sh_error_log("worker %zu: %s", self, sh_error_str(&e, buf, sizeof buf));
     return NULL;
   }
-  for (;;) {
-    pthread_mutex_lock(&w.lock);
-    bool stop = w.stop;
-    w.kicked = false;
-    pthread_mutex_unlock(&w.lock);
-    if (stop)
-      break;
-    int64_t op = next_op(db);
+  pthread_mutex_lock(&w.lock);
+  while (!w.stop) {
+    uint64_t kicks = w.kicks;
+    int64_t op = claim(db, self);
     if (op) {
+      pthread_mutex_unlock(&w.lock);
       run_op(db, op);
+      pthread_mutex_lock(&w.lock);
+      w.busy[self].op = w.busy[self].container = 0;
+      /* The container's next operation may wait for this one. */
+      w.kicks++;
+      pthread_cond_broadcast(&w.cond);
       continue;
     }
-    supervise(db);
-    sample_usage(db);
-    static int64_t pruned;
-    if (hd_now() - pruned > 3600) {
-      hd_events_prune(db);
-      pruned = hd_now();
-    }
-    if (next_op(db))
-      continue;
-    pthread_mutex_lock(&w.lock);
-    if (!w.kicked && !w.stop) {
+    if (w.kicks == kicks) {
       struct timespec t;
       clock_gettime(CLOCK_REALTIME, &t);
       t.tv_sec += 1;
       pthread_cond_timedwait(&w.cond, &w.lock, &t);
     }
+  }
+  pthread_mutex_unlock(&w.lock);
+  sqlite3_close(db);
+  return NULL;
+}
+
+/* Once a second: containers that ended on their own, due restarts, usage
+ * samples; the events table pruned hourly. */
+static void *supervisor_main(void *arg)
+{
+  sqlite3 *db = NULL;
+  sh_error e = {0};
+  char buf[600];
+  if (hd_db_open(w.h->db_path, &db, &e) < 0) {
+    sh_error_log("supervisor: %s", sh_error_str(&e, buf, sizeof buf));
+    return NULL;
+  }
+  int64_t pruned = 0;
+  for (;;) {
+    if (supervise(db))
+      hd_worker_kick();
+    sample_usage(db);
+    if (hd_now() - pruned > 3600) {
+      hd_events_prune(db);
+      pruned = hd_now();
+    }
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += 1;
+    pthread_mutex_lock(&w.lock);
+    while (!w.stop && pthread_cond_timedwait(&w.cond, &w.lock, &t) != ETIMEDOUT)
+      ;
+    bool stop = w.stop;
     pthread_mutex_unlock(&w.lock);
+    if (stop)
+      break;
   }
   sqlite3_close(db);
   return NULL;
@@ -326,21 +386,33 @@ static void *worker_main(void *arg)
 int hd_worker_start(struct hd_host *h, sh_error *e)
 {
   w.h = h;
-  int r = pthread_create(&w.thread, NULL, worker_main, NULL);
-  if (r != 0)
-    return sh_err(e, r, "start worker", NULL, NULL);
-  w.running = true;
+  size_t want = h->cfg.workers < MAX_WORKERS ? h->cfg.workers : MAX_WORKERS;
+  for (w.n = 0; w.n < want; w.n++) {
+    int r = pthread_create(&w.threads[w.n], NULL, worker_main, (void *) (uintptr_t) w.n);
+    if (r != 0) {
+      hd_worker_stop();
+      return sh_err(e, r, "start worker", NULL, NULL);
+    }
+  }
+  int r = pthread_create(&w.supervisor, NULL, supervisor_main, NULL);
+  if (r != 0) {
+    hd_worker_stop();
+    return sh_err(e, r, "start supervisor", NULL, NULL);
+  }
+  w.supervising = true;
   return 0;
 }
 
 void hd_worker_stop(void)
 {
-  if (!w.running)
-    return;
   pthread_mutex_lock(&w.lock);
   w.stop = true;
-  pthread_cond_signal(&w.cond);
+  pthread_cond_broadcast(&w.cond);
   pthread_mutex_unlock(&w.lock);
-  pthread_join(w.thread, NULL);
-  w.running = false;
+  for (size_t i = 0; i < w.n; i++)
+    pthread_join(w.threads[i], NULL);
+  w.n = 0;
+  if (w.supervising)
+    pthread_join(w.supervisor, NULL);
+  w.supervising = false;
 }

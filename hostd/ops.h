@@ -1,5 +1,5 @@
 /* Operations: long work journaled in the database and run, step by step,
- * by one worker thread.  Each step is idempotent and records its progress,
+ * by a pool of worker threads (config `workers`).  Each step is idempotent and records its progress,
  * so an operation interrupted by a crash is finished at the next start; a
  * failed step runs the compensations of the steps before it. */
 #pragma once
@@ -22,10 +22,10 @@ int64_t hd_op_busy(sqlite3 *db, int64_t container);
 /* An operation as the API shows it; NULL if there is none. */
 json_t *hd_op_json(sqlite3 *db, int64_t id, int64_t *tenant);
 
-/* Start the worker (it opens its own database connection); it first takes
- * up operations a crash interrupted. */
+/* Start the workers and the supervisor (each opens its own database
+ * connection); they first take up operations a crash interrupted. */
 int hd_worker_start(struct hd_host *h, sh_error *e);
 /* New work was committed. */
 void hd_worker_kick(void);
-/* Let the current step finish, then stop the worker. */
+/* Let the operations running finish, then stop the workers. */
 void hd_worker_stop(void);

@@ -346,13 +346,20 @@ static int halt(struct hd_ctx *c, sh_error *e)
   return r;
 }
 
-int hd_orphan_remove(struct hd_host *h, const char *ref, sh_error *e)
+int hd_runtime_sweep(struct hd_host *h, const char *ref, sh_error *e)
 {
   struct hd_ctx c = { .h = h };
   snprintf(c.ref, sizeof c.ref, "%s", ref);
   sh_error ig = {0};
   runtime_remove(&c, &ig);   /* absent is fine */
-  int r = unmount_rootfs(&c, e);
+  return unmount_rootfs(&c, e);
+}
+
+int hd_orphan_remove(struct hd_host *h, const char *ref, sh_error *e)
+{
+  struct hd_ctx c = { .h = h };
+  snprintf(c.ref, sizeof c.ref, "%s", ref);
+  int r = hd_runtime_sweep(h, ref, e);
   if (r == 0)
     r = volume_delete(&c, e);
   if (r == 0)

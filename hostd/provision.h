@@ -47,6 +47,9 @@ int hd_ctx_load(struct hd_ctx *c, sh_error *e);
 /* For reconciliation: remove what the runtime, the pool and the bundle
  * directory hold for a container the database does not know. */
 int hd_orphan_remove(struct hd_host *h, const char *ref, sh_error *e);
+/* The runtime's state and the rootfs mount of a container that should not
+ * run (its volume and bundle stay). */
+int hd_runtime_sweep(struct hd_host *h, const char *ref, sh_error *e);
 /* Whether the container's init still runs; reaps it if it is our child
  * (sandhostd is the containers' subreaper) and gives its exit code. */
 bool hd_init_alive(int64_t pid, int *exit_code);

@@ -2,10 +2,12 @@
 #include "tenant-cg.h"
 
 #include "cgroup.h"
+#include "cleanup.h"
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,21 +47,48 @@ int hd_tenant_cgroup_apply(int64_t tenant, const struct hd_tenant_limits *l, sh_
   int r = resolve(tenant, &c, &cg, path, e);
   if (r < 0)
     return r;
+  /* Workers starting two containers of one tenant: one creates, one sets. */
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&lock);
   struct stat st;
   r = stat(cg.unified, &st) == 0 ? sbx_cgroup_apply(&cg, &c.res, e) : sbx_cgroup_create(&c, &cg, e);
+  pthread_mutex_unlock(&lock);
   sbx_cgroup_clear(&cg);
+  return r;
+}
+
+int hd_cgroup_remove(const char *path, sh_error *e)
+{
+  char p[64];
+  snprintf(p, sizeof p, "%s", path);
+  struct sbx_config c = { .cgroups_path = p };
+  struct sbx_cgroup cg;
+  int r = sbx_cgroup_resolve(&c, p, &cg, e);
+  if (r < 0)
+    return r;
+  r = sbx_cgroup_destroy(&cg, e);
+  sbx_cgroup_clear(&cg);
+  if (r == -ENOENT) {
+    sh_error_clear(e);
+    r = 0;
+  }
   return r;
 }
 
 int hd_tenant_cgroup_remove(int64_t tenant, sh_error *e)
 {
-  struct sbx_config c = {0};
-  struct sbx_cgroup cg;
   char path[64];
-  int r = resolve(tenant, &c, &cg, path, e);
-  if (r < 0)
-    return r;
-  r = sbx_cgroup_destroy(&cg, e);
+  hd_cgroup_path(tenant, 0, path, sizeof path);
+  return hd_cgroup_remove(path, e);
+}
+
+char *hd_cgroup_root_dir(sh_error *e)
+{
+  struct sbx_config c = { .cgroups_path = root };
+  struct sbx_cgroup cg;
+  if (sbx_cgroup_resolve(&c, root, &cg, e) < 0)
+    return NULL;
+  char *dir = steal_ptr(cg.unified);
   sbx_cgroup_clear(&cg);
-  return r;
+  return dir;
 }

@@ -13,6 +13,10 @@ void hd_cgroup_init(const char *name);
 /* A tenant's cgroup path, below sandhostd's own: <name>/t<tenant>, or a
  * container's, <name>/t<tenant>/c<container> (container > 0). */
 void hd_cgroup_path(int64_t tenant, int64_t container, char *out, size_t len);
+/* Remove a cgroup below the tenants' (killing what runs in it); missing is fine. */
+int hd_cgroup_remove(const char *path, sh_error *e);
+/* The tenants' cgroup in the unified hierarchy (malloc'd), for listing. */
+char *hd_cgroup_root_dir(sh_error *e);
 
 struct hd_tenant_limits {
   int64_t cpu_millis, memory_mib, pids;
