@@ -43,6 +43,7 @@ static const struct key {
   STR("uplink", uplink, K_NAME),
   STR("bpf_dir", bpf_dir, K_PATH),   /* "" (the default): chosen at start */
   STR("cgroup_name", cgroup_name, K_NAME),
+  STR("forward_ports", forward_ports, K_NAME),
 #undef STR
 #undef U32
 };
@@ -67,6 +68,7 @@ void hd_config_defaults(struct hd_config *c)
     .network_pool6 = "fd53:6e64:7374::/48",
     .bpf_dir = "",   /* /sys/fs/bpf/sandhost, or <runtime_dir>/bpf (hostd/host.c) */
     .cgroup_name = "sandhost",
+    .forward_ports = "10000-29999",
   };
 }
 
@@ -149,6 +151,12 @@ int hd_config_finish(struct hd_config *c, const char *path, sh_error *e)
   }
   if (strcmp(c->pool_driver, "btrfs") != 0 && strcmp(c->pool_driver, "overlay") != 0)
     return sh_err(e, EINVAL, "read configuration", path, "pool_driver: \"btrfs\" or \"overlay\"");
+  unsigned lo, hi;
+  char tail;
+  if (sscanf(c->forward_ports, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1 || lo > hi || hi > 65535)
+    return sh_err(e, EINVAL, "read configuration", path, "forward_ports: a range of ports, LOW-HIGH within 1-65535 (\"10000-29999\")");
+  c->forward_lo = (uint16_t) lo;
+  c->forward_hi = (uint16_t) hi;
   /* One path component below sandhostd's own cgroup. */
   if (!c->cgroup_name[0] || strspn(c->cgroup_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
       strlen(c->cgroup_name) || c->cgroup_name[0] == '.')

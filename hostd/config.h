@@ -24,6 +24,8 @@ struct hd_config {
   char network_pool6[64];    /* and their IPv6 ones (/64 each, ULA by default) */
   char uplink[16];           /* the host's way out, masqueraded ("": no egress NAT) */
   char bpf_dir[256];         /* where containers' policy programs are pinned (on bpffs) */
+  char forward_ports[16];    /* public ports tenants may forward: "10000-29999" */
+  uint16_t forward_lo, forward_hi;   /* (parsed) */
   char cgroup_name[32];      /* the cgroup below sandhostd's own that holds tenants: "sandhost" */
 };
 

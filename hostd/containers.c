@@ -376,31 +376,46 @@ void hd_policy_put(struct hd_call *c)
     return;
   }
   const char *text = json_string_value(v);
+  _cleanup_(sh_netpolicy_clear) struct sh_netpolicy p = {0};
   if (text) {
     if (strlen(text) > (1u << 20)) {
       hd_api_fail(c, 400, "policy", "policy: at most 1 MiB of text");
       return;
     }
-    struct sh_netpolicy p = {0};
-    int r = sh_netpolicy_parse(text, &p, &e);
-    size_t n_forwards = p.n_forwards;
-    sh_netpolicy_clear(&p);
-    if (r < 0) {
+    if (sh_netpolicy_parse(text, &p, &e) < 0) {
       hd_api_fail(c, 400, "policy", "policy: %s: %s", e.path, e.msg);
       return;
     }
-    if (n_forwards) {
-      hd_api_fail(c, 400, "policy", "policy: forward statements are not applied by sandhostd yet (netfw has them; the daemon does not wire them)");
-      return;
-    }
+    /* The provider keeps the host's own ports: only its range is forwarded. */
+    for (size_t i = 0; i < p.n_forwards; i++)
+      if (p.forwards[i].public_port < cfg->forward_lo || p.forwards[i].public_port > cfg->forward_hi) {
+        hd_api_fail(c, 400, "policy", "policy: line %u, column %u: public port %u is outside the ports this host forwards (%s)",
+                    p.forwards[i].line, p.forwards[i].col, p.forwards[i].public_port, cfg->forward_ports);
+        return;
+      }
   }
   char state[16];
   int64_t tenant = operable(c, state);
   if (!tenant)
     return;
-  if (hd_db_exec(c->db, &e, "UPDATE containers SET policy = ?, etag = etag + 1 WHERE id = ?", "ti", text, c->ids[0]) < 0) {
+  if (hd_db_exec(c->db, &e, "UPDATE containers SET policy = ?, etag = etag + 1 WHERE id = ?", "ti", text, c->ids[0]) < 0 ||
+      hd_db_exec(c->db, &e, "DELETE FROM forwards WHERE container_id = ?", "i", c->ids[0]) < 0) {
     hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
     return;
+  }
+  /* A public port is one container's: the table's key says whose. */
+  for (size_t i = 0; i < p.n_forwards; i++) {
+    const struct sh_np_forward *f = &p.forwards[i];
+    const char *proto = f->proto == SH_NP_TCP ? "tcp" : "udp";
+    if (hd_db_exec(c->db, &e, "INSERT INTO forwards (proto, public_port, container_id, port) VALUES (?, ?, ?, ?)", "tiii", proto,
+                   (int64_t) f->public_port, c->ids[0], (int64_t) f->port) < 0) {
+      if (e.err == EEXIST)
+        hd_api_fail(c, 409, "policy", "policy: line %u, column %u: public %s port %u of the host is forwarded to another container",
+                    f->line, f->col, proto, f->public_port);
+      else
+        hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
+      return;
+    }
   }
   if (strcmp(state, "running") != 0) {
     hd_policy_get(c);   /* in force at the next start */

@@ -8,6 +8,7 @@
 #include "netpolicy.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,35 @@ int hd_policy_text(sqlite3 *db, int64_t container, char **text, sh_error *e)
   return *text ? 0 : sh_err(e, ENOMEM, "network policy", NULL, NULL);
 }
 
+/* A forward opens its port inbound, from anywhere: otherwise "default in
+ * deny" would forward to a port the container's own program refuses.  A
+ * rule of the tenant's for that port from anywhere decides instead. */
+static int open_forwards(struct sh_netpolicy *p, sh_error *e)
+{
+  for (size_t i = 0; i < p->n_forwards; i++) {
+    const struct sh_np_forward *f = &p->forwards[i];
+    for (int fam = 0; fam < 2; fam++) {
+      bool ruled = false;
+      for (size_t k = 0; k < p->n_rules && !ruled; k++) {
+        const struct sh_np_rule *r = &p->rules[k];
+        ruled = r->dir == SH_NP_IN && r->prefix.len == 0 && r->prefix.family == (fam ? AF_INET6 : AF_INET) &&
+                (r->proto == SH_NP_ANY || r->proto == f->proto) &&
+                ((r->port_lo == 0 && r->port_hi == 0) || (r->port_lo <= f->port && f->port <= r->port_hi));
+      }
+      if (ruled)
+        continue;
+      struct sh_np_rule *n = realloc(p->rules, (p->n_rules + 1) * sizeof *n);
+      if (!n)
+        return sh_err(e, ENOMEM, "network policy", "forward", NULL);
+      p->rules = n;
+      n[p->n_rules++] = (struct sh_np_rule){ .action = SH_NP_ALLOW, .dir = SH_NP_IN, .proto = f->proto,
+                                             .prefix = { .family = fam ? AF_INET6 : AF_INET }, .port_lo = f->port,
+                                             .port_hi = f->port, .line = f->line, .col = f->col };
+    }
+  }
+  return 0;
+}
+
 int hd_policy_apply(struct hd_host *h, sqlite3 *db, int64_t container, int64_t tenant, sh_error *e)
 {
   _cleanup_free_ char *text = NULL;
@@ -42,8 +72,10 @@ int hd_policy_apply(struct hd_host *h, sqlite3 *db, int64_t container, int64_t t
   if (r < 0)
     return r;
   struct sh_netpolicy p = {0};
-  if ((r = sh_netpolicy_parse(text, &p, e)) < 0)
+  if ((r = sh_netpolicy_parse(text, &p, e)) < 0 || (r = open_forwards(&p, e)) < 0) {
+    sh_netpolicy_clear(&p);
     return r;
+  }
   char pin[300], path[64];
   pin_dir(h, container, pin, sizeof pin);
   struct nf_bpf_policy *bp = NULL;

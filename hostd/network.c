@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
@@ -251,7 +252,9 @@ static int net_apply_now(struct hd_host *h, sqlite3 *db, sh_error *e)
     return -e->err;
   _cleanup_free_ struct nf_tenant_net *nets = NULL;
   _cleanup_free_ struct nf_port *ports = NULL;
-  size_t n_nets = 0, n_ports = 0;
+  _cleanup_free_ struct nf_forward *fwds = NULL;
+  _cleanup_free_ int64_t *port_ids = NULL;
+  size_t n_nets = 0, n_ports = 0, n_fwds = 0;
   while (sqlite3_step(ns) == SQLITE_ROW) {
     struct nf_tenant_net *nn = realloc(nets, (n_nets + 1) * sizeof *nn);
     if (!nn)
@@ -278,9 +281,14 @@ static int net_apply_now(struct hd_host *h, sqlite3 *db, sh_error *e)
     if (port_info(db, id, &p, NULL) < 0)
       continue;
     struct nf_port *np = realloc(ports, (n_ports + 1) * sizeof *np);
-    if (!np)
+    int64_t *ni = realloc(port_ids, (n_ports + 1) * sizeof *ni);
+    if (ni)
+      port_ids = ni;
+    if (np)
+      ports = np;
+    if (!np || !ni)
       return sh_err(e, ENOMEM, "nftables", NULL, NULL);
-    ports = np;
+    port_ids[n_ports] = id;
     struct nf_port *port = &ports[n_ports++];
     memset(port, 0, sizeof *port);
     char peer[16];
@@ -290,13 +298,34 @@ static int net_apply_now(struct hd_host *h, sqlite3 *db, sh_error *e)
     memcpy(port->ip6, p.addr[1].addr, 16);
   }
   nf_nl_close(&nl);
+  /* Forwards to the containers whose port exists (they run). */
+  _cleanup_stmt_ sqlite3_stmt *fs = hd_db_query(db, e, "SELECT container_id, proto, public_port, port FROM forwards ORDER BY proto, public_port", NULL);
+  while (fs && sqlite3_step(fs) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(fs, 0);
+    size_t k = 0;
+    while (k < n_ports && port_ids[k] != id)
+      k++;
+    if (k == n_ports)
+      continue;
+    struct nf_forward *nf = realloc(fwds, (n_fwds + 1) * sizeof *nf);
+    if (!nf)
+      return sh_err(e, ENOMEM, "nftables", NULL, NULL);
+    fwds = nf;
+    struct nf_forward *f = &fwds[n_fwds++];
+    memset(f, 0, sizeof *f);
+    f->proto = strcmp((const char *) sqlite3_column_text(fs, 1), "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+    f->public_port = (uint16_t) sqlite3_column_int(fs, 2);
+    f->port = (uint16_t) sqlite3_column_int(fs, 3);
+    memcpy(f->ip4, ports[k].ip4, 4);
+    memcpy(f->ip6, ports[k].ip6, 16);
+  }
   /* No container was ever wired (only created, or created and deleted):
    * a host without the tables keeps it that way. */
   bool present = true;
   if (!n_ports && nf_nft_present(&present, e) == 0 && !present)
     return 0;
   struct nf_desired d = { .uplink = h->cfg.uplink[0] ? h->cfg.uplink : NULL, .nets = nets, .n_nets = n_nets,
-                          .ports = ports, .n_ports = n_ports };
+                          .ports = ports, .n_ports = n_ports, .forwards = fwds, .n_forwards = n_fwds };
   return nf_nft_apply(&d, e);
 }
 

@@ -455,7 +455,9 @@ static int snap_forget(struct hd_ctx *c, sh_error *e)
 static int nothing(struct hd_ctx *c, sh_error *e) { return 0; }
 static int to_error(struct hd_ctx *c, sh_error *e) { return set_state(c, "error", e); }
 
-STEPS(policy_steps, { "policy", policy_up, NULL });
+static int net_refresh(struct hd_ctx *c, sh_error *e) { return hd_net_apply(c->h, c->db, e); }
+/* The programs, then nft (its forwards come from the policy). */
+STEPS(policy_steps, { "policy", policy_up, NULL }, { "forwards", net_refresh, NULL });
 STEPS(snapshot_steps, { "snapshot", snap_create, snap_delete });
 STEPS(restore_steps, { "restore", snap_restore, NULL });
 STEPS(snapshot_delete_steps, { "snapshot", snap_delete, NULL }, { "forget", snap_forget, NULL });

@@ -199,6 +199,17 @@ static const char *const migrations[] = {
   "  PRIMARY KEY (container_id, at)"
   ") STRICT;"
   "CREATE INDEX usage_tenant ON usage_samples (tenant_id, at);",
+
+  /* 1 -> 2: port forwards, from the containers' policies: a public port of
+   * the host belongs to one container (the primary key), and goes with it. */
+  "CREATE TABLE forwards ("
+  "  proto TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),"
+  "  public_port INTEGER NOT NULL CHECK (public_port BETWEEN 1 AND 65535),"
+  "  container_id INTEGER NOT NULL REFERENCES containers (id) ON DELETE CASCADE,"
+  "  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
+  "  PRIMARY KEY (proto, public_port)"
+  ") STRICT;"
+  "CREATE INDEX forwards_container ON forwards (container_id);",
 };
 
 int hd_schema_count(void)

@@ -65,15 +65,6 @@ is "$(tfile pids.max)" 128 "and its pids"
 like "$(tfile cpu.max cpu.cfs_quota_us)" '^100000' "and its cpu (one cpu's worth)"
 
 # ---- networks: a subnet per tenant, an address per container, isolation ----
-# The unified cgroup directory sandhostd puts tenants' cgroups in.
-unified=$(own_dirs | head -1)
-[ -d /sys/fs/cgroup/unified ] && unified=$(own_dirs | grep '^/sys/fs/cgroup/unified/')
-in_c() { # in_c ID CMD: CMD in the container's namespaces and cgroup, as its root (what exec will do)
-  local p t
-  api GET "/1.0/containers/$1" >/dev/null
-  p=$(j .pid) t=$(j .tenant_id)
-  sh -c 'echo $$ > "$1/t$2/c$3/cgroup.procs" && exec nsenter -t "$4" -n -m -U sh -c "$5"' - "$unified" "$t" "$1" "$p" "$2"
-}
 like "$(in_c "$c1" 'ip -4 addr show eth0')" 'inet 10\.64\.0\.2/24' "web1 has the first address of acme's subnet"
 like "$(in_c "$c1" 'ip -6 addr show eth0')" 'inet6 fd53:6e64:7374::2/64' "and an IPv6 one (ULA)"
 like "$(in_c "$c1" 'ip route')" 'default via 10\.64\.0\.1' "its default route is the tenant's gateway"
