@@ -182,7 +182,8 @@ static int load(struct hd_call *c, const struct hd_resource *r, enum hd_access a
   json_t *o = rc == SQLITE_ROW ? row_json(r, s, &t, &self, etag) : NULL;
   c->audit_tenant = t;
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    hd_api_fail(c, 500, NULL, "reading %s %" PRId64 ": %s", r->singular, c->ids[0], sqlite3_errmsg(c->db));
+    hd_db_err(c->db, rc, &e, "read");   /* a busy database is noted for hd_api_handle */
+    hd_api_fail(c, 500, NULL, "reading %s %" PRId64 ": %s", r->singular, c->ids[0], e.msg);
     return -1;
   }
   /* What a principal may not even read does not exist for it. */
