@@ -5,8 +5,10 @@
 # parameters), each a 4xx whose message names the problem, with the
 # database's tables unchanged and the refusals in the audit log.  A
 # database write-locked by another process: 503, reads go on, the same
-# request succeeds once the lock is gone.  A full disk: 507, reads go on,
-# nothing half-written, everything works again once there is room.
+# request succeeds once the lock is gone.  A full disk: first with room left
+# in the database's log (an operation fails at the file it cannot write, and
+# is undone), then with none (507, reads go on, nothing half-written);
+# everything works again once there is room.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/hostd-env.sh"
 command -v sqlite3 >/dev/null || skip_all "needs the sqlite3 command"
@@ -229,7 +231,7 @@ fill
 before=$(dump)
 audit_before=$(q 'SELECT count(*) FROM audit_log')
 files_before=$(ls -RA "$W/state/bundles")
-# One change of each kind, the first and last also through /wait-able operations.
+# A change of each kind: tenant, user, token, container, a rename, a snapshot, a start.
 cat > "$W/full" <<EOF
 POST|/1.0/tenants|{"name": "full-t", "plan_id": 1}|201
 POST|/1.0/users|{"name": "full-u", "role": "member", "tenant_id": $acme}|201
