@@ -283,6 +283,7 @@ int main(void)
   snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %d", pages);
   hd_db_exec(db, &e, pragma, NULL);
   int st = 201, n = 0;
+  r = NULL;
   for (; n < 500 && st == 201; n++) {
     snprintf(body, sizeof body, "{\"name\":\"full%d\",\"plan_id\":%lld}", n, (long long) plan_id);
     json_decref(r);
