@@ -12,6 +12,7 @@
 #include "resources.h"
 #include "sandhost-config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@ static const struct { int status; const char *code; } codes[] = {
   { 202, "accepted" }, { 400, "bad_request" }, { 401, "unauthorized" }, { 403, "forbidden" }, { 404, "not_found" },
   { 405, "method_not_allowed" }, { 409, "conflict" }, { 412, "precondition_failed" },
   { 413, "payload_too_large" }, { 415, "unsupported_media_type" }, { 422, "quota_exceeded" },
-  { 500, "internal" }, { 503, "unavailable" },
+  { 500, "internal" }, { 503, "unavailable" }, { 507, "insufficient_storage" },
 };
 
 const char *hd_api_code(int status)
@@ -273,6 +274,39 @@ static void dispatch(struct hd_call *c)
   }
 }
 
+/* What no route accepts, refused before any of them runs: a body that is
+ * not an object, an If-Match that is not one entity tag or "*" (a weak
+ * tag is well formed but never matches: If-Match compares strongly). */
+static bool well_formed(struct hd_call *c)
+{
+  if (c->body && !json_is_object(c->body)) {
+    hd_api_fail(c, 400, NULL, "the body must be a JSON object ({...})");
+    return false;
+  }
+  const char *m = c->if_match;
+  if (m && strcmp(m, "*") != 0) {
+    const char *tag = strncmp(m, "W/", 2) == 0 ? m + 2 : m;
+    size_t n = strlen(tag);
+    if (n < 2 || tag[0] != '"' || tag[n - 1] != '"' || memchr(tag + 1, '"', n - 2)) {
+      hd_api_fail(c, 400, "If-Match", "If-Match: %.64s is not an entity tag: send the ETag as read (\"3\", quotes included) or *",
+                  m);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The database could not take the call: a full disk (507) or another
+ * process holding its write lock past the busy timeout (503).  Decided
+ * here, from what hostd/db.c saw, whatever status the handler chose. */
+static void storage_fault(struct hd_call *c, int fault)
+{
+  if (fault == ENOSPC)
+    hd_api_fail(c, 507, NULL, "the disk of the database is full: nothing was changed; free some space and try again");
+  else
+    hd_api_fail(c, 503, NULL, "the database is busy (another process holds its write lock): nothing was changed; try again");
+}
+
 void hd_api_handle(struct hd_call *c)
 {
   c->status = 0;
@@ -284,27 +318,43 @@ void hd_api_handle(struct hd_call *c)
   c->stream_since = 0;
   c->exec.container = 0;
   c->etag[0] = c->location[0] = 0;
+  hd_db_fault_take();   /* whatever came before (a token's last use) is not this call's */
   if (!mutating(c->method)) {
     dispatch(c);
+    int fault = hd_db_fault_take();
+    if (fault && c->status >= 400)
+      storage_fault(c, fault);
     return;
   }
   /* A change and its audit entry commit together, or neither does; a
    * refused request is audited on its own. */
   sh_error e = {0};
-  if (hd_db_begin(c->db, &e) < 0) {
-    hd_api_fail(c, 503, NULL, "the database is busy: %s", e.msg);
+  int fault = 0;
+  if (!well_formed(c)) {
+    /* refused: audited below */
+  } else if (hd_db_begin(c->db, &e) < 0) {
+    if (!(fault = hd_db_fault_take()))
+      hd_api_fail(c, 503, NULL, "the database cannot take changes: %s", e.msg);
   } else {
     dispatch(c);
     if (c->status < 400 && (audit(c, &e) < 0 || hd_db_commit(c->db, &e) < 0))
       hd_api_fail(c, 503, NULL, "nothing was changed: recording it failed: %s", e.msg);
+    /* A fault fails the whole call, even one its handler shrugged off:
+     * SQLite may have rolled the transaction back already. */
+    fault = hd_db_fault_take();
     hd_db_rollback(c->db);  /* a no-op after a commit */
-    if (c->status < 400) {
+    if (c->status < 400 && !fault) {
       if (c->kick)
         hd_worker_kick();
       return;
     }
   }
+  if (fault)
+    storage_fault(c, fault);
   sh_error_clear(&e);
-  if (audit(c, &e) < 0)
+  /* A refusal for a busy database would wait out the busy timeout again. */
+  if (fault == EBUSY)
+    sh_warn("audit log: %s %s by %s (%d) not recorded: the database is busy", c->method, c->path, c->who.name, c->status);
+  else if (audit(c, &e) < 0)
     sh_warn("audit log: %s %s by %s (%d) not recorded: %s", c->method, c->path, c->who.name, c->status, e.msg);
 }

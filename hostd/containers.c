@@ -69,10 +69,10 @@ void hd_container_create(struct hd_call *c)
   sh_error e = {0};
   const char *name = NULL, *image = "busybox", *restart = "never";
   int64_t tenant = c->who.tenant_id;
-  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "container", &e) < 0 ||
-      sh_json_get_str(c->body, "name", "container", &name, &e) < 0 || sh_json_get_str(c->body, "image", "container", &image, &e) < 0 ||
-      sh_json_get_str(c->body, "restart_policy", "container", &restart, &e) < 0 ||
-      sh_json_get_i64(c->body, "tenant_id", "container", &tenant, &e) < 0) {
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 ||
+      sh_json_get_str(c->body, "name", NULL, &name, &e) < 0 || sh_json_get_str(c->body, "image", NULL, &image, &e) < 0 ||
+      sh_json_get_str(c->body, "restart_policy", NULL, &restart, &e) < 0 ||
+      sh_json_get_i64(c->body, "tenant_id", NULL, &tenant, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
     return;
   }
@@ -115,7 +115,11 @@ void hd_container_create(struct hd_call *c)
     json_t *v = json_object_get(c->body, size_keys[i]);
     if (!v)
       continue;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > size[i]) {
+    if (!json_is_integer(v)) {
+      hd_api_fail(c, 400, size_keys[i], "%s: an integer is expected", size_keys[i]);
+      return;
+    }
+    if (json_integer_value(v) < 1 || json_integer_value(v) > size[i]) {
       hd_api_fail(c, 422, size_keys[i], "%s: 1 to %" PRId64 " on plan %s", size_keys[i], size[i], sqlite3_column_text(p, 9));
       return;
     }
@@ -191,8 +195,8 @@ void hd_container_state(struct hd_call *c)
   sh_error e = {0};
   const char *action = NULL;
   int64_t timeout = -1;
-  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "state", &e) < 0 ||
-      sh_json_get_str(c->body, "action", "state", &action, &e) < 0 || sh_json_get_i64(c->body, "timeout", "state", &timeout, &e) < 0) {
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 ||
+      sh_json_get_str(c->body, "action", NULL, &action, &e) < 0 || sh_json_get_i64(c->body, "timeout", NULL, &timeout, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
     return;
   }
@@ -371,8 +375,9 @@ void hd_policy_put(struct hd_call *c)
   static const char *const keys[] = { "policy", NULL };
   sh_error e = {0};
   json_t *v = json_object_get(c->body, "policy");
-  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "body", &e) < 0 || !v || !(json_is_string(v) || json_is_null(v))) {
-    hd_api_fail(c, 400, "policy", "policy: the policy's text, or null for the plan's default%s%s", e.msg[0] ? ": " : "", e.msg);
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 || !v || !(json_is_string(v) || json_is_null(v))) {
+    hd_api_fail(c, 400, e.path[0] ? e.path : "policy", "%s: %s", e.path[0] ? e.path : "policy",
+                e.msg[0] ? e.msg : "the policy's text, or null for the plan's default");
     return;
   }
   const char *text = json_string_value(v);
@@ -462,9 +467,9 @@ void hd_snapshot_create(struct hd_call *c)
   static const char *const keys[] = { "name", NULL };
   sh_error e = {0};
   const char *name = NULL;
-  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "snapshot", &e) < 0 ||
-      sh_json_get_str(c->body, "name", "snapshot", &name, &e) < 0 || !name || !hd_name_valid(name)) {
-    hd_api_fail(c, 400, "name", "name: %s", e.msg[0] ? e.msg : HD_NAME_RULE);
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 ||
+      sh_json_get_str(c->body, "name", NULL, &name, &e) < 0 || !name || !hd_name_valid(name)) {
+    hd_api_fail(c, 400, e.path[0] ? e.path : "name", "%s: %s", e.path[0] ? e.path : "name", e.msg[0] ? e.msg : HD_NAME_RULE);
     return;
   }
   int64_t tenant;

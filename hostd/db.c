@@ -20,11 +20,49 @@ int64_t hd_now(void)
   return (int64_t) time(NULL);
 }
 
+/* The last fault of this thread's database calls (see hd_db_fault_take):
+ * each thread has its own connection. */
+static _Thread_local int fault;
+
+int hd_db_fault_take(void)
+{
+  int f = fault;
+  fault = 0;
+  return f;
+}
+
+/* The one translation of SQLite's result codes into errno values. */
+static int db_errno(sqlite3 *db, int rc)
+{
+  int err;
+  switch (rc & 0xff) {
+  case SQLITE_CONSTRAINT:
+    return EEXIST;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    err = EBUSY;
+    break;
+  case SQLITE_FULL:
+    err = ENOSPC;
+    break;
+  case SQLITE_IOERR: {
+    /* A failed write, truncate or shared-memory grow whose cause was a full
+     * disk (or a quota) is a full disk too. */
+    int sys = db ? sqlite3_system_errno(db) : 0;
+    err = sys == ENOSPC || sys == EDQUOT ? ENOSPC : EIO;
+    break;
+  }
+  default:
+    return EIO;
+  }
+  if (err != EIO)
+    fault = err;
+  return err;
+}
+
 int hd_db_err(sqlite3 *db, int rc, sh_error *e, const char *step)
 {
-  int primary = rc & 0xff;
-  int err = primary == SQLITE_CONSTRAINT ? EEXIST : primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? EBUSY : EIO;
-  return sh_err(e, err, step, "database", "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  return sh_err(e, db_errno(db, rc), step, "database", "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 static int bind_all(sqlite3 *db, sqlite3_stmt *s, sh_error *e, const char *types, va_list ap)
@@ -109,7 +147,7 @@ static int exec_script(sqlite3 *db, const char *sql, sh_error *e, const char *st
   int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
   if (rc == SQLITE_OK)
     return 0;
-  int r = sh_err(e, (rc & 0xff) == SQLITE_BUSY ? EBUSY : EIO, step, "database", "%s", msg ? msg : sqlite3_errstr(rc));
+  int r = sh_err(e, db_errno(db, rc), step, "database", "%s", msg ? msg : sqlite3_errstr(rc));
   sqlite3_free(msg);
   return r;
 }

@@ -29,9 +29,14 @@ int hd_db_version(sqlite3 *db);
 int hd_db_exec(sqlite3 *db, sh_error *e, const char *sql, const char *types, ...);
 /* A prepared statement with its values bound as above; NULL on error. */
 sqlite3_stmt *hd_db_query(sqlite3 *db, sh_error *e, const char *sql, const char *types, ...);
-/* sqlite's error as an sh_error: constraint failures are EEXIST, busy is
- * EBUSY, everything else EIO. */
+/* sqlite's error as an sh_error: constraint failures are EEXIST, busy or
+ * locked (another process holds the write lock) EBUSY, a full disk (SQLITE_FULL,
+ * or an I/O error from ENOSPC or EDQUOT) ENOSPC, everything else EIO. */
 int hd_db_err(sqlite3 *db, int rc, sh_error *e, const char *step);
+/* The last EBUSY or ENOSPC a database call of this thread failed with since
+ * the previous take (0: none).  hd_api_handle answers a call that met one
+ * with 503 or 507, whatever its handler made of the failure. */
+int hd_db_fault_take(void);
 
 int hd_db_begin(sqlite3 *db, sh_error *e);      /* BEGIN IMMEDIATE: writers queue, never deadlock */
 int hd_db_commit(sqlite3 *db, sh_error *e);

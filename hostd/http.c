@@ -60,6 +60,7 @@ static const char *reason(int status)
     { 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
     { 412, "Precondition Failed" }, { 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
     { 422, "Unprocessable Entity" }, { 500, "Internal Server Error" }, { 503, "Service Unavailable" },
+    { 507, "Insufficient Storage" },
   };
   for (size_t i = 0; i < SH_ARRAY_SIZE(t); i++)
     if (t[i].s == status)

@@ -182,7 +182,8 @@ static int load(struct hd_call *c, const struct hd_resource *r, enum hd_access a
   json_t *o = rc == SQLITE_ROW ? row_json(r, s, &t, &self, etag) : NULL;
   c->audit_tenant = t;
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    hd_api_fail(c, 500, NULL, "reading %s %" PRId64 ": %s", r->singular, c->ids[0], sqlite3_errmsg(c->db));
+    hd_db_err(c->db, rc, &e, "read");   /* a busy database is noted for hd_api_handle */
+    hd_api_fail(c, 500, NULL, "reading %s %" PRId64 ": %s", r->singular, c->ids[0], e.msg);
     return -1;
   }
   /* What a principal may not even read does not exist for it. */
@@ -582,9 +583,9 @@ void hd_token_post(struct hd_call *c)
   static const char *const keys[] = { "name", NULL };
   sh_error e = {0};
   const char *name = NULL;
-  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "token", &e) < 0 ||
-      sh_json_get_str(c->body, "name", "token", &name, &e) < 0 || !name || !*name || strlen(name) > 64) {
-    hd_api_fail(c, 400, "name", "name: a token needs a name of 1 to 64 characters%s%s", e.msg[0] ? "; " : "", e.msg);
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 ||
+      sh_json_get_str(c->body, "name", NULL, &name, &e) < 0 || !name || !hd_name_valid(name)) {
+    hd_api_fail(c, 400, e.path[0] ? e.path : "name", "%s: %s", e.path[0] ? e.path : "name", e.msg[0] ? e.msg : HD_NAME_RULE);
     return;
   }
   char secret[64];

@@ -270,6 +270,36 @@ int main(void)
   call(&root, "GET", "/1.0/plans/1", NULL, NULL, &r);
   is_int(json_integer_value(json_object_get(r, "pids")), 300, "and the plan is unchanged");
   json_decref(r);
+
+  /* A full disk, played by max_page_count (SQLite then fails as on ENOSPC):
+   * 507 whatever the route made of it, and the tenant is not there. */
+  int pages = 0;
+  {
+    _cleanup_stmt_ sqlite3_stmt *pc = hd_db_query(db, &e, "PRAGMA page_count", NULL);
+    if (pc && sqlite3_step(pc) == SQLITE_ROW)
+      pages = sqlite3_column_int(pc, 0);
+  }
+  char pragma[64];
+  snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %d", pages);
+  hd_db_exec(db, &e, pragma, NULL);
+  int st = 201, n = 0;
+  r = NULL;
+  for (; n < 500 && st == 201; n++) {
+    snprintf(body, sizeof body, "{\"name\":\"full%d\",\"plan_id\":%lld}", n, (long long) plan_id);
+    json_decref(r);
+    st = call(&root, "POST", "/1.0/tenants", body, NULL, &r);
+  }
+  is_int(st, 507, "a change once the database is full: 507 (after %d that fitted)", n - 1);
+  is_str(json_string_value(json_object_get(json_object_get(r, "error"), "code")), "insufficient_storage", "code insufficient_storage");
+  json_decref(r);
+  snprintf(path, sizeof path, "full%d", n - 1);
+  {
+    _cleanup_stmt_ sqlite3_stmt *gone = hd_db_query(db, &e, "SELECT count(*) FROM tenants WHERE name = ?", "t", path);
+    ok(gone && sqlite3_step(gone) == SQLITE_ROW && sqlite3_column_int(gone, 0) == 0, "and the tenant %s is not there", path);
+  }
+  is_int(call(&root, "GET", "/1.0/tenants/1", NULL, NULL, NULL), 200, "reads go on");
+  hd_db_exec(db, &e, "PRAGMA max_page_count = 1000000", NULL);
+  is_int(call(&root, "POST", "/1.0/tenants", body, NULL, NULL), 201, "with room again, the same request succeeds");
   sqlite3_close(db);
   return tap_done();
 }
