@@ -104,7 +104,10 @@ int hd_policy_remove(struct hd_host *h, int64_t container, sh_error *e)
 {
   char pin[300];
   pin_dir(h, container, pin, sizeof pin);
-  return nf_bpf_policy_remove(pin, e);
+  int r = nf_bpf_policy_remove(pin, e);
+  if (r == 0)
+    nf_bpf_policy_prune(h->cfg.bpf_dir, &(sh_error){0});
+  return r;
 }
 
 int hd_policy_counters(struct hd_host *h, int64_t container, struct nf_counters *out, sh_error *e)

@@ -226,6 +226,11 @@ int hd_db_migrate(sqlite3 *db, int to, sh_error *e)
   return 0;
 }
 
+int hd_db_relax(sqlite3 *db, sh_error *e)
+{
+  return exec_script(db, "PRAGMA synchronous = NORMAL", e, "configure database");
+}
+
 int hd_db_open(const char *path, sqlite3 **out, sh_error *e)
 {
   sqlite3 *db = NULL;

@@ -14,6 +14,10 @@ int hd_db_latest_version(void);
 /* Open (creating it if missing) and migrate to the latest schema.  A
  * database newer than this build is refused (EPROTO), never touched. */
 int hd_db_open(const char *path, sqlite3 **out, sh_error *e);
+/* For a connection whose writes can be lost to a power cut without harm
+ * (the workers': a step whose record is lost runs again, being idempotent):
+ * no fsync per commit.  The API's commits (a 202 is a promise) keep theirs. */
+int hd_db_relax(sqlite3 *db, sh_error *e);
 /* Open without migrating (tests walk the versions one by one). */
 int hd_db_open_raw(const char *path, sqlite3 **out, sh_error *e);
 /* Migrate up to version `to` (never down), each step in its own

@@ -156,6 +156,8 @@ static int ok_exists(int r, sh_error *e)
   return r;
 }
 
+static int net_add(struct hd_host *h, sqlite3 *db, int64_t container, const struct port_info *p, sh_error *e);
+
 int hd_net_up(struct hd_host *h, sqlite3 *db, int64_t container, pid_t pid, sh_error *e)
 {
   struct port_info p;
@@ -219,7 +221,7 @@ int hd_net_up(struct hd_host *h, sqlite3 *db, int64_t container, pid_t pid, sh_e
     r = ok_exists(nf_route_add_default(&cn, "eth0", &g, e), e);
   }
   nf_nl_close(&cn);
-  return r < 0 ? r : hd_net_apply(h, db, e);
+  return r < 0 ? r : net_add(h, db, container, &p, e);
 }
 
 int hd_net_unplug(int64_t container, sh_error *e)
@@ -243,6 +245,41 @@ int hd_net_down(struct hd_host *h, sqlite3 *db, int64_t container, sh_error *e)
 {
   int r = hd_net_unplug(container, e);
   return r < 0 ? r : hd_net_apply(h, db, e);
+}
+
+/* Workers apply side by side: one apply at a time, each reading the state
+ * when it begins, so the last one always sees every veth made before it was
+ * asked for; callers that asked while an apply was waiting share the next
+ * one (its result too) instead of each rebuilding the tables. */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t done;
+  bool busy;
+  uint64_t asked, served;   /* generations */
+  int result;
+  sh_error err;
+  /* The tenant networks the table has (as of the last apply, plus adds):
+   * adding one that is there fails its whole transaction, whose abort
+   * waits for an RCU grace period. */
+  int64_t *known;
+  size_t n_known;
+} na = { .lock = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
+
+static bool net_known(int64_t id)
+{
+  for (size_t i = 0; i < na.n_known; i++)
+    if (na.known[i] == id)
+      return true;
+  return false;
+}
+
+static void net_learn(int64_t id)
+{
+  int64_t *k = net_known(id) ? NULL : realloc(na.known, (na.n_known + 1) * sizeof *k);
+  if (k) {
+    na.known = k;
+    na.known[na.n_known++] = id;
+  }
 }
 
 static int net_apply_now(struct hd_host *h, sqlite3 *db, sh_error *e)
@@ -326,21 +363,14 @@ static int net_apply_now(struct hd_host *h, sqlite3 *db, sh_error *e)
     return 0;
   struct nf_desired d = { .uplink = h->cfg.uplink[0] ? h->cfg.uplink : NULL, .nets = nets, .n_nets = n_nets,
                           .ports = ports, .n_ports = n_ports, .forwards = fwds, .n_forwards = n_fwds };
-  return nf_nft_apply(&d, e);
+  int r = nf_nft_apply(&d, e);
+  if (r == 0) {   /* under na's lock (hd_net_apply) */
+    na.n_known = 0;
+    for (size_t i = 0; i < n_nets; i++)
+      net_learn((int64_t) nets[i].id);
+  }
+  return r;
 }
-
-/* Workers apply side by side: one apply at a time, each reading the state
- * when it begins, so the last one always sees every veth made before it was
- * asked for; callers that asked while an apply was waiting share the next
- * one (its result too) instead of each rebuilding the tables. */
-static struct {
-  pthread_mutex_t lock;
-  pthread_cond_t done;
-  bool busy;
-  uint64_t asked, served;   /* generations */
-  int result;
-  sh_error err;
-} na = { .lock = PTHREAD_MUTEX_INITIALIZER, .done = PTHREAD_COND_INITIALIZER };
 
 int hd_net_apply(struct hd_host *h, sqlite3 *db, sh_error *e)
 {
@@ -370,4 +400,42 @@ int hd_net_apply(struct hd_host *h, sqlite3 *db, sh_error *e)
   if (r < 0)
     *e = le;
   return r;
+}
+
+/* A started container's port (and its tenant's network, the first time)
+ * added to nft without rebuilding it: additions only, so the cost does not
+ * grow with the containers there.  Serialized with the applies; anything
+ * else (no table yet, forwards to add, a port already there) falls back to
+ * a whole apply. */
+static int net_add(struct hd_host *h, sqlite3 *db, int64_t container, const struct port_info *p, sh_error *e)
+{
+  _cleanup_stmt_ sqlite3_stmt *fw = hd_db_query(db, e, "SELECT 1 FROM forwards WHERE container_id = ?", "i", container);
+  bool forwards = fw && sqlite3_step(fw) == SQLITE_ROW;
+  sqlite3_reset(fw);
+  if (forwards)
+    return hd_net_apply(h, db, e);
+  struct nf_tenant_net net = { .id = (uint64_t) p->net };
+  nf_bridge_name(net.id, net.bridge);
+  struct nf_port port = {0};
+  char peer[16];
+  nf_veth_names((uint64_t) container, port.ifname, peer);
+  nf_mac_for((uint64_t) container, port.mac);
+  memcpy(port.ip4, p->addr[0].addr, 4);
+  memcpy(port.ip6, p->addr[1].addr, 16);
+  const char *uplink = h->cfg.uplink[0] ? h->cfg.uplink : NULL;
+  pthread_mutex_lock(&na.lock);
+  while (na.busy)
+    pthread_cond_wait(&na.done, &na.lock);
+  na.busy = true;
+  pthread_mutex_unlock(&na.lock);
+  sh_error le = {0};
+  bool add_net = !net_known(p->net);
+  int r = nf_nft_add(uplink, add_net ? &net : NULL, add_net, &port, 1, &le);
+  if (r == 0 && add_net)
+    net_learn(p->net);
+  pthread_mutex_lock(&na.lock);
+  na.busy = false;
+  pthread_cond_broadcast(&na.done);
+  pthread_mutex_unlock(&na.lock);
+  return r == 0 ? 0 : hd_net_apply(h, db, e);
 }

@@ -318,7 +318,7 @@ static void *worker_main(void *arg)
   sqlite3 *db = NULL;
   sh_error e = {0};
   char buf[600];
-  if (hd_db_open(w.h->db_path, &db, &e) < 0) {
+  if (hd_db_open(w.h->db_path, &db, &e) < 0 || hd_db_relax(db, &e) < 0) {
     sh_error_log("worker %zu: %s", self, sh_error_str(&e, buf, sizeof buf));
     return NULL;
   }
@@ -355,7 +355,7 @@ static void *supervisor_main(void *arg)
   sqlite3 *db = NULL;
   sh_error e = {0};
   char buf[600];
-  if (hd_db_open(w.h->db_path, &db, &e) < 0) {
+  if (hd_db_open(w.h->db_path, &db, &e) < 0 || hd_db_relax(db, &e) < 0) {
     sh_error_log("supervisor: %s", sh_error_str(&e, buf, sizeof buf));
     return NULL;
   }

@@ -11,18 +11,25 @@
 
 struct nf_bpf_policy;
 
-/* Load the programs, fill their maps from p's outgoing rules and attach them
- * (bpf_link) to the cgroup2 directory.  With pin_dir (a directory on bpffs,
- * /sys/fs/bpf/sandhost/c<id> in production) the links and the counters are
- * pinned there, so the policy outlives the caller. */
+/* Put p's rules in the program set's maps under the cgroup's id and attach
+ * the set's programs (bpf_link) to the cgroup2 directory.  The set is loaded
+ * and verified once per process and cgroup level; with pin_dir (a directory
+ * on bpffs, /sys/fs/bpf/sandhost/c<id> in production) it is pinned beside
+ * it (set-L<level>-<hash of the programs>), so a restarted daemon reuses it,
+ * and the container's links and maps are pinned in pin_dir, so the policy
+ * outlives the caller. */
 int nf_bpf_policy_attach(const char *cgroup_dir, const struct sh_netpolicy *p, const char *pin_dir,
                          struct nf_bpf_policy **out, sh_error *e);
 /* Take over a pinned policy (after a daemon restart). */
 int nf_bpf_policy_open_pinned(const char *pin_dir, struct nf_bpf_policy **out, sh_error *e);
 /* Detach a pinned policy and remove its pins; a missing one is fine. */
 int nf_bpf_policy_remove(const char *pin_dir, sh_error *e);
-/* Replace the policy: new programs and maps, swapped into the links one hook
- * at a time with bpf_link_update, so no call ever runs without a policy. */
+/* Once no container's pin directory is left below root, unpin the program
+ * sets there (a daemon that had no container leaves nothing on bpffs). */
+int nf_bpf_policy_prune(const char *root, sh_error *e);
+/* Replace the policy: its rules written under another generation, then the
+ * container's entry switched to it in one update, so every call sees either
+ * the old policy or the new one whole. */
 int nf_bpf_policy_update(struct nf_bpf_policy *h, const struct sh_netpolicy *p, sh_error *e);
 /* Metering: traffic of the container's sockets (IP packet lengths) and the
  * calls its policy refused, summed over CPUs; never reset by an update. */

@@ -11,11 +11,6 @@
 #define DENY 1
 #define IPPROTO_UDP 17
 
-struct lpm_key {
-  __u32 prefixlen;
-  __u8 addr[16];
-};
-
 struct match {
   __u8 action;
   __u8 proto;
@@ -29,12 +24,34 @@ struct lpm_value {
   struct match m[MAX_MATCH];
 };
 
+/* One program set serves every container of a host: each map below is
+ * keyed by the container's cgroup id, found as the caller's ancestor at the
+ * containers' cgroup level (the same for all containers of one daemon; set
+ * before loading).  So a container's policy is map entries, not programs:
+ * attaching one costs no verification, and a new policy is new entries. */
+const volatile __u32 level = 0;
+
+#define MAX_CONTAINERS 65536
+
+/* The rules of every container, by direction and family, in one trie each:
+ * the key is the container's cgroup id, its policy's generation, then the
+ * address, so the prefix length is 72 + the address prefix.  A new policy
+ * is written under the other generation and takes effect at once when the
+ * container's conf says so (one update). */
+struct pkey {
+  __u32 prefixlen;
+  __u8 cg[8];
+  __u8 gen;
+  __u8 addr[16];
+  __u8 pad[3];
+};
+
 #define POLICY_MAP(name)                          \
   struct {                                        \
     __uint(type, BPF_MAP_TYPE_LPM_TRIE);          \
     __uint(map_flags, BPF_F_NO_PREALLOC);         \
-    __uint(max_entries, 65536);                   \
-    __type(key, struct lpm_key);                  \
+    __uint(max_entries, 1 << 20);                 \
+    __type(key, struct pkey);                     \
     __type(value, struct lpm_value);              \
   } name SEC(".maps")
 
@@ -43,18 +60,28 @@ POLICY_MAP(out6);
 POLICY_MAP(in4);
 POLICY_MAP(in6);
 
-/* [0]: the default action for outgoing traffic, [1]: for incoming. */
+/* A container's defaults, and whether its incoming rules need the flows it
+ * opened (otherwise they are not tracked at all). */
+struct conf {
+  __u8 def_out;
+  __u8 def_in;
+  __u8 track;
+  __u8 gen;       /* the generation of its rules in force */
+  __u8 pad[4];
+};
 struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 2);
-  __type(key, __u32);
-  __type(value, __u64);
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, MAX_CONTAINERS);
+  __type(key, __u64);
+  __type(value, struct conf);
 } config SEC(".maps");
 
-/* Flows the container opened: a packet coming back on one is a reply and
+/* Flows a container opened: a packet coming back on one is a reply and
  * passes whatever the incoming rules say (the policy filters new inbound
- * traffic, as a stateful firewall would). */
+ * traffic, as a stateful firewall would).  One LRU for the host. */
 struct flow {
+  __u64 cgroup;
   __u8 remote[16];
   __u16 remote_port;
   __u16 local_port;
@@ -69,8 +96,9 @@ struct {
 } flows SEC(".maps");
 
 /* Metering, per CPU so the data path never contends: [0] traffic in,
- * [1] traffic out, [2] calls the policy refused (packets = calls).  The map
- * is carried over when the policy is replaced, so counts never reset. */
+ * [1] traffic out, [2] calls the policy refused (packets = calls), [3]
+ * incoming packets dropped.  Keyed by cgroup, so a policy change never
+ * resets them. */
 #define COUNT_IN 0
 #define COUNT_OUT 1
 #define COUNT_DENIED 2
@@ -79,28 +107,36 @@ struct counter {
   __u64 bytes;
   __u64 packets;
 };
+struct counters {
+  struct counter c[4];
+};
 struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 4);
-  __type(key, __u32);
-  __type(value, struct counter);
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __uint(max_entries, MAX_CONTAINERS);
+  __type(key, __u64);
+  __type(value, struct counters);
 } counters SEC(".maps");
 
-static __always_inline void count(__u32 which, __u64 bytes)
+static __always_inline void count(__u64 cg, __u32 which, __u64 bytes)
 {
-  struct counter *c = bpf_map_lookup_elem(&counters, &which);
-  if (c) {
-    c->bytes += bytes;
-    c->packets++;
+  struct counters *c = bpf_map_lookup_elem(&counters, &cg);
+  if (c && which < 4) {
+    c->c[which].bytes += bytes;
+    c->c[which].packets++;
   }
 }
 
-/* ALLOW or DENY for a destination (outgoing) or source (incoming) address. */
-static __always_inline int lookup(void *map, __u32 dir, struct lpm_key *k, __u8 proto, __u16 port)
+/* ALLOW or DENY for a destination (outgoing) or source (incoming) address
+ * of a container (bits: 32 or 128). */
+static __always_inline int lookup(void *trie, __u64 cg, const struct conf *c, int def, const __u8 addr[16], __u32 bits,
+                                  __u8 proto, __u16 port)
 {
-  __u64 *def = bpf_map_lookup_elem(&config, &dir);
-  int action = def && *def == DENY ? DENY : ALLOW;
-  struct lpm_value *v = bpf_map_lookup_elem(map, k);
+  int action = def;
+  struct pkey k = { .prefixlen = 72 + bits, .gen = c->gen };
+  __builtin_memcpy(k.cg, &cg, 8);
+  __builtin_memcpy(k.addr, addr, 16);
+  struct lpm_value *v = bpf_map_lookup_elem(trie, &k);
   if (v) {
     for (int i = 0; i < MAX_MATCH; i++) {
       if ((__u32) i >= v->n)
@@ -117,10 +153,14 @@ static __always_inline int lookup(void *map, __u32 dir, struct lpm_key *k, __u8 
   return action;
 }
 
-static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u16 port)
+static __always_inline int decide(void *trie, const __u8 addr[16], __u32 bits, __u8 proto, __u16 port)
 {
-  if (lookup(map, 0, k, proto, port) == DENY) {
-    count(COUNT_DENIED, 0);
+  __u64 cg = bpf_get_current_ancestor_cgroup_id(level);
+  struct conf *c = bpf_map_lookup_elem(&config, &cg);
+  if (!c)
+    return 1;   /* not one of ours (never, while the programs are attached) */
+  if (lookup(trie, cg, c, c->def_out == DENY ? DENY : ALLOW, addr, bits, proto, port) == DENY) {
+    count(cg, COUNT_DENIED, 0);
     return 0; /* the kernel turns 0 into EPERM */
   }
   return 1;
@@ -128,21 +168,21 @@ static __always_inline int decide(void *map, struct lpm_key *k, __u8 proto, __u1
 
 static __always_inline int check4(struct bpf_sock_addr *ctx)
 {
-  struct lpm_key k = { .prefixlen = 32 };
+  __u8 addr[16] = {0};
   __u32 ip = ctx->user_ip4;
-  __builtin_memcpy(k.addr, &ip, 4);
-  return decide(&out4, &k, (__u8) ctx->protocol, bpf_ntohs((__u16) ctx->user_port));
+  __builtin_memcpy(addr, &ip, 4);
+  return decide(&out4, addr, 32, (__u8) ctx->protocol, bpf_ntohs((__u16) ctx->user_port));
 }
 
 static __always_inline int check6(struct bpf_sock_addr *ctx)
 {
-  struct lpm_key k = { .prefixlen = 128 };
+  __u8 addr[16];
   __u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1], w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
-  __builtin_memcpy(k.addr, &w0, 4);
-  __builtin_memcpy(k.addr + 4, &w1, 4);
-  __builtin_memcpy(k.addr + 8, &w2, 4);
-  __builtin_memcpy(k.addr + 12, &w3, 4);
-  return decide(&out6, &k, (__u8) ctx->protocol, bpf_ntohs((__u16) ctx->user_port));
+  __builtin_memcpy(addr, &w0, 4);
+  __builtin_memcpy(addr + 4, &w1, 4);
+  __builtin_memcpy(addr + 8, &w2, 4);
+  __builtin_memcpy(addr + 12, &w3, 4);
+  return decide(&out6, addr, 128, (__u8) ctx->protocol, bpf_ntohs((__u16) ctx->user_port));
 }
 
 SEC("cgroup/connect4")
@@ -214,20 +254,23 @@ int sandhost_count_in(struct __sk_buff *skb)
 {
   __u8 src[16] = {0}, dst[16] = {0}, proto = 0;
   __u16 sport = 0, dport = 0;
+  __u64 cg = bpf_skb_ancestor_cgroup_id(skb, level);
+  struct conf *c = bpf_map_lookup_elem(&config, &cg);
+  if (!c)
+    return 1;
   int v = parse(skb, src, dst, &proto, &sport, &dport);
   if (v) {
-    struct flow f = { .remote_port = sport, .local_port = dport, .proto = proto };
+    struct flow f = { .cgroup = cg, .remote_port = sport, .local_port = dport, .proto = proto };
     __builtin_memcpy(f.remote, src, 16);
-    if (!bpf_map_lookup_elem(&flows, &f)) {
-      struct lpm_key k = { .prefixlen = v == 4 ? 32 : 128 };
-      __builtin_memcpy(k.addr, src, 16);
-      if (lookup(v == 4 ? (void *) &in4 : (void *) &in6, 1, &k, proto, dport) == DENY) {
-        count(COUNT_DROPPED_IN, skb->len);
+    if (!c->track || !bpf_map_lookup_elem(&flows, &f)) {
+      if (lookup(v == 4 ? (void *) &in4 : (void *) &in6, cg, c, c->def_in == DENY ? DENY : ALLOW, src, v == 4 ? 32 : 128, proto,
+                 dport) == DENY) {
+        count(cg, COUNT_DROPPED_IN, skb->len);
         return 0;
       }
     }
   }
-  count(COUNT_IN, skb->len);
+  count(cg, COUNT_IN, skb->len);
   return 1;
 }
 
@@ -236,8 +279,12 @@ int sandhost_count_out(struct __sk_buff *skb)
 {
   __u8 src[16] = {0}, dst[16] = {0}, proto = 0;
   __u16 sport = 0, dport = 0;
-  if (parse(skb, src, dst, &proto, &sport, &dport) && (proto == IPPROTO_TCP || proto == IPPROTO_UDP)) {
-    struct flow f = { .remote_port = dport, .local_port = sport, .proto = proto };
+  __u64 cg = bpf_skb_ancestor_cgroup_id(skb, level);
+  struct conf *c = bpf_map_lookup_elem(&config, &cg);
+  if (!c)
+    return 1;
+  if (c->track && parse(skb, src, dst, &proto, &sport, &dport) && (proto == IPPROTO_TCP || proto == IPPROTO_UDP)) {
+    struct flow f = { .cgroup = cg, .remote_port = dport, .local_port = sport, .proto = proto };
     __builtin_memcpy(f.remote, dst, 16);
     /* A known flow needs no write: the lookup alone keeps it recent in the
      * LRU, and an update on every packet costs throughput. */
@@ -246,7 +293,7 @@ int sandhost_count_out(struct __sk_buff *skb)
       bpf_map_update_elem(&flows, &f, &now, BPF_NOEXIST);
     }
   }
-  count(COUNT_OUT, skb->len);
+  count(cg, COUNT_OUT, skb->len);
   return 1;
 }
 
