@@ -2,6 +2,7 @@
 #include "api.h"
 
 #include "cleanup.h"
+#include "audit.h"
 #include "containers.h"
 #include "db.h"
 #include "events.h"
@@ -126,6 +127,7 @@ static const struct route {
 } routes[] = {
   { "GET", "/1.0", server_info, NULL, NULL },
   { "GET", "/1.0/audit", audit_list, NULL, NULL },
+  { "GET", "/1.0/audit/report", hd_audit_get, NULL, NULL },
   { "GET", "/1.0/metrics", hd_metrics, NULL, NULL },
   { "GET", "/1.0/usage", hd_usage, NULL, NULL },
   { "GET", "/1.0/events", hd_events, NULL, NULL },

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "ops.h"
 #include "reconcile.h"
+#include "audit.h"
 #include "log.h"
 #include "tenant-cg.h"
 #include "sandhost-config.h"
@@ -143,6 +144,8 @@ int main(int argc, char **argv)
     goto out;
   hd_containers_init(&cfg);
   hd_cgroup_init(cfg.cgroup_name);
+  hd_audit_init(&host);
+  hd_audit_log_host();
   hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
   if ((r = hd_reconcile(&host, db, &e)) < 0)
     goto out;

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define N_PROGS 6
+#define N_PROGS NF_BPF_HOOKS
 /* The maps a container has entries in, pinned again in its own directory. */
 enum { M_OUT4, M_OUT6, M_IN4, M_IN6, M_CONFIG, M_COUNTERS, N_MAPS };
 static const char *const map_names[N_MAPS] = { "out4", "out6", "in4", "in6", "config", "counters" };
@@ -439,15 +439,20 @@ int nf_bpf_policy_open_pinned(const char *pin_dir, struct nf_bpf_policy **out, s
     return sh_err(e, ENOMEM, "open pinned policy", pin_dir, NULL);
   h->pinned = true;
   int r = open_pins(pin_dir, h->links, h->maps, e);
-  struct bpf_link_info info = {0};
-  uint32_t len = sizeof info;
-  if (r == 0 && bpf_obj_get_info_by_fd(h->links[0], &info, &len) < 0)
-    r = sh_errno(e, "open pinned policy", pin_dir);
+  /* The cgroup from the first link still attached (one may have been
+   * detached behind our back: the audit wants to say so, not fail). */
+  for (int i = 0; r == 0 && i < N_PROGS && !h->cgroup; i++) {
+    struct bpf_link_info info = {0};
+    uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(h->links[i], &info, &len) == 0)
+      h->cgroup = info.cgroup.cgroup_id;
+  }
+  if (r == 0 && !h->cgroup)
+    r = sh_err(e, ENOLINK, "open pinned policy", pin_dir, "no link is attached to a cgroup any more");
   if (r < 0) {
     nf_bpf_policy_free(h);
     return r;
   }
-  h->cgroup = info.cgroup.cgroup_id;
   *out = h;
   return 0;
 }
@@ -527,6 +532,58 @@ int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *ou
       sums[k][1] += v[c * 4 + k].packets;
     }
   *out = (struct nf_counters) { sums[0][0], sums[0][1], sums[1][0], sums[1][1], sums[2][1], sums[3][1] };
+  return 0;
+}
+
+int nf_bpf_policy_audit(const char *cgroup_dir, const char *pin_dir, struct nf_bpf_audit *out, sh_error *e)
+{
+  *out = (struct nf_bpf_audit){0};
+  for (int i = 0; i < N_PROGS; i++)
+    out->hook[i] = hooks[i].name;
+  _cleanup_close_ int cg = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cg < 0)
+    return sh_errno(e, "open cgroup", cgroup_dir);
+  struct stat st;
+  if (fstat(cg, &st) < 0)
+    return sh_errno(e, "stat cgroup", cgroup_dir);
+  uint64_t id = st.st_ino;
+  struct nf_bpf_policy *h = NULL;
+  int r = nf_bpf_policy_open_pinned(pin_dir, &h, e);
+  for (int i = 0; i < N_PROGS; i++) {
+    uint32_t ids[64], cnt = SH_ARRAY_SIZE(ids), flags = 0;
+    if (bpf_prog_query(cg, hooks[i].type, 0, &flags, ids, &cnt) < 0)
+      cnt = 0;
+    struct bpf_link_info li = {0};
+    uint32_t len = sizeof li;
+    bool have = h && bpf_obj_get_info_by_fd(h->links[i], &li, &len) == 0;
+    for (uint32_t k = 0; k < cnt; k++) {
+      if (have && ids[k] == li.prog_id)
+        out->attached[i] = true;
+      else
+        out->others[i]++;
+    }
+  }
+  if (r < 0)
+    return r;   /* the hooks say what runs; the maps need the pins */
+  struct conf c;
+  if (h->cgroup == id && bpf_map_lookup_elem(h->maps[M_CONFIG], &id, &c) == 0) {
+    out->entry = true;
+    out->deny_out = c.def_out;
+    out->deny_in = c.def_in;
+    out->track = c.track;
+    for (int m = M_OUT4; m <= M_IN6; m++) {
+      struct pkey cur, next;
+      void *prev = NULL;
+      while (bpf_map_get_next_key(h->maps[m], prev, &next) == 0) {
+        if (memcmp(next.cg, &id, 8) == 0 && next.gen == c.gen)
+          out->rules[m - M_OUT4]++;
+        cur = next;
+        prev = &cur;
+      }
+    }
+    nf_bpf_policy_counters(h, &out->counters, NULL);
+  }
+  nf_bpf_policy_free(h);
   return 0;
 }
 

@@ -39,5 +39,20 @@ struct nf_counters {
   uint64_t dropped_in;   /* incoming packets the policy dropped */
 };
 int nf_bpf_policy_counters(const struct nf_bpf_policy *h, struct nf_counters *out, sh_error *e);
+/* What the kernel holds of a pinned container policy, for the audit: which
+ * hooks of its cgroup run the program its pinned link names (and how many
+ * other programs are attached there), its defaults and the rules in force
+ * per direction and family (out4, out6, in4, in6), and its counters. */
+#define NF_BPF_HOOKS 6
+struct nf_bpf_audit {
+  const char *hook[NF_BPF_HOOKS];     /* connect4 ... count_out */
+  bool attached[NF_BPF_HOOKS];        /* the pinned link's program runs on the cgroup */
+  unsigned others[NF_BPF_HOOKS];      /* other programs attached at that hook */
+  bool entry;                         /* the maps have the cgroup's policy */
+  bool deny_out, deny_in, track;      /* its defaults, and whether flows are tracked */
+  size_t rules[4];                    /* trie entries in force: out4, out6, in4, in6 */
+  struct nf_counters counters;
+};
+int nf_bpf_policy_audit(const char *cgroup_dir, const char *pin_dir, struct nf_bpf_audit *out, sh_error *e);
 /* Free the handle; the programs stay attached only if pinned. */
 void nf_bpf_policy_free(struct nf_bpf_policy *h);

@@ -1136,6 +1136,89 @@ int nf_nft_present(bool *present, sh_error *e)
   return r;
 }
 
+struct ports_ctx {
+  char (*names)[IFNAMSIZ];
+  size_t n;
+  int failed;
+};
+
+static int port_elems_cb(const struct nlmsghdr *nlh, void *data)
+{
+  struct ports_ctx *c = data;
+  struct nftnl_set *s = nftnl_set_alloc();
+  if (!s || nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+    nftnl_set_free(s);
+    c->failed = 1;
+    return MNL_CB_OK;
+  }
+  struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+  for (struct nftnl_set_elem *el = it ? nftnl_set_elems_iter_next(it) : NULL; el; el = nftnl_set_elems_iter_next(it)) {
+    uint32_t len = 0;
+    const char *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &len);
+    char (*nv)[IFNAMSIZ] = key ? realloc(c->names, (c->n + 1) * sizeof *nv) : NULL;
+    if (!nv) {
+      c->failed = 1;
+      continue;
+    }
+    c->names = nv;
+    snprintf(c->names[c->n++], IFNAMSIZ, "%.*s", (int) (len < IFNAMSIZ ? len : IFNAMSIZ), key);
+  }
+  nftnl_set_elems_iter_destroy(it);
+  nftnl_set_free(s);
+  return MNL_CB_OK;
+}
+
+int nf_nft_ports(char (**names)[IFNAMSIZ], size_t *n, sh_error *e)
+{
+  *names = NULL;
+  *n = 0;
+  struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int r = sh_errno(e, "read nftables", "netlink");
+    if (nl)
+      mnl_socket_close(nl);
+    return r;
+  }
+  _cleanup_free_ char *buf = malloc(RECV_SIZE);   /* not static: the audit reads beside the workers */
+  struct ports_ctx c = {0};
+  uint32_t seq = (uint32_t) time(NULL);
+  int r = 0;
+  struct nftnl_set *st = nftnl_set_alloc();
+  if (!buf || !st) {
+    nftnl_set_free(st);
+    mnl_socket_close(nl);
+    return sh_err(e, ENOMEM, "read nftables", NULL, NULL);
+  }
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_BRIDGE, NLM_F_DUMP, seq);
+  nftnl_set_set_str(st, NFTNL_SET_TABLE, TABLE);
+  nftnl_set_set_str(st, NFTNL_SET_NAME, SET_PORTS);
+  nftnl_set_elems_nlmsg_build_payload(nlh, st);
+  nftnl_set_free(st);
+  if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+    r = sh_errno(e, "read nftables", "set " SET_PORTS);
+  ssize_t got;
+  while (r == 0 && (got = mnl_socket_recvfrom(nl, buf, RECV_SIZE)) > 0) {
+    int cr = mnl_cb_run(buf, (size_t) got, seq, mnl_socket_get_portid(nl), port_elems_cb, &c);
+    if (cr == MNL_CB_STOP)
+      break;
+    if (cr < 0) {
+      if (errno != ENOENT)   /* no table: no ports */
+        r = sh_errno(e, "read nftables", "set " SET_PORTS);
+      break;
+    }
+  }
+  mnl_socket_close(nl);
+  if (r == 0 && c.failed)
+    r = sh_err(e, ENOMEM, "read nftables", "set " SET_PORTS, NULL);
+  if (r < 0) {
+    free(c.names);
+    return r;
+  }
+  *names = c.names;
+  *n = c.n;
+  return 0;
+}
+
 int nf_nft_remove(sh_error *e)
 {
   struct batch *bt = batch_new();

@@ -5,6 +5,7 @@
  * Sandhost never touches other tables. */
 #pragma once
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,10 @@ int nf_nft_apply(const struct nf_desired *d, sh_error *e);
  * nf_nft_apply, which also repairs whatever else drifted. */
 int nf_nft_add(const char *uplink, const struct nf_tenant_net *nets, size_t n_nets, const struct nf_port *ports,
                size_t n_ports, sh_error *e);
+/* The container ports (host-end interface names) that the bridge table's
+ * anti-spoofing set holds, as the kernel has them (for the audit); none
+ * when there is no table. */
+int nf_nft_ports(char (**names)[IFNAMSIZ], size_t *n, sh_error *e);
 /* Whether table inet sandhost exists (a caller with nothing to add can
  * then leave a host that never had it alone). */
 int nf_nft_present(bool *present, sh_error *e);

@@ -27,6 +27,7 @@ static const struct cell {
 } matrix[] = {
   { "GET", "/1.0", NULL, "yyyyu", NULL },
   { "GET", "/1.0/audit", NULL, "yyyfu", NULL },
+  { "GET", "/1.0/audit/report", NULL, "yyyfu", NULL },
   { "GET", "/1.0/metrics", NULL, "yyyyu", NULL },
   { "GET", "/1.0/usage", NULL, "yyyyu", NULL },
   { "GET", "/1.0/events", NULL, "yyyyu", NULL },
