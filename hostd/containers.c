@@ -288,22 +288,6 @@ void hd_container_logs(struct hd_call *c)
 
 /* ---- exec ---- */
 
-/* %XX and '+' in a query value. */
-static void url_decode(const char *in, size_t n, char *out, size_t len)
-{
-  size_t o = 0;
-  for (size_t i = 0; i < n && o + 1 < len; i++) {
-    unsigned v;
-    if (in[i] == '%' && i + 2 < n && sscanf(in + i + 1, "%2x", &v) == 1) {
-      out[o++] = (char) v;
-      i += 2;
-    } else {
-      out[o++] = in[i] == '+' ? ' ' : in[i];
-    }
-  }
-  out[o] = 0;
-}
-
 /* GET /1.0/containers/#/exec?command=...&tty=0|1&cols=N&rows=N: checks here;
  * the transport upgrades to a websocket and runs the command (hostd/exec-ws.c). */
 void hd_container_exec(struct hd_call *c)
@@ -323,22 +307,24 @@ void hd_container_exec(struct hd_call *c)
   c->exec.cols = 80;
   c->exec.rows = 24;
   c->exec.command[0] = 0;
-  for (const char *q = c->query; q && *q;) {
-    size_t n = strcspn(q, "&");
+  char key[16], val[sizeof c->exec.command];
+  size_t len;
+  for (const char *q = c->query; hd_query_next(&q, key, sizeof key, val, sizeof val, &len);) {
     unsigned v;
-    if (n > 8 && strncmp(q, "command=", 8) == 0)
-      url_decode(q + 8, n - 8, c->exec.command, sizeof c->exec.command);
-    else if (sscanf(q, "tty=%u", &v) == 1 && v <= 1)
+    char end;
+    bool num = sscanf(val, "%u%c", &v, &end) == 1;
+    if (strcmp(key, "command") == 0 && len == strlen(val))
+      memcpy(c->exec.command, val, len + 1);
+    else if (strcmp(key, "tty") == 0 && num && v <= 1)
       c->exec.tty = v;
-    else if (sscanf(q, "cols=%u", &v) == 1 && v >= 1 && v <= 1000)
+    else if (strcmp(key, "cols") == 0 && num && v >= 1 && v <= 1000)
       c->exec.cols = v;
-    else if (sscanf(q, "rows=%u", &v) == 1 && v >= 1 && v <= 1000)
+    else if (strcmp(key, "rows") == 0 && num && v >= 1 && v <= 1000)
       c->exec.rows = v;
     else {
-      hd_api_fail(c, 400, NULL, "bad query parameter \"%.*s\" (command, tty=0|1, cols and rows 1..1000)", (int) n, q);
+      hd_api_fail(c, 400, key, "bad query parameter \"%s\" (command, tty=0|1, cols and rows 1..1000)", key);
       return;
     }
-    q += n + (q[n] == '&');
   }
   c->exec.container = c->ids[0];
   c->audit_tenant = tenant;

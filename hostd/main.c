@@ -6,6 +6,7 @@
 #include "config.h"
 #include "containers.h"
 #include "db.h"
+#include "files.h"
 #include "host.h"
 #include "http.h"
 #include "ops.h"
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
       (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
     goto out;
   hd_containers_init(&cfg);
+  hd_files_init(&host);
   hd_cgroup_init(cfg.cgroup_name);
   hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
   if ((r = hd_reconcile(&host, db, &e)) < 0)

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -130,6 +131,40 @@ static int sbx_run(struct hd_ctx *c, const char *step, const char *const *args, 
 
 /* ---- storage ---- */
 
+static pthread_mutex_t volume_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void hd_volume_lock(void)
+{
+  pthread_mutex_lock(&volume_mutex);
+}
+
+bool hd_volume_lock_timed(int timeout_ms)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_sec += timeout_ms / 1000;
+  t.tv_nsec += (long) (timeout_ms % 1000) * 1000000;
+  if (t.tv_nsec >= 1000000000) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000;
+  }
+  return pthread_mutex_timedlock(&volume_mutex, &t) == 0;
+}
+
+void hd_volume_unlock(void)
+{
+  pthread_mutex_unlock(&volume_mutex);
+}
+
+/* A storage step under the volume lock. */
+static int locked(int (*fn)(struct hd_ctx *, sh_error *), struct hd_ctx *c, sh_error *e)
+{
+  hd_volume_lock();
+  int r = fn(c, e);
+  hd_volume_unlock();
+  return r;
+}
+
 static int volume_create(struct hd_ctx *c, sh_error *e)
 {
   if (sbx_volume_usage(c->h->pool, c->ref, &(struct sbx_usage){0}, NULL) == 0)
@@ -143,7 +178,9 @@ static int volume_create(struct hd_ctx *c, sh_error *e)
 
 static int volume_delete(struct hd_ctx *c, sh_error *e)
 {
+  hd_volume_lock();
   int r = sbx_volume_delete(c->h->pool, c->ref, e);
+  hd_volume_unlock();
   if (r == -ENOENT) {
     sh_error_clear(e);
     return 0;
@@ -151,7 +188,7 @@ static int volume_delete(struct hd_ctx *c, sh_error *e)
   return r;
 }
 
-static int mount_rootfs(struct hd_ctx *c, sh_error *e)
+static int mount_now(struct hd_ctx *c, sh_error *e)
 {
   char dir[400], target[400];
   bundle_path(c, NULL, dir, sizeof dir);
@@ -165,7 +202,7 @@ static int mount_rootfs(struct hd_ctx *c, sh_error *e)
   return sbx_volume_mount(c->h->pool, c->ref, &map, 1, &map, 1, target, e);
 }
 
-static int unmount_rootfs(struct hd_ctx *c, sh_error *e)
+static int unmount_now(struct hd_ctx *c, sh_error *e)
 {
   char target[400];
   bundle_path(c, "rootfs", target, sizeof target);
@@ -174,6 +211,9 @@ static int unmount_rootfs(struct hd_ctx *c, sh_error *e)
     return 0;
   return sbx_volume_unmount(c->h->pool, c->ref, target, e);
 }
+
+static int mount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(mount_now, c, e); }
+static int unmount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(unmount_now, c, e); }
 
 static int bundle_remove(struct hd_ctx *c, sh_error *e)
 {
@@ -434,10 +474,12 @@ static int snap_delete(struct hd_ctx *c, sh_error *e)
   return r;
 }
 
-static int snap_restore(struct hd_ctx *c, sh_error *e)
+static int restore_now(struct hd_ctx *c, sh_error *e)
 {
   return sbx_snapshot_restore(c->h->pool, c->ref, c->snapshot, e);
 }
+
+static int snap_restore(struct hd_ctx *c, sh_error *e) { return locked(restore_now, c, e); }
 
 static int snap_forget(struct hd_ctx *c, sh_error *e)
 {

@@ -352,6 +352,27 @@ static int is_mount_of(sbx_pool *p, const char *id, const char *target, bool *ye
   return r;
 }
 
+/* A detached mount of the volume's tree in the range of the maps; a move to
+ * a new range (overlay) is recorded in the volume's metadata. */
+static int volume_tree(sbx_pool *p, int ctrfd, struct volume_meta *m, const struct sbx_idmap *uid_map,
+                       size_t n_uid, const struct sbx_idmap *gid_map, size_t n_gid, int *mfd,
+                       sh_error *e)
+{
+  struct copy_stats shifted;
+  int r = p->drv->mount(p, ctrfd, m->id, uid_map, n_uid, gid_map, n_gid, mfd, &shifted, e);
+  if (r < 0 || !shifted.entries)
+    return r;
+  sh_info("volume %s: moved to a new id range: %" PRIu64 " files copied (%" PRIu64
+          " bytes reflinked, %" PRIu64 " copied) in %.1f ms",
+          m->id, shifted.entries, shifted.reflinked, shifted.copied, shifted.ms);
+  m->shift = shifted;
+  if ((r = meta_save(ctrfd, m, e)) < 0) {
+    close(*mfd);
+    *mfd = -1;
+  }
+  return r;
+}
+
 int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
                      const struct sbx_idmap *gid_map, size_t n_gid, const char *target,
                      sh_error *e)
@@ -367,22 +388,22 @@ int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_ma
   if (there)
     return 0; /* mounting twice is harmless */
   _cleanup_close_ int mfd = -1;
-  struct copy_stats shifted;
-  if ((r = p->drv->mount(p, ctrfd, id, uid_map, n_uid, gid_map, n_gid, &mfd, &shifted, e)) < 0)
+  if ((r = volume_tree(p, ctrfd, &m, uid_map, n_uid, gid_map, n_gid, &mfd, e)) < 0)
     return r;
-  if (shifted.entries) {
-    sh_info("volume %s: moved to a new id range: %" PRIu64 " files copied (%" PRIu64
-            " bytes reflinked, %" PRIu64 " copied) in %.1f ms",
-            id, shifted.entries, shifted.reflinked, shifted.copied, shifted.ms);
-    m.shift = shifted;
-    if ((r = meta_save(ctrfd, &m, e)) < 0)
-      return r;
-  }
   if ((r = sh_mkdir_p(target, 0700)) < 0)
     return sh_err(e, -r, "create mount target", target, NULL);
   if (syscall(SYS_move_mount, mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
     return sh_errno(e, "attach volume mount", target);
   return 0;
+}
+
+int sbx_volume_open_view(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
+                         const struct sbx_idmap *gid_map, size_t n_gid, int *fd, sh_error *e)
+{
+  _cleanup_close_ int ctrfd = -1;
+  struct volume_meta m;
+  int r = volume_open(p, id, NULL, &ctrfd, &m, e);
+  return r < 0 ? r : volume_tree(p, ctrfd, &m, uid_map, n_uid, gid_map, n_gid, fd, e);
 }
 
 int sbx_volume_unmount(sbx_pool *p, const char *id, const char *target, sh_error *e)

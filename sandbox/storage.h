@@ -128,6 +128,13 @@ int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_ma
                      const struct sbx_idmap *gid_map, size_t n_gid, const char *target,
                      sh_error *e);
 int sbx_volume_unmount(sbx_pool *p, const char *id, const char *target, sh_error *e);
+/* The same tree, mapped the same way, as a detached mount that goes with
+ * its last fd (never in any mount table): *fd is an O_PATH fd on its root.
+ * For work on a stopped container's files; one tree per volume at a time on
+ * an overlay pool (a second overlay of the same upper would be undefined),
+ * so a mounted volume is reached through its mount instead. */
+int sbx_volume_open_view(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
+                         const struct sbx_idmap *gid_map, size_t n_gid, int *fd, sh_error *e);
 /* Where the volume is mounted (first found), or ENOENT. */
 int sbx_volume_mounted_at(sbx_pool *p, const char *id, char **target, sh_error *e);
 

@@ -3,7 +3,8 @@
 # (a cgroup name unique to this test, below the test's own cgroup) all
 # removed at exit, also when the test fails.  Source after tap.sh:
 #   . "$(dirname "$0")/../lib/hostd-env.sh"
-#   hd_start 1 [--set K=V...]; api METHOD PATH [BODY]; j JQ; wait_op OP
+#   hd_start 1 [--set K=V...]; api METHOD PATH [BODY]; j JQ; wait_op OP;
+#   new_id PATH BODY; new_token NAME ROLE [TENANT]; two_tenants PLAN-JSON ALICE-ROLE
 # Needs SANDHOSTD and SBX_STORAGE; sets W (the work dir), S (the socket),
 # CG (the cgroup name), pid (the daemon's).
 [ "$(id -u)" = 0 ] || skip_all "needs root"
@@ -65,4 +66,21 @@ wait_op() { # wait_op [-t TOKEN] OP: the operation's final status
   api "${t[@]}" GET "/1.0/operations/$1/wait?timeout=60" >/dev/null
   [ "$(j .status)" = success ] || { diag "operation $1: $(j .error)"; tail -n 8 "$W"/out.* | sed 's/^/# /'; } >&2
   j .status
+}
+new_id() { # new_id PATH BODY: POST as root; the new object's id
+  api POST "$1" "$2" >/dev/null
+  j .id
+}
+new_token() { # new_token NAME ROLE [TENANT]: a new user's API token
+  new_id /1.0/users "{\"name\": \"$1\", \"role\": \"$2\"${3:+, \"tenant_id\": $3}}" >/dev/null
+  api POST "/1.0/users/$(j .id)/tokens" '{"name": "t"}' >/dev/null
+  j .token
+}
+two_tenants() { # two_tenants PLAN-JSON ALICE-ROLE: sets plan, tenants acme and globex on it,
+  # ta (alice's token: ALICE-ROLE of acme) and tg (gus's: owner of globex)
+  plan=$(new_id /1.0/plans "$1")
+  acme=$(new_id /1.0/tenants "{\"name\": \"acme\", \"plan_id\": $plan}")
+  globex=$(new_id /1.0/tenants "{\"name\": \"globex\", \"plan_id\": $plan}")
+  ta=$(new_token alice "$2" "$acme")
+  tg=$(new_token gus owner "$globex")
 }

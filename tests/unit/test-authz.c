@@ -60,6 +60,10 @@ static const struct cell {
   { "PUT", "/1.0/containers/#/state", "{\"action\":\"start\"}", "yfyyu", "yfnnu" },
   { "GET", "/1.0/containers/#/logs", NULL, "yyyyu", "yynnu" },
   { "GET", "/1.0/containers/#/exec", NULL, "yfyyu", "yfnnu" },
+  /* Auditors read files (they audit from inside the containers); changes are operating. */
+  { "GET", "/1.0/containers/#/files", NULL, "yyyyu", "yynnu" },
+  { "PUT", "/1.0/containers/#/files", NULL, "yfyyu", "yfnnu" },
+  { "DELETE", "/1.0/containers/#/files", NULL, "yfyyu", "yfnnu" },
   { "GET", "/1.0/containers/#/policy", NULL, "yyyyu", "yynnu" },
   { "PUT", "/1.0/containers/#/policy", "{\"policy\":\"default out deny\"}", "yfyyu", "yfnnu" },
   { "GET", "/1.0/containers/#/snapshots", NULL, "yyyyu", "yynnu" },

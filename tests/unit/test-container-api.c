@@ -1,0 +1,102 @@
+/* Container routes that need no kernel: the checks files, rebuild, live
+ * limits and clone make before they touch storage or cgroups, on an
+ * in-memory database (no pool: what would reach the storage answers 503 or
+ * queues an operation nobody runs).  And the query-string parser. */
+#include "tap.h"
+#include "api-call.h"
+#include "cleanup.h"
+#include "containers.h"
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static sqlite3 *db;
+static const struct hd_principal root = { .role = HD_ROLE_ADMIN, .name = "unix:uid=0" };
+
+static int call_raw(const char *method, const char *path, const char *body, const char *raw, json_t **out)
+{
+  return api_call(db, &root, method, path, body, NULL, raw, out);
+}
+
+static int call(const char *method, const char *path, const char *body, json_t **out)
+{
+  return api_call(db, &root, method, path, body, NULL, NULL, out);
+}
+
+static void query_parser(void)
+{
+  const char *q = "path=%2Fetc%2Fmy+file&x&mode=0644&cut=abcdefgh&nul=a%00b&bad=%zz";
+  char key[8], val[6];
+  size_t len;
+  static const struct { const char *key, *val; size_t len; } want[] = {
+    { "path", "/etc/", 12 }, { "x", "", 0 }, { "mode", "0644", 4 }, { "cut", "abcde", 8 }, { "nul", "a", 3 }, { "bad", "%zz", 3 },
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    ok(hd_query_next(&q, key, sizeof key, val, sizeof val, &len), "pair %zu is there", i);
+    is_str(key, want[i].key, "its key");
+    is_str(val, want[i].val, "its value, decoded and cut to the buffer");
+    is_int((long long) len, (long long) want[i].len, "its full decoded length (a cut or a NUL shows)");
+  }
+  ok(!hd_query_next(&q, key, sizeof key, val, sizeof val, &len), "then the end");
+  const char *none = NULL;
+  ok(!hd_query_next(&none, key, sizeof key, val, sizeof val, &len), "no query: no pair");
+}
+
+static void files(int64_t ct)
+{
+  char path[256];
+  json_t *r = NULL;
+  static const struct { const char *method, *query, *body, *raw; int status; const char *field, *what; } cases[] = {
+    { "GET", "", NULL, NULL, 400, "path", "no path" },
+    { "GET", "?path=etc/hostname", NULL, NULL, 400, "path", "a relative path" },
+    { "GET", "?path=/etc/a%00b", NULL, NULL, 400, "path", "a path with a NUL" },
+    { "GET", "?path=/etc&uid=5", NULL, NULL, 400, "uid", "a parameter GET does not take" },
+    { "GET", "?path=/etc&stat=2", NULL, NULL, 400, "stat", "stat neither 0 nor 1" },
+    { "PUT", "?path=/etc/x&uid=65536", NULL, "", 400, "uid", "a uid outside the container's range" },
+    { "PUT", "?path=/etc/x&gid=-1", NULL, "", 400, "gid", "a negative gid" },
+    { "PUT", "?path=/etc/x&mode=0800", NULL, "", 400, "mode", "a mode that is not octal" },
+    { "PUT", "?path=/etc/x&mode=17777", NULL, "", 400, "mode", "a mode above 07777" },
+    { "PUT", "?path=/etc/x&type=fifo", NULL, "", 400, "type", "a type other than file or directory" },
+    { "PUT", "?path=/etc/x", "{\"a\":1}", NULL, 415, "", "a JSON body" },
+    { "DELETE", "?path=/etc/x&mode=0644", NULL, NULL, 400, "mode", "a parameter DELETE does not take" },
+    { "GET", "?path=/etc/hostname", NULL, NULL, 503, "", "a good call, without the pool" },
+    { "PUT", "?path=/etc/x&uid=1000&gid=1000&mode=0600", NULL, "bytes", 503, "", "a good write, without the pool" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    snprintf(path, sizeof path, "/1.0/containers/%lld/files%s", (long long) ct, cases[i].query);
+    is_int(call_raw(cases[i].method, path, cases[i].body, cases[i].raw, &r), cases[i].status, "files: %s: %d", cases[i].what,
+           cases[i].status);
+    is_str(api_err_field(r), cases[i].field, "naming the field (%s)", cases[i].field[0] ? cases[i].field : "none");
+    json_decref(r);
+  }
+  snprintf(path, sizeof path, "/1.0/containers/%lld/snapshots", (long long) ct);
+  is_int(call_raw("POST", path, NULL, "bytes", NULL), 415, "raw bytes to a JSON route: 415");
+}
+
+int main(void)
+{
+  sh_error e = {0};
+  if (hd_db_open(":memory:", &db, &e) < 0)
+    return 1;
+  static struct hd_config cfg;
+  hd_config_defaults(&cfg);
+  hd_containers_init(&cfg);
+  query_parser();
+  json_t *r = NULL;
+  call("POST", "/1.0/plans", "{\"name\":\"p\",\"cpu_millis\":1000,\"memory_mib\":512,\"pids\":100,\"disk_mib\":1024,"
+       "\"bandwidth_mbit\":10,\"max_containers\":3,\"total_cpu_millis\":2500,\"total_memory_mib\":1024,\"total_disk_mib\":4096,"
+       "\"net_default\":\"allow\",\"seccomp\":\"default\"}", NULL);
+  hd_db_exec(db, &e, "INSERT INTO images (name, created_at) VALUES ('busybox', 0), ('debian', 0)", NULL);
+  call("POST", "/1.0/tenants", "{\"name\":\"a\",\"plan_id\":1}", NULL);
+  is_int(call("POST", "/1.0/containers", "{\"name\":\"web\",\"tenant_id\":1}", &r), 202, "a container to work on");
+  int64_t ct = json_integer_value(json_object_get(json_object_get(r, "operation"), "container_id"));
+  json_decref(r);
+  /* As if the worker had created it. */
+  hd_db_exec(db, &e, "UPDATE containers SET state = 'stopped'", NULL);
+  hd_db_exec(db, &e, "UPDATE operations SET status = 'success'", NULL);
+  files(ct);
+  sqlite3_close(db);
+  return tap_done();
+}
