@@ -185,30 +185,56 @@ static int64_t operable(struct hd_call *c, char state[16])
   return tenant;
 }
 
+/* The arguments of a rebuild: the image asked for (or the container's
+ * own) and the one it has now, for the compensation; NULL when the call
+ * failed. */
+static json_t *rebuild_args(struct hd_call *c, const char *image)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+    "SELECT i.name FROM containers c LEFT JOIN images i ON i.id = c.image_id WHERE c.id = ?", "i", c->ids[0]);
+  const char *now = s && sqlite3_step(s) == SQLITE_ROW ? (const char *) sqlite3_column_text(s, 0) : NULL;
+  if (!image && !now) {
+    hd_api_fail(c, 400, "image", "image: container %" PRId64 " has no image of its own to rebuild from: name one", c->ids[0]);
+    return NULL;
+  }
+  _cleanup_stmt_ sqlite3_stmt *img = hd_db_query(c->db, NULL, "SELECT 1 FROM images WHERE name = ?", "t", image ? image : now);
+  if (!img || sqlite3_step(img) != SQLITE_ROW) {
+    hd_api_fail(c, 400, "image", "image: there is no image \"%s\"", image ? image : now);
+    return NULL;
+  }
+  return json_pack("{s:s, s:s?}", "image", image ? image : now, "old_image", now);
+}
+
 void hd_container_state(struct hd_call *c)
 {
-  static const char *const keys[] = { "action", "timeout", NULL };
+  static const char *const keys[] = { "action", "timeout", "image", NULL };
   sh_error e = {0};
-  const char *action = NULL;
+  const char *action = NULL, *image = NULL;
   int64_t timeout = -1;
   if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "state", &e) < 0 ||
-      sh_json_get_str(c->body, "action", "state", &action, &e) < 0 || sh_json_get_i64(c->body, "timeout", "state", &timeout, &e) < 0) {
+      sh_json_get_str(c->body, "action", "state", &action, &e) < 0 || sh_json_get_i64(c->body, "timeout", "state", &timeout, &e) < 0 ||
+      sh_json_get_str(c->body, "image", "state", &image, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
     return;
   }
   /* Which actions each state allows. */
   static const struct { const char *action, *from; } allowed[] = {
-    { "start", "stopped" }, { "stop", "running" }, { "restart", "running" }, { "stop", "error" },
+    { "start", "stopped" }, { "stop", "running" }, { "restart", "running" }, { "stop", "error" }, { "rebuild", "stopped" },
   };
   bool known = false;
   for (size_t i = 0; action && i < SH_ARRAY_SIZE(allowed); i++)
     known |= strcmp(allowed[i].action, action) == 0;
   if (!known) {
-    hd_api_fail(c, 400, "action", "action: start, stop or restart");
+    hd_api_fail(c, 400, "action", "action: start, stop, restart or rebuild");
     return;
   }
-  if (timeout < -1 || timeout > 3600) {
-    hd_api_fail(c, 400, "timeout", "timeout: 0 to 3600 seconds");
+  bool rebuild = strcmp(action, "rebuild") == 0;
+  if (timeout < -1 || timeout > 3600 || (rebuild && timeout >= 0)) {
+    hd_api_fail(c, 400, "timeout", rebuild ? "timeout: not for a rebuild" : "timeout: 0 to 3600 seconds");
+    return;
+  }
+  if (image && !rebuild) {
+    hd_api_fail(c, 400, "image", "image: only for a rebuild");
     return;
   }
   char state[16];
@@ -219,10 +245,12 @@ void hd_container_state(struct hd_call *c)
   for (size_t i = 0; i < SH_ARRAY_SIZE(allowed); i++)
     ok |= strcmp(allowed[i].action, action) == 0 && strcmp(allowed[i].from, state) == 0;
   if (!ok) {
-    hd_api_fail(c, 409, "action", "cannot %s a container that is %s", action, state);
+    hd_api_fail(c, 409, "action", "cannot %s a container that is %s%s", action, state, rebuild ? " (stop it first)" : "");
     return;
   }
   _cleanup_json_ json_t *args = timeout >= 0 ? json_pack("{s:I}", "timeout", (json_int_t) timeout) : NULL;
+  if (rebuild && !(args = rebuild_args(c, image)))
+    return;
   /* Stopped by hand: the restart policy waits for the next start. */
   if (strcmp(action, "stop") == 0)
     hd_db_exec(c->db, &e, "UPDATE containers SET restart_at = NULL, restarts = 0 WHERE id = ?", "i", c->ids[0]);

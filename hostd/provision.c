@@ -487,6 +487,27 @@ static int snap_forget(struct hd_ctx *c, sh_error *e)
   return r < 0 ? r : 0;
 }
 
+/* ---- rebuild ---- */
+
+/* The container's image as args.image (record) or args.old_image (undo). */
+static int set_image(struct hd_ctx *c, const char *key, sh_error *e)
+{
+  int r = hd_db_exec(c->db, e, "UPDATE containers SET image_id = (SELECT id FROM images WHERE name = ?), etag = etag + 1 WHERE id = ?",
+                     "ti", json_string_value(json_object_get(c->args, key)), c->id);
+  return r < 0 ? r : 0;
+}
+static int record_image(struct hd_ctx *c, sh_error *e) { return set_image(c, "image", e); }
+static int unrecord_image(struct hd_ctx *c, sh_error *e) { return set_image(c, "old_image", e); }
+
+/* A fresh tree from the image in place of the volume's, swapped in at once
+ * by the storage library: a failure or a crash leaves the old tree or the
+ * new one whole, and running it again rebuilds again. */
+static int rebuild_now(struct hd_ctx *c, sh_error *e)
+{
+  return sbx_volume_rebuild(c->h->pool, c->ref, json_string_value(json_object_get(c->args, "image")), e);
+}
+static int rebuild_volume(struct hd_ctx *c, sh_error *e) { return locked(rebuild_now, c, e); }
+
 static int nothing(struct hd_ctx *c, sh_error *e) { return 0; }
 static int to_error(struct hd_ctx *c, sh_error *e) { return set_state(c, "error", e); }
 
@@ -494,6 +515,7 @@ STEPS(policy_steps, { "policy", policy_up, NULL });
 STEPS(snapshot_steps, { "snapshot", snap_create, snap_delete });
 STEPS(restore_steps, { "restore", snap_restore, NULL });
 STEPS(snapshot_delete_steps, { "snapshot", snap_delete, NULL }, { "forget", snap_forget, NULL });
+STEPS(rebuild_steps, { "image", record_image, unrecord_image }, { "volume", rebuild_volume, NULL });
 
 static const struct hd_op_kind kinds[] = {
   { "create", create_steps, SH_ARRAY_SIZE(create_steps), forget },
@@ -508,6 +530,8 @@ static const struct hd_op_kind kinds[] = {
   { "policy", policy_steps, SH_ARRAY_SIZE(policy_steps), nothing },
   { "restore", restore_steps, SH_ARRAY_SIZE(restore_steps), nothing },
   { "snapshot-delete", snapshot_delete_steps, SH_ARRAY_SIZE(snapshot_delete_steps), nothing },
+  /* A failed rebuild leaves the container stopped, with its old tree and image. */
+  { "rebuild", rebuild_steps, SH_ARRAY_SIZE(rebuild_steps), nothing },
 };
 
 const struct hd_op_kind *hd_op_kind_find(const char *kind)

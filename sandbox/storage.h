@@ -102,6 +102,10 @@ int sbx_volume_create(sbx_pool *p, const char *id, const char *image_ref, uint64
 /* Clone a container (stopped or not: a crash-consistent copy) to a new id. */
 int sbx_volume_clone(sbx_pool *p, const char *src, const char *dst, uint64_t tenant,
                      uint64_t quota, sh_error *e);
+/* A fresh clone of image_ref (NULL: the image the volume was made from) in
+ * place of the volume's tree, swapped in at once (crash-safe); its id,
+ * tenant, quota and snapshots stay.  EBUSY while mounted. */
+int sbx_volume_rebuild(sbx_pool *p, const char *id, const char *image_ref, sh_error *e);
 /* Delete a container's volume and its snapshots.  EBUSY while mounted. */
 int sbx_volume_delete(sbx_pool *p, const char *id, sh_error *e);
 /* Set (0: remove) a container's quota. */

@@ -112,6 +112,35 @@ is "$(awk -v d="$W/" 'index($2, d) == 1 && $2 ~ /rootfs/' /proc/mounts | wc -l)"
 is "$(state "$c1" start)" success "web1 starts again"
 is "$(in_c "$c1" 'stat -c "%u:%g" /etc/motd; cat /etc/motd')" "$(printf '5:6\nwhile stopped')" "and sees the file, owned 5:6"
 
+# ---- rebuild: a new rootfs from the image, the same container ----
+addr() { nsenter -t "$(field "$1" pid)" -n ip -4 -o addr show eth0 | awk '{print $4}'; }
+addr1=$(addr "$c1")
+uid1=$(awk '/^Uid:/ {print $2}' "/proc/$(field "$c1" pid)/status")
+like "$addr1" '^10\.64\.0\.[0-9]+/24$' "web1 has its address ($addr1)"
+api -t "$ta" POST "/1.0/containers/$c1/snapshots" '{"name": "before"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "a snapshot of web1 before the rebuild"
+like "$(api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "rebuild"}')" '^409 .*stop it first' "rebuilding a running container: 409"
+is "$(state "$c1" stop)" success "web1 stops"
+like "$(api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "rebuild", "image": "nope"}')" '^400 .*"field":"image"' \
+  "rebuild from an image that does not exist: 400"
+like "$(api -t "$tg" PUT "/1.0/containers/$c1/state" '{"action": "rebuild"}')" '^404 ' "another tenant cannot rebuild it"
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "rebuild"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")/$(j .kind)/$(j .steps_done)" success/rebuild/2 "rebuild web1: an operation of two steps"
+is "$(fapi -t "$ta" GET "/1.0/containers/$c1/files?path=/etc/blob")" 404 "the files pushed are gone"
+is "$(fapi -t "$ta" GET "/1.0/containers/$c1/files?path=/bin/busybox&stat=1")/$(j .type)" 200/file "the image's are there"
+is "$(state "$c1" start)" success "web1 starts on its new rootfs"
+ok "$(in_c "$c1" 'test ! -e /etc/blob && test ! -e /root/evil && test -x /bin/busybox'; echo $?)" "inside: the image's content, nothing of before"
+is "$(field "$c1" name)/$(addr "$c1")" "web1/$addr1" "the same container, with the same address"
+is "$(awk '/^Uid:/ {print $2}' "/proc/$(field "$c1" pid)/status")" "$uid1" "and the same id range ($uid1)"
+api -t "$ta" GET "/1.0/containers/$c1/snapshots" >/dev/null
+is "$(j '.snapshots[0].name')" before "its snapshot is kept"
+sid=$(j '.snapshots[0].id')
+is "$(state "$c1" stop)" success "web1 stops"
+api -t "$ta" POST "/1.0/containers/$c1/snapshots/$sid/restore" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "and is restored to the snapshot"
+is "$(fapi -t "$ta" GET "/1.0/containers/$c1/files?path=/etc/blob")/$(cat "$W/body")" 200/v2 "which brings back the files of before"
+is "$(state "$c1" start)" success "web1 starts"
+
 # What the daemons said, when something failed.
 [ "$_tap_fail" = 0 ] || for f in "$W"/out.*; do echo "# --- $f"; sed 's/^/# /' "$f"; done
 done_testing

@@ -75,6 +75,48 @@ static void files(int64_t ct)
   is_int(call_raw("POST", path, NULL, "bytes", NULL), 415, "raw bytes to a JSON route: 415");
 }
 
+/* Mark every operation done, as if the worker had run them. */
+static void ops_done(void)
+{
+  hd_db_exec(db, NULL, "UPDATE operations SET status = 'success'", NULL);
+}
+
+static void rebuild(int64_t ct)
+{
+  char path[128];
+  json_t *r = NULL;
+  snprintf(path, sizeof path, "/1.0/containers/%lld/state", (long long) ct);
+  static const struct { const char *body; int status; const char *field, *what; } bad[] = {
+    { "{\"action\":\"rebuild\",\"image\":\"nope\"}", 400, "image", "an image that does not exist" },
+    { "{\"action\":\"rebuild\",\"image\":7}", 400, "state.image", "an image that is not a name" },
+    { "{\"action\":\"rebuild\",\"timeout\":5}", 400, "timeout", "a timeout (rebuilds stop nothing)" },
+    { "{\"action\":\"start\",\"image\":\"debian\"}", 400, "image", "an image for another action" },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    is_int(call("PUT", path, bad[i].body, &r), bad[i].status, "rebuild: %s: %d", bad[i].what, bad[i].status);
+    is_str(api_err_field(r), bad[i].field, "naming %s", bad[i].field);
+    json_decref(r);
+  }
+  is_int(call("PUT", path, "{\"action\":\"rebuild\"}", &r), 202, "rebuild a stopped container: 202");
+  json_t *op = json_object_get(r, "operation");
+  is_str(json_string_value(json_object_get(op, "kind")), "rebuild", "an operation of kind rebuild");
+  is_int(json_integer_value(json_object_get(op, "steps")), 2, "of two steps (image, volume)");
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, "SELECT args FROM operations WHERE id = ?", "i",
+                                              (int64_t) json_integer_value(json_object_get(op, "id")));
+  is_str(s && sqlite3_step(s) == SQLITE_ROW ? (const char *) sqlite3_column_text(s, 0) : "", "{\"image\":\"busybox\",\"old_image\":\"busybox\"}",
+         "from its own image, the old one kept for the compensation");
+  json_decref(r);
+  is_int(call("PUT", path, "{\"action\":\"rebuild\"}", NULL), 409, "while it is pending, another: 409");
+  ops_done();
+  is_int(call("PUT", path, "{\"action\":\"rebuild\",\"image\":\"debian\"}", NULL), 202, "rebuild from another image: 202");
+  ops_done();
+  hd_db_exec(db, NULL, "UPDATE containers SET state = 'running' WHERE id = ?", "i", ct);
+  is_int(call("PUT", path, "{\"action\":\"rebuild\"}", &r), 409, "a running container: 409");
+  like(json_string_value(json_object_get(json_object_get(r, "error"), "message")), "stop it first", "saying to stop it first");
+  json_decref(r);
+  hd_db_exec(db, NULL, "UPDATE containers SET state = 'stopped' WHERE id = ?", "i", ct);
+}
+
 int main(void)
 {
   sh_error e = {0};
@@ -95,8 +137,9 @@ int main(void)
   json_decref(r);
   /* As if the worker had created it. */
   hd_db_exec(db, &e, "UPDATE containers SET state = 'stopped'", NULL);
-  hd_db_exec(db, &e, "UPDATE operations SET status = 'success'", NULL);
+  ops_done();
   files(ct);
+  rebuild(ct);
   sqlite3_close(db);
   return tap_done();
 }
