@@ -178,7 +178,7 @@ static const struct route {
   { "GET", "/1.0/containers", NULL, hd_res_list, &hd_res_containers },
   { "POST", "/1.0/containers", hd_container_create, NULL, NULL },
   { "GET", "/1.0/containers/#", NULL, hd_res_get, &hd_res_containers },
-  { "PATCH", "/1.0/containers/#", NULL, hd_res_patch, &hd_res_containers },
+  { "PATCH", "/1.0/containers/#", hd_container_patch, NULL, NULL },
   { "DELETE", "/1.0/containers/#", hd_container_delete, NULL, NULL },
   { "PUT", "/1.0/containers/#/state", hd_container_state, NULL, NULL },
   { "GET", "/1.0/containers/#/logs", hd_container_logs, NULL, NULL },

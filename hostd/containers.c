@@ -9,10 +9,12 @@
 #include "db.h"
 #include "jsonutil.h"
 #include "ctpolicy.h"
+#include "files.h"
 #include "netpolicy.h"
 #include "network.h"
 #include "ops.h"
 #include "resources.h"
+#include "tenant-cg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,11 +23,14 @@
 
 static struct hd_id_range host_ids;
 static const struct hd_config *cfg;
+static struct hd_host *host;
 
-void hd_containers_init(const struct hd_config *config)
+void hd_containers_init(const struct hd_config *config, struct hd_host *h)
 {
   cfg = config;
+  host = h;
   host_ids = (struct hd_id_range){ config->idmap_start, config->idmap_count };
+  hd_files_init(h);
 }
 
 /* 202 with the operation, and where to follow it. */
@@ -59,8 +64,65 @@ static bool container_access(struct hd_call *c, enum hd_access access, int64_t *
   return o != NULL;
 }
 
-/* The sizes a new container gets: the plan's, or smaller ones asked for. */
+/* A container's sizes, in this order everywhere. */
 static const char *const size_keys[] = { "cpu_millis", "memory_mib", "pids", "disk_mib", "bandwidth_mbit" };
+enum { N_SIZES = 5 };
+
+/* The sizes a container gets: those the body asks for, else base's (NULL:
+ * the plan's).  Each asked for is within the plan's per-container size, and
+ * with the tenant's other containers within its totals; a new container
+ * (container 0) must also fit in max_containers.  On no the call fails
+ * (400 for a value that is no size, 422 naming the field and the numbers). */
+static bool plan_sizes(struct hd_call *c, int64_t tenant, int64_t container, const int64_t *base, int64_t size[N_SIZES])
+{
+  sh_error e = {0};
+  _cleanup_stmt_ sqlite3_stmt *p = hd_db_query(c->db, &e,
+    "SELECT p.cpu_millis, p.memory_mib, p.pids, p.disk_mib, p.bandwidth_mbit, p.max_containers, p.total_cpu_millis,"
+    " p.total_memory_mib, p.total_disk_mib, p.name,"
+    " (SELECT count(*) FROM containers WHERE tenant_id = t.id AND id != ?1),"
+    " (SELECT coalesce(sum(cpu_millis), 0) FROM containers WHERE tenant_id = t.id AND id != ?1),"
+    " (SELECT coalesce(sum(memory_mib), 0) FROM containers WHERE tenant_id = t.id AND id != ?1),"
+    " (SELECT coalesce(sum(disk_mib), 0) FROM containers WHERE tenant_id = t.id AND id != ?1)"
+    " FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?2", "ii", container, tenant);
+  if (!p || sqlite3_step(p) != SQLITE_ROW) {
+    hd_api_fail(c, 404, "tenant_id", "tenant_id: there is no tenant %" PRId64, tenant);
+    return false;
+  }
+  const char *plan = (const char *) sqlite3_column_text(p, 9);
+  for (int i = 0; i < N_SIZES; i++) {
+    int64_t most = sqlite3_column_int64(p, i);
+    size[i] = base ? base[i] : most;
+    json_t *v = json_object_get(c->body, size_keys[i]);
+    if (!v)
+      continue;
+    if (!json_is_integer(v)) {
+      hd_api_fail(c, 400, size_keys[i], "%s: an integer is expected", size_keys[i]);
+      return false;
+    }
+    if (json_integer_value(v) < 1 || json_integer_value(v) > most) {
+      hd_api_fail(c, 422, size_keys[i], "%s: 1 to %" PRId64 " on plan %s", size_keys[i], most, plan);
+      return false;
+    }
+    size[i] = json_integer_value(v);
+  }
+  int64_t count = sqlite3_column_int64(p, 10), max = sqlite3_column_int64(p, 5);
+  if (!container && count >= max) {
+    hd_api_fail(c, 422, NULL, "the tenant has %" PRId64 " of the %" PRId64 " containers its plan %s allows", count, max, plan);
+    return false;
+  }
+  static const struct { int size, total, used; } totals[] = { { 0, 6, 11 }, { 1, 7, 12 }, { 3, 8, 13 } };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(totals); i++) {
+    const char *what = size_keys[totals[i].size];
+    int64_t used = sqlite3_column_int64(p, totals[i].used), total = sqlite3_column_int64(p, totals[i].total);
+    /* A change is held to the totals only in what it changes. */
+    if ((!container || json_object_get(c->body, what)) && used + size[totals[i].size] > total) {
+      hd_api_fail(c, 422, what, "%s: %" PRId64 " more would exceed the tenant's total of %" PRId64 " (%" PRId64 " in use)", what,
+                  size[totals[i].size], total, used);
+      return false;
+    }
+  }
+  return true;
+}
 
 void hd_container_create(struct hd_call *c)
 {
@@ -96,48 +158,9 @@ void hd_container_create(struct hd_call *c)
       hd_api_fail(c, 403, NULL, "role %s may not create containers", hd_role_name(c->who.role));
     return;
   }
-  /* The plan: per-container sizes and the tenant's totals. */
-  _cleanup_stmt_ sqlite3_stmt *p = hd_db_query(c->db, &e,
-    "SELECT p.cpu_millis, p.memory_mib, p.pids, p.disk_mib, p.bandwidth_mbit, p.max_containers, p.total_cpu_millis,"
-    " p.total_memory_mib, p.total_disk_mib, p.name,"
-    " (SELECT count(*) FROM containers WHERE tenant_id = t.id),"
-    " (SELECT coalesce(sum(cpu_millis), 0) FROM containers WHERE tenant_id = t.id),"
-    " (SELECT coalesce(sum(memory_mib), 0) FROM containers WHERE tenant_id = t.id),"
-    " (SELECT coalesce(sum(disk_mib), 0) FROM containers WHERE tenant_id = t.id)"
-    " FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?", "i", tenant);
-  if (!p || sqlite3_step(p) != SQLITE_ROW) {
-    hd_api_fail(c, 404, "tenant_id", "tenant_id: there is no tenant %" PRId64, tenant);
+  int64_t size[N_SIZES];
+  if (!plan_sizes(c, tenant, 0, NULL, size))
     return;
-  }
-  int64_t size[5];
-  for (int i = 0; i < 5; i++) {
-    size[i] = sqlite3_column_int64(p, i);
-    json_t *v = json_object_get(c->body, size_keys[i]);
-    if (!v)
-      continue;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > size[i]) {
-      hd_api_fail(c, 422, size_keys[i], "%s: 1 to %" PRId64 " on plan %s", size_keys[i], size[i], sqlite3_column_text(p, 9));
-      return;
-    }
-    size[i] = json_integer_value(v);
-  }
-  int64_t count = sqlite3_column_int64(p, 10), max = sqlite3_column_int64(p, 5);
-  if (count >= max) {
-    hd_api_fail(c, 422, NULL, "the tenant has %" PRId64 " of the %" PRId64 " containers its plan %s allows", count, max,
-                sqlite3_column_text(p, 9));
-    return;
-  }
-  static const struct { int size, total, used; const char *what; } totals[] = {
-    { 0, 6, 11, "cpu_millis" }, { 1, 7, 12, "memory_mib" }, { 3, 8, 13, "disk_mib" },
-  };
-  for (size_t i = 0; i < SH_ARRAY_SIZE(totals); i++) {
-    int64_t used = sqlite3_column_int64(p, totals[i].used), total = sqlite3_column_int64(p, totals[i].total);
-    if (used + size[totals[i].size] > total) {
-      hd_api_fail(c, 422, totals[i].what, "%s: %" PRId64 " more would exceed the tenant's total of %" PRId64 " (%" PRId64 " in use)",
-                  totals[i].what, size[totals[i].size], total, used);
-      return;
-    }
-  }
   _cleanup_stmt_ sqlite3_stmt *img = hd_db_query(c->db, &e, "SELECT id FROM images WHERE name = ?", "t", image);
   if (!img || sqlite3_step(img) != SQLITE_ROW) {
     hd_api_fail(c, 400, "image", "image: there is no image \"%s\"", image);
@@ -255,6 +278,73 @@ void hd_container_state(struct hd_call *c)
   if (strcmp(action, "stop") == 0)
     hd_db_exec(c->db, &e, "UPDATE containers SET restart_at = NULL, restarts = 0 WHERE id = ?", "i", c->ids[0]);
   queue(c, tenant, action, args);
+}
+
+/* ---- sizes, live ---- */
+
+/* A container's sizes into its kernel objects: the cgroup's limits when it
+ * has one (running), the volume's quota when disk_mib changed.  On failure
+ * what was set goes back to `was`, as far as it can. */
+static int apply_sizes(int64_t tenant, int64_t id, const int64_t was[N_SIZES], const int64_t now[N_SIZES], sh_error *e)
+{
+  char ref[24];
+  hd_container_ref(id, ref);
+  if (now[3] != was[3]) {
+    if (!host || !host->pool)
+      return sh_err(e, EAGAIN, "set disk quota", ref, "the storage pool is not open in this process");
+    int r = sbx_volume_set_quota(host->pool, ref, (uint64_t) now[3] << 20, e);
+    if (r < 0)
+      return r;
+  }
+  struct hd_tenant_limits l = { now[0], now[1], now[2] };
+  int r = hd_container_cgroup_apply(tenant, id, &l, e);
+  if (r == -ENOENT) {   /* not running: its next start takes the sizes */
+    sh_error_clear(e);
+    return 0;
+  }
+  if (r < 0) {
+    sh_error ig = {0};
+    hd_container_cgroup_apply(tenant, id, &(struct hd_tenant_limits){ was[0], was[1], was[2] }, &ig);
+    if (now[3] != was[3])
+      sbx_volume_set_quota(host->pool, ref, (uint64_t) was[3] << 20, &ig);
+  }
+  return r;
+}
+
+void hd_container_patch(struct hd_call *c)
+{
+  bool sizes = false;
+  for (int i = 0; i < N_SIZES; i++)
+    sizes |= json_object_get(c->body, size_keys[i]) != NULL;
+  if (!sizes) {   /* the restart policy (and the refusals of the generic patch) */
+    hd_res_patch(c, &hd_res_containers);
+    return;
+  }
+  char state[16];
+  int64_t tenant = operable(c, state), was[N_SIZES], now[N_SIZES];
+  if (!tenant)
+    return;
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+    "SELECT cpu_millis, memory_mib, pids, disk_mib, bandwidth_mbit FROM containers WHERE id = ?", "i", c->ids[0]);
+  if (!s || sqlite3_step(s) != SQLITE_ROW) {
+    hd_api_fail(c, 500, NULL, "reading container %" PRId64 ": %s", c->ids[0], sqlite3_errmsg(c->db));
+    return;
+  }
+  for (int i = 0; i < N_SIZES; i++)
+    was[i] = sqlite3_column_int64(s, i);
+  sqlite3_reset(s);
+  if (!plan_sizes(c, tenant, c->ids[0], was, now))
+    return;
+  /* The row first (its checks, If-Match), then the kernel; a refusal there
+   * fails the call, and the row's change is rolled back with it. */
+  hd_res_patch(c, &hd_res_containers);
+  sh_error e = {0};
+  if (c->status == 200 && apply_sizes(tenant, c->ids[0], was, now, &e) < 0)
+    hd_api_fail(c, e.err == EAGAIN ? 503 : e.err == EBUSY || e.err == EINVAL ? 409 : 500, NULL,
+                "the container's limits stay as they were: %s: %s: %s", e.step, e.path, e.msg);
+  if (c->status == 200)
+    snprintf(c->detail, sizeof c->detail, "sizes: cpu_millis %" PRId64 ", memory_mib %" PRId64 ", pids %" PRId64 ", disk_mib %" PRId64
+             " (%s)", now[0], now[1], now[2], now[3], strcmp(state, "running") == 0 ? "live" : "at the next start");
 }
 
 void hd_container_delete(struct hd_call *c)

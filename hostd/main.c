@@ -6,7 +6,6 @@
 #include "config.h"
 #include "containers.h"
 #include "db.h"
-#include "files.h"
 #include "host.h"
 #include "http.h"
 #include "ops.h"
@@ -142,8 +141,7 @@ int main(int argc, char **argv)
   if ((r = hd_host_paths(&host, &e)) < 0 || (r = hd_db_open(host.db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
       (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
     goto out;
-  hd_containers_init(&cfg);
-  hd_files_init(&host);
+  hd_containers_init(&cfg, &host);
   hd_cgroup_init(cfg.cgroup_name);
   hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
   if ((r = hd_reconcile(&host, db, &e)) < 0)

@@ -141,6 +141,30 @@ is "$(wait_op -t "$ta" "$(j .operation.id)")" success "and is restored to the sn
 is "$(fapi -t "$ta" GET "/1.0/containers/$c1/files?path=/etc/blob")/$(cat "$W/body")" 200/v2 "which brings back the files of before"
 is "$(state "$c1" start)" success "web1 starts"
 
+# ---- limits, changed live ----
+cfile() { # cfile ID FILE...: the first of these files in the container's cgroup, in any hierarchy
+  local d f
+  for d in $(own_dirs); do for f in "${@:2}"; do [ -f "$d/t$acme/c$1/$f" ] && { cat "$d/t$acme/c$1/$f"; return; }; done; done
+}
+ipid=$(field "$c1" pid)
+is "$(cfile "$c1" memory.max memory.limit_in_bytes)" $((64 << 20)) "web1's cgroup has the plan's 64 MiB"
+like "$(api -t "$ta" PATCH "/1.0/containers/$c1" '{"memory_mib": 48, "cpu_millis": 250, "pids": 40}')" '^200 .*"memory_mib":48' \
+  "PATCH web1's memory, cpu and pids: 200 with the new sizes"
+is "$(cfile "$c1" memory.max memory.limit_in_bytes)" $((48 << 20)) "its cgroup's memory limit is 48 MiB at once"
+like "$(cfile "$c1" cpu.max cpu.cfs_quota_us)" '^25000( |$)' "its cpu quota a quarter of a cpu"
+is "$(cfile "$c1" pids.max)" 40 "its pids limit 40"
+is "$(field "$c1" pid)/$(field "$c1" state)" "$ipid/running" "the same init runs on"
+like "$(api -t "$ta" PATCH "/1.0/containers/$c1" '{"memory_mib": 65}')" '^422 .*"field":"memory_mib"' "above the plan's 64 MiB: 422"
+like "$(api -t "$ta" PATCH "/1.0/containers/$c1" '{"bandwidth_mbit": 5}')" '^400 ' "bandwidth is not changed live: 400"
+like "$(api -t "$tg" PATCH "/1.0/containers/$c1" '{"memory_mib": 8}')" '^404 ' "another tenant: 404"
+is "$(cfile "$c1" memory.max memory.limit_in_bytes)" $((48 << 20)) "the refusals changed nothing"
+like "$(api -t "$ta" PATCH "/1.0/containers/$c1" '{"disk_mib": 128}')" '^200 ' "PATCH its disk to 128 MiB"
+is "$("$SBX_STORAGE" --pool "$W/state/pools/default" volume usage "c$c1" | jq .limit)" $((128 << 20)) "the volume's quota is 128 MiB"
+like "$(api GET '/1.0/audit?limit=20' | grep -o '"detail":"sizes[^"]*live)"' | head -1)" 'cpu_millis 250, memory_mib 48, pids 40, disk_mib 128' \
+  "the change is audited, with the sizes"
+is "$(state "$c1" restart)" success "web1 restarts"
+is "$(cfile "$c1" memory.max memory.limit_in_bytes)/$(cfile "$c1" pids.max)" "$((48 << 20))/40" "and keeps its new limits (recorded)"
+
 # What the daemons said, when something failed.
 [ "$_tap_fail" = 0 ] || for f in "$W"/out.*; do echo "# --- $f"; sed 's/^/# /' "$f"; done
 done_testing

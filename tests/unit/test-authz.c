@@ -179,7 +179,7 @@ int main(void)
 {
   static struct hd_config cfg;
   hd_config_defaults(&cfg);
-  hd_containers_init(&cfg);
+  hd_containers_init(&cfg, NULL);
   setup();
   size_t n_routes = hd_api_route_count();
   for (size_t i = 0; i < n_routes; i++) {

@@ -81,22 +81,35 @@ static void ops_done(void)
   hd_db_exec(db, NULL, "UPDATE operations SET status = 'success'", NULL);
 }
 
+/* Calls that must fail: each body's status and the field it names. */
+struct refusal {
+  const char *body;
+  int status;
+  const char *field, *what;
+};
+
+static void refused(const char *method, const char *path, const char *topic, const struct refusal *bad, size_t n)
+{
+  json_t *r = NULL;
+  for (size_t i = 0; i < n; i++) {
+    is_int(call(method, path, bad[i].body, &r), bad[i].status, "%s: %s: %d", topic, bad[i].what, bad[i].status);
+    is_str(api_err_field(r), bad[i].field, "naming %s", bad[i].field[0] ? bad[i].field : "no field");
+    json_decref(r);
+  }
+}
+
 static void rebuild(int64_t ct)
 {
   char path[128];
   json_t *r = NULL;
   snprintf(path, sizeof path, "/1.0/containers/%lld/state", (long long) ct);
-  static const struct { const char *body; int status; const char *field, *what; } bad[] = {
+  static const struct refusal bad[] = {
     { "{\"action\":\"rebuild\",\"image\":\"nope\"}", 400, "image", "an image that does not exist" },
     { "{\"action\":\"rebuild\",\"image\":7}", 400, "state.image", "an image that is not a name" },
     { "{\"action\":\"rebuild\",\"timeout\":5}", 400, "timeout", "a timeout (rebuilds stop nothing)" },
     { "{\"action\":\"start\",\"image\":\"debian\"}", 400, "image", "an image for another action" },
   };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    is_int(call("PUT", path, bad[i].body, &r), bad[i].status, "rebuild: %s: %d", bad[i].what, bad[i].status);
-    is_str(api_err_field(r), bad[i].field, "naming %s", bad[i].field);
-    json_decref(r);
-  }
+  refused("PUT", path, "rebuild", bad, sizeof bad / sizeof bad[0]);
   is_int(call("PUT", path, "{\"action\":\"rebuild\"}", &r), 202, "rebuild a stopped container: 202");
   json_t *op = json_object_get(r, "operation");
   is_str(json_string_value(json_object_get(op, "kind")), "rebuild", "an operation of kind rebuild");
@@ -117,6 +130,64 @@ static void rebuild(int64_t ct)
   hd_db_exec(db, NULL, "UPDATE containers SET state = 'stopped' WHERE id = ?", "i", ct);
 }
 
+/* A container's column, as the API shows it. */
+static int64_t column(int64_t ct, const char *key)
+{
+  char path[64];
+  json_t *r = NULL;
+  snprintf(path, sizeof path, "/1.0/containers/%lld", (long long) ct);
+  call("GET", path, NULL, &r);
+  int64_t v = json_integer_value(json_object_get(r, key));
+  json_decref(r);
+  return v;
+}
+
+static void limits(int64_t ct)
+{
+  char path[64];
+  json_t *r = NULL;
+  snprintf(path, sizeof path, "/1.0/containers/%lld", (long long) ct);
+  is_int(call("POST", "/1.0/containers", "{\"name\":\"web2\",\"tenant_id\":1,\"memory_mib\":400}", &r), 202, "a second container, 400 MiB");
+  int64_t ct2 = json_integer_value(json_object_get(json_object_get(r, "operation"), "container_id"));
+  json_decref(r);
+  hd_db_exec(db, NULL, "UPDATE containers SET state = 'stopped'", NULL);
+  ops_done();
+  char path2[64];
+  snprintf(path2, sizeof path2, "/1.0/containers/%lld", (long long) ct2);
+  static const struct refusal bad[] = {
+    { "{\"memory_mib\":513}", 422, "memory_mib", "above the plan's per-container size" },
+    { "{\"memory_mib\":0}", 422, "memory_mib", "zero" },
+    { "{\"pids\":\"many\"}", 400, "pids", "not an integer" },
+    { "{\"bandwidth_mbit\":5}", 400, "bandwidth_mbit", "bandwidth (not changed live)" },
+    { "{\"disk_mib\":100}", 503, "", "a disk quota without the storage pool" },
+  };
+  refused("PATCH", path, "PATCH sizes", bad, sizeof bad / sizeof bad[0]);
+  is_int(column(ct, "disk_mib"), 1024, "a refused change leaves the row as it was");
+  is_int(call("PATCH", path2, "{\"memory_mib\":512, \"pids\":50}", &r), 200, "web2 to 512 MiB: the tenant's 1024 in all: 200");
+  is_int(json_integer_value(json_object_get(r, "memory_mib")) * 1000 + json_integer_value(json_object_get(r, "pids")), 512050,
+         "the answer shows the new sizes");
+  json_decref(r);
+  is_int(call("PATCH", path2, "{\"memory_mib\":511}", NULL), 200, "and back down");
+  is_int(call("PATCH", path2, "{\"memory_mib\":512}", NULL), 200, "and up again");
+  is_int(call("POST", "/1.0/containers", "{\"name\":\"web3\",\"tenant_id\":1,\"memory_mib\":1,\"cpu_millis\":1}", &r), 422,
+         "a third container would pass the tenant's memory total: 422");
+  is_str(api_err_field(r), "memory_mib", "naming memory_mib");
+  json_decref(r);
+  is_int(call("PATCH", path, "{\"cpu_millis\":1000, \"memory_mib\":100}", NULL), 200,
+         "a change of cpu alone is held to the cpu total only (memory going down)");
+  hd_db_exec(db, NULL, "UPDATE containers SET memory_mib = 600 WHERE id = ?", "i", ct);   /* as if the plan had shrunk */
+  is_int(call("PATCH", path2, "{\"cpu_millis\":500}", NULL), 200, "a tenant over its memory total may still change cpu");
+  is_int(call("PATCH", path2, "{\"memory_mib\":500}", &r), 422, "but not grow memory");
+  json_decref(r);
+  is_int(call("PATCH", path, "{\"restart_policy\":\"always\"}", NULL), 200, "the restart policy changes as before");
+  char state[80];
+  snprintf(state, sizeof state, "%s/state", path);
+  is_int(call("PUT", state, "{\"action\":\"start\"}", NULL), 202, "a start queued");
+  is_int(call("PATCH", path, "{\"pids\":10}", NULL), 409, "sizes while an operation is pending: 409");
+  ops_done();
+  is_int(column(ct, "pids"), 100, "unchanged");
+}
+
 int main(void)
 {
   sh_error e = {0};
@@ -124,7 +195,7 @@ int main(void)
     return 1;
   static struct hd_config cfg;
   hd_config_defaults(&cfg);
-  hd_containers_init(&cfg);
+  hd_containers_init(&cfg, NULL);
   query_parser();
   json_t *r = NULL;
   call("POST", "/1.0/plans", "{\"name\":\"p\",\"cpu_millis\":1000,\"memory_mib\":512,\"pids\":100,\"disk_mib\":1024,"
@@ -140,6 +211,7 @@ int main(void)
   ops_done();
   files(ct);
   rebuild(ct);
+  limits(ct);
   sqlite3_close(db);
   return tap_done();
 }
