@@ -181,6 +181,7 @@ static const struct route {
   { "PATCH", "/1.0/containers/#", hd_container_patch, NULL, NULL },
   { "DELETE", "/1.0/containers/#", hd_container_delete, NULL, NULL },
   { "PUT", "/1.0/containers/#/state", hd_container_state, NULL, NULL },
+  { "POST", "/1.0/containers/#/clone", hd_container_clone, NULL, NULL },
   { "GET", "/1.0/containers/#/logs", hd_container_logs, NULL, NULL },
   { "GET", "/1.0/containers/#/exec", hd_container_exec, NULL, NULL },
   { "GET", "/1.0/containers/#/files", hd_file_get, NULL, NULL },

@@ -124,6 +124,59 @@ static bool plan_sizes(struct hd_call *c, int64_t tenant, int64_t container, con
   return true;
 }
 
+/* The body of a new container: only `keys`, a valid name and restart
+ * policy (*restart keeps its default when not given).  False when the call
+ * failed. */
+static bool new_body(struct hd_call *c, const char *const *keys, const char **name, const char **restart)
+{
+  sh_error e = {0};
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "container", &e) < 0 ||
+      sh_json_get_str(c->body, "name", "container", name, &e) < 0 ||
+      sh_json_get_str(c->body, "restart_policy", "container", restart, &e) < 0) {
+    hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
+    return false;
+  }
+  if (!*name || !hd_name_valid(*name)) {
+    hd_api_fail(c, 400, "name", "name: %s", *name ? HD_NAME_RULE : "required");
+    return false;
+  }
+  if (strcmp(*restart, "never") && strcmp(*restart, "on-failure") && strcmp(*restart, "always")) {
+    hd_api_fail(c, 400, "restart_policy", "restart_policy: never, on-failure or always");
+    return false;
+  }
+  return true;
+}
+
+/* Record a new container of the tenant with its own id range, MCS pair and
+ * addresses, and queue the operation (kind, args) that makes its volume:
+ * 202.  All in the call's transaction. */
+static void provision_new(struct hd_call *c, int64_t tenant, const char *name, int64_t image_id, const int64_t size[N_SIZES],
+                          const char *restart, const char *kind, json_t *args)
+{
+  sh_error e = {0};
+  int r = hd_db_exec(c->db, &e,
+                     "INSERT INTO containers (tenant_id, name, image_id, state, cpu_millis, memory_mib, pids, disk_mib,"
+                     " bandwidth_mbit, restart_policy, created_at) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)",
+                     "itIiiiiiti", tenant, name, image_id, size[0], size[1], size[2], size[3], size[4], restart, hd_now());
+  if (r < 0) {
+    if (strstr(e.msg, "UNIQUE"))
+      hd_api_fail(c, 409, "name", "name: the tenant already has a container named \"%s\"", name);
+    else
+      hd_api_fail(c, 400, NULL, "invalid container: %s", e.msg);
+    return;
+  }
+  int64_t id = sqlite3_last_insert_rowid(c->db), op;
+  uint32_t start;
+  int c1, c2;
+  if ((r = hd_alloc_idmap(c->db, id, &host_ids, &start, &e)) < 0 || (r = hd_alloc_mcs(c->db, id, &c1, &c2, &e)) < 0 ||
+      (r = hd_net_assign(c->db, cfg, tenant, id, &e)) < 0 || (r = hd_op_queue(c->db, tenant, id, kind, args, &op, &e)) < 0) {
+    hd_api_fail(c, r == -ENOSPC ? 503 : 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  c->audit_tenant = tenant;
+  accepted(c, op);
+}
+
 void hd_container_create(struct hd_call *c)
 {
   static const char *const keys[] = { "name", "image", "tenant_id", "cpu_millis", "memory_mib", "pids", "disk_mib",
@@ -131,19 +184,10 @@ void hd_container_create(struct hd_call *c)
   sh_error e = {0};
   const char *name = NULL, *image = "busybox", *restart = "never";
   int64_t tenant = c->who.tenant_id;
-  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, "container", &e) < 0 ||
-      sh_json_get_str(c->body, "name", "container", &name, &e) < 0 || sh_json_get_str(c->body, "image", "container", &image, &e) < 0 ||
-      sh_json_get_str(c->body, "restart_policy", "container", &restart, &e) < 0 ||
-      sh_json_get_i64(c->body, "tenant_id", "container", &tenant, &e) < 0) {
+  if (!new_body(c, keys, &name, &restart))
+    return;
+  if (sh_json_get_str(c->body, "image", "container", &image, &e) < 0 || sh_json_get_i64(c->body, "tenant_id", "container", &tenant, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
-    return;
-  }
-  if (!name || !hd_name_valid(name)) {
-    hd_api_fail(c, 400, "name", "name: %s", name ? HD_NAME_RULE : "required");
-    return;
-  }
-  if (strcmp(restart, "never") && strcmp(restart, "on-failure") && strcmp(restart, "always")) {
-    hd_api_fail(c, 400, "restart_policy", "restart_policy: never, on-failure or always");
     return;
   }
   bool hide;
@@ -167,27 +211,8 @@ void hd_container_create(struct hd_call *c)
     return;
   }
   int64_t image_id = sqlite3_column_int64(img, 0);
-  int r = hd_db_exec(c->db, &e,
-                     "INSERT INTO containers (tenant_id, name, image_id, state, cpu_millis, memory_mib, pids, disk_mib,"
-                     " bandwidth_mbit, restart_policy, created_at) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)",
-                     "itiiiiiiti", tenant, name, image_id, size[0], size[1], size[2], size[3], size[4], restart, hd_now());
-  if (r < 0) {
-    if (strstr(e.msg, "UNIQUE"))
-      hd_api_fail(c, 409, "name", "name: the tenant already has a container named \"%s\"", name);
-    else
-      hd_api_fail(c, 400, NULL, "invalid container: %s", e.msg);
-    return;
-  }
-  int64_t id = sqlite3_last_insert_rowid(c->db), op;
-  uint32_t start;
-  int c1, c2;
-  if ((r = hd_alloc_idmap(c->db, id, &host_ids, &start, &e)) < 0 || (r = hd_alloc_mcs(c->db, id, &c1, &c2, &e)) < 0 ||
-      (r = hd_net_assign(c->db, cfg, tenant, id, &e)) < 0 || (r = hd_op_queue(c->db, tenant, id, "create", NULL, &op, &e)) < 0) {
-    hd_api_fail(c, r == -ENOSPC ? 503 : 500, NULL, "%s: %s", e.step, e.msg);
-    return;
-  }
-  c->audit_tenant = tenant;
-  accepted(c, op);
+  sqlite3_reset(img);
+  provision_new(c, tenant, name, image_id, size, restart, "create", NULL);
 }
 
 /* The container, with the caller allowed to operate it; 0 on failure. */
@@ -200,6 +225,12 @@ static int64_t operable(struct hd_call *c, char state[16])
   snprintf(state, 16, "%s", json_string_value(json_object_get(o, "state")));
   json_decref(o);
   int64_t busy = hd_op_busy(c->db, c->ids[0]);
+  /* A clone pending from it reads its volume: that counts too. */
+  _cleanup_stmt_ sqlite3_stmt *s = busy ? NULL : hd_db_query(c->db, NULL,
+    "SELECT id FROM operations WHERE kind = 'clone' AND status IN ('pending', 'running') AND json_extract(args, '$.source') = ?"
+    " LIMIT 1", "i", c->ids[0]);
+  if (s && sqlite3_step(s) == SQLITE_ROW)
+    busy = sqlite3_column_int64(s, 0);
   if (busy) {
     hd_api_fail(c, 409, NULL, "container %" PRId64 " has operation %" PRId64 " in progress: wait for it (/1.0/operations/%" PRId64
                 "/wait)", c->ids[0], busy, busy);
@@ -280,6 +311,53 @@ void hd_container_state(struct hd_call *c)
   queue(c, tenant, action, args);
 }
 
+/* operable(), and the container's sizes, image (0: none) and restart policy. */
+static int64_t operable_row(struct hd_call *c, char state[16], int64_t size[N_SIZES], int64_t *image_id, char restart[16])
+{
+  int64_t tenant = operable(c, state);
+  if (!tenant)
+    return 0;
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+    "SELECT cpu_millis, memory_mib, pids, disk_mib, bandwidth_mbit, coalesce(image_id, 0), restart_policy FROM containers"
+    " WHERE id = ?", "i", c->ids[0]);
+  if (!s || sqlite3_step(s) != SQLITE_ROW) {
+    hd_api_fail(c, 500, NULL, "reading container %" PRId64 ": %s", c->ids[0], sqlite3_errmsg(c->db));
+    return 0;
+  }
+  for (int i = 0; i < N_SIZES; i++)
+    size[i] = sqlite3_column_int64(s, i);
+  *image_id = sqlite3_column_int64(s, 5);
+  snprintf(restart, 16, "%s", sqlite3_column_text(s, 6));
+  return tenant;
+}
+
+/* ---- clone ---- */
+
+/* POST /1.0/containers/#/clone: a new container of the same tenant from a
+ * stopped container's volume, with an identity of its own. */
+void hd_container_clone(struct hd_call *c)
+{
+  static const char *const keys[] = { "name", "cpu_millis", "memory_mib", "pids", "disk_mib", "bandwidth_mbit", "restart_policy",
+                                      NULL };
+  char state[16], source_restart[16];
+  int64_t base[N_SIZES], size[N_SIZES], image_id;
+  int64_t tenant = operable_row(c, state, base, &image_id, source_restart);
+  if (!tenant)
+    return;
+  const char *name = NULL, *restart = source_restart;
+  if (!new_body(c, keys, &name, &restart))
+    return;
+  if (strcmp(state, "stopped") != 0) {
+    hd_api_fail(c, 409, NULL, "container %" PRId64 " is %s: clone a stopped container", c->ids[0], state);
+    return;
+  }
+  /* The source's sizes, or others asked for; a new container for the plan. */
+  if (!plan_sizes(c, tenant, 0, base, size))
+    return;
+  _cleanup_json_ json_t *args = json_pack("{s:I}", "source", (json_int_t) c->ids[0]);
+  provision_new(c, tenant, name, image_id, size, restart, "clone", args);
+}
+
 /* ---- sizes, live ---- */
 
 /* A container's sizes into its kernel objects: the cgroup's limits when it
@@ -320,19 +398,11 @@ void hd_container_patch(struct hd_call *c)
     hd_res_patch(c, &hd_res_containers);
     return;
   }
-  char state[16];
-  int64_t tenant = operable(c, state), was[N_SIZES], now[N_SIZES];
+  char state[16], restart[16];
+  int64_t was[N_SIZES], now[N_SIZES], image_id;
+  int64_t tenant = operable_row(c, state, was, &image_id, restart);
   if (!tenant)
     return;
-  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
-    "SELECT cpu_millis, memory_mib, pids, disk_mib, bandwidth_mbit FROM containers WHERE id = ?", "i", c->ids[0]);
-  if (!s || sqlite3_step(s) != SQLITE_ROW) {
-    hd_api_fail(c, 500, NULL, "reading container %" PRId64 ": %s", c->ids[0], sqlite3_errmsg(c->db));
-    return;
-  }
-  for (int i = 0; i < N_SIZES; i++)
-    was[i] = sqlite3_column_int64(s, i);
-  sqlite3_reset(s);
   if (!plan_sizes(c, tenant, c->ids[0], was, now))
     return;
   /* The row first (its checks, If-Match), then the kernel; a refusal there

@@ -13,6 +13,7 @@ void hd_container_create(struct hd_call *c);        /* POST /1.0/containers */
 void hd_container_state(struct hd_call *c);         /* PUT /1.0/containers/#/state */
 void hd_container_delete(struct hd_call *c);        /* DELETE /1.0/containers/# */
 void hd_container_patch(struct hd_call *c);         /* PATCH /1.0/containers/#: sizes live, restart policy */
+void hd_container_clone(struct hd_call *c);         /* POST /1.0/containers/#/clone */
 void hd_container_logs(struct hd_call *c);         /* GET /1.0/containers/#/logs */
 void hd_container_exec(struct hd_call *c);         /* GET /1.0/containers/#/exec (websocket) */
 void hd_policy_get(struct hd_call *c);             /* GET /1.0/containers/#/policy */

@@ -165,15 +165,29 @@ static int locked(int (*fn)(struct hd_ctx *, sh_error *), struct hd_ctx *c, sh_e
   return r;
 }
 
+/* The tenant's disk total is the kernel's to enforce (a qgroup over all its volumes). */
+static int tenant_disk(struct hd_ctx *c, sh_error *e)
+{
+  return sbx_tenant_set_quota(c->h->pool, (uint64_t) c->tenant, (uint64_t) c->total_disk_mib << 20, e);
+}
+
 static int volume_create(struct hd_ctx *c, sh_error *e)
 {
   if (sbx_volume_usage(c->h->pool, c->ref, &(struct sbx_usage){0}, NULL) == 0)
     return 0;  /* there already (a step re-run after a crash) */
   int r = sbx_volume_create(c->h->pool, c->ref, c->image, (uint64_t) c->tenant, (uint64_t) c->disk_mib << 20, e);
-  if (r < 0)
-    return r;
-  /* The tenant's total is the kernel's to enforce (a qgroup over all its volumes). */
-  return sbx_tenant_set_quota(c->h->pool, (uint64_t) c->tenant, (uint64_t) c->total_disk_mib << 20, e);
+  return r < 0 ? r : tenant_disk(c, e);
+}
+
+/* A clone of the source container's volume (args.source): O(1) on btrfs,
+ * a copy of the upper on overlay; the storage library keeps it when it is
+ * there already from the same source. */
+static int clone_now(struct hd_ctx *c, sh_error *e)
+{
+  char src[24];
+  hd_container_ref(json_integer_value(json_object_get(c->args, "source")), src);
+  int r = sbx_volume_clone(c->h->pool, src, c->ref, (uint64_t) c->tenant, (uint64_t) c->disk_mib << 20, e);
+  return r < 0 ? r : tenant_disk(c, e);
 }
 
 static int volume_delete(struct hd_ctx *c, sh_error *e)
@@ -213,6 +227,7 @@ static int unmount_now(struct hd_ctx *c, sh_error *e)
 }
 
 static int mount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(mount_now, c, e); }
+static int volume_clone(struct hd_ctx *c, sh_error *e) { return locked(clone_now, c, e); }
 static int unmount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(unmount_now, c, e); }
 
 static int bundle_remove(struct hd_ctx *c, sh_error *e)
@@ -422,6 +437,9 @@ static int forget(struct hd_ctx *c, sh_error *e)
 STEPS(create_steps,
   { "volume", volume_create, volume_delete },
   { "stopped", to_stopped, NULL });
+STEPS(clone_steps,
+  { "volume", volume_clone, volume_delete },
+  { "stopped", to_stopped, NULL });
 #define START_STEPS \
   { "starting", to_starting, to_stopped }, \
   { "mount", mount_rootfs, unmount_rootfs }, \
@@ -519,6 +537,8 @@ STEPS(rebuild_steps, { "image", record_image, unrecord_image }, { "volume", rebu
 
 static const struct hd_op_kind kinds[] = {
   { "create", create_steps, SH_ARRAY_SIZE(create_steps), forget },
+  /* A failed clone leaves no container (the source is untouched). */
+  { "clone", clone_steps, SH_ARRAY_SIZE(clone_steps), forget },
   { "start", start_steps, SH_ARRAY_SIZE(start_steps), to_stopped },
   { "stop", stop_steps, SH_ARRAY_SIZE(stop_steps), to_error },
   { "restart", restart_steps, SH_ARRAY_SIZE(restart_steps), to_error },

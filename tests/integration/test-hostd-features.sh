@@ -165,6 +165,38 @@ like "$(api GET '/1.0/audit?limit=20' | grep -o '"detail":"sizes[^"]*live)"' | h
 is "$(state "$c1" restart)" success "web1 restarts"
 is "$(cfile "$c1" memory.max memory.limit_in_bytes)/$(cfile "$c1" pids.max)" "$((48 << 20))/40" "and keeps its new limits (recorded)"
 
+# ---- clone: a new container from a stopped one's volume ----
+like "$(api -t "$ta" POST "/1.0/containers/$c1/clone" '{"name": "web2"}')" '^409 .*clone a stopped container' "cloning a running container: 409"
+is "$(state "$c1" stop)" success "web1 stops"
+like "$(api -t "$tg" POST "/1.0/containers/$c1/clone" '{"name": "web2"}')" '^404 ' "another tenant cannot clone it"
+like "$(api -t "$ta" POST "/1.0/containers/$c1/clone" '{"name": "big", "memory_mib": 64, "cpu_millis": 500}')" \
+  '^202 ' "a clone with sizes of its own"
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "is made"
+big=$(j .container_id)
+like "$(api -t "$ta" POST "/1.0/containers/$c1/clone" '{"name": "web2", "memory_mib": 64}')" '^422 .*memory_mib.*total of 160' \
+  "a clone counts against the tenant's totals (48 + 64 + 64 MiB > 160): 422"
+api -t "$ta" DELETE "/1.0/containers/$big" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "the big clone is deleted"
+api -t "$ta" POST "/1.0/containers/$c1/clone" '{"name": "web2"}' >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")/$(j .kind)" success/clone "clone web1 as web2"
+c2=$(j .container_id)
+is "$(field "$c2" name)/$(field "$c2" state)/$(field "$c2" memory_mib)/$(field "$c2" image_id)" "web2/stopped/48/$(field "$c1" image_id)" \
+  "web2 is stopped, with web1's sizes and image"
+is "$(state "$c2" start)/$(state "$c1" start)" success/success "web2 and web1 start"
+is "$(in_c "$c2" 'cat /etc/blob; echo; stat -c %u:%g /etc/motd')" "$(printf 'v2\n5:6')" "web2 has web1's files, with their owners inside"
+uid2=$(awk '/^Uid:/ {print $2}' "/proc/$(field "$c2" pid)/status")
+is "$uid2" $((uid1 + 65536)) "web2 runs in an id range of its own ($uid2, web1 $uid1)"
+is "$(stat -c %u "$W/state/bundles/c$c2/rootfs/etc/motd")" $((uid1 + 65536 + 5)) "its files show in its own range on the host"
+addr2=$(addr "$c2")
+like "$addr2" '^10\.64\.0\.[0-9]+/24$' "web2 has an address ($addr2)"
+check "$([ "$addr2" != "$addr1" ]; echo $?) == 0" "of its own"
+is "$(fapi -t "$ta" PUT "/1.0/containers/$c2/files?path=/etc/only2" "$W/v2")" 201 "a file pushed to web2"
+is "$(fapi -t "$ta" GET "/1.0/containers/$c1/files?path=/etc/only2")" 404 "is not in web1"
+api -t "$ta" DELETE "/1.0/containers/$c2" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "web2 is deleted"
+is "$("$SBX_STORAGE" --pool "$W/state/pools/default" volume list | jq -r '[.[].id] | join(" ")')" "c$c1" "only web1's volume is left"
+is "$(in_c "$c1" 'cat /etc/blob')" v2 "and web1 is as it was"
+
 # What the daemons said, when something failed.
 [ "$_tap_fail" = 0 ] || for f in "$W"/out.*; do echo "# --- $f"; sed 's/^/# /' "$f"; done
 done_testing

@@ -58,6 +58,7 @@ static const struct cell {
   { "PATCH", "/1.0/containers/#", "{\"restart_policy\":\"always\"}", "yfyyu", "yfnnu" },
   { "DELETE", "/1.0/containers/#", NULL, "yfyyu", "yfnnu" },
   { "PUT", "/1.0/containers/#/state", "{\"action\":\"start\"}", "yfyyu", "yfnnu" },
+  { "POST", "/1.0/containers/#/clone", "{\"name\":\"c10\"}", "yfyyu", "yfnnu" },
   { "GET", "/1.0/containers/#/logs", NULL, "yyyyu", "yynnu" },
   { "GET", "/1.0/containers/#/exec", NULL, "yfyyu", "yfnnu" },
   /* Auditors read files (they audit from inside the containers); changes are operating. */

@@ -188,6 +188,53 @@ static void limits(int64_t ct)
   is_int(column(ct, "pids"), 100, "unchanged");
 }
 
+static void clone(int64_t ct)
+{
+  char path[96], src[64];
+  json_t *r = NULL;
+  snprintf(path, sizeof path, "/1.0/containers/%lld/clone", (long long) ct);
+  snprintf(src, sizeof src, "/1.0/containers/%lld", (long long) ct);
+  /* Two containers of three: room for one more, within the totals. */
+  hd_db_exec(db, NULL, "UPDATE containers SET memory_mib = 100, cpu_millis = 100", NULL);
+  static const struct refusal bad[] = {
+    { "{}", 400, "name", "no name" },
+    { "{\"name\":\"web\"}", 409, "name", "the name of a container the tenant has" },
+    { "{\"name\":\"w\",\"image\":\"debian\"}", 400, "container.image", "an image (a clone has its source's)" },
+    { "{\"name\":\"w\",\"memory_mib\":513}", 422, "memory_mib", "a size above the plan's" },
+    { "{\"name\":\"w\",\"restart_policy\":\"often\"}", 400, "restart_policy", "a bad restart policy" },
+  };
+  refused("POST", path, "clone", bad, sizeof bad / sizeof bad[0]);
+  hd_db_exec(db, NULL, "UPDATE containers SET state = 'running' WHERE id = ?", "i", ct);
+  is_int(call("POST", path, "{\"name\":\"w\"}", NULL), 409, "clone a running container: 409");
+  hd_db_exec(db, NULL, "UPDATE containers SET state = 'stopped' WHERE id = ?", "i", ct);
+  is_int(call("POST", path, "{\"name\":\"copy\",\"pids\":7}", &r), 202, "clone a stopped container: 202");
+  json_t *op = json_object_get(r, "operation");
+  int64_t cc = json_integer_value(json_object_get(op, "container_id"));
+  is_str(json_string_value(json_object_get(op, "kind")), "clone", "an operation of kind clone");
+  ok(cc != ct && cc > 0, "for a new container (%lld)", (long long) cc);
+  json_decref(r);
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL,
+    "SELECT (SELECT count(DISTINCT host_start) FROM idmap_ranges WHERE container_id IN (?1, ?2)),"
+    " (SELECT count(*) FROM mcs_pairs WHERE container_id = ?2), (SELECT count(*) FROM addresses WHERE container_id = ?2),"
+    " (SELECT image_id FROM containers WHERE id = ?1) = (SELECT image_id FROM containers WHERE id = ?2)", "ii", ct, cc);
+  ok(s && sqlite3_step(s) == SQLITE_ROW, "its allocations are there");
+  is_int(sqlite3_column_int(s, 0), 2, "its own id range");
+  is_int(sqlite3_column_int(s, 1) * 10 + sqlite3_column_int(s, 2), 12, "its own MCS pair and two addresses (IPv4, IPv6)");
+  is_int(sqlite3_column_int(s, 3), 1, "and its source's image");
+  is_int(column(cc, "memory_mib") * 1000 + column(cc, "pids"), 100007, "the source's sizes, or those asked for");
+  char state[96];
+  snprintf(state, sizeof state, "%s/state", src);
+  is_int(call("PUT", state, "{\"action\":\"start\"}", &r), 409, "while the clone is pending, the source does not start");
+  like(json_string_value(json_object_get(json_object_get(r, "error"), "message")), "in progress", "the clone's operation named");
+  json_decref(r);
+  is_int(call("DELETE", src, NULL, NULL), 409, "nor is it deleted");
+  ops_done();
+  hd_db_exec(db, NULL, "UPDATE containers SET state = 'stopped'", NULL);
+  is_int(call("POST", path, "{\"name\":\"copy2\"}", &r), 422, "a fourth container on a plan of three: 422");
+  like(json_string_value(json_object_get(json_object_get(r, "error"), "message")), "3 of the 3 containers", "counted against the plan");
+  json_decref(r);
+}
+
 int main(void)
 {
   sh_error e = {0};
@@ -212,6 +259,7 @@ int main(void)
   files(ct);
   rebuild(ct);
   limits(ct);
+  clone(ct);
   sqlite3_close(db);
   return tap_done();
 }
