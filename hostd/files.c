@@ -237,8 +237,9 @@ static int open_tree(struct target *t, sh_error *e)
   struct stat st;
   if (t->root < 0 || fstat(t->root, &st) < 0)
     return sh_errno(e, "open the container's rootfs", at);
-  /* Its root directory is the container's root's: else another mount. */
-  if (st.st_uid != (uid_t) t->host_start)
+  /* Its root directory shows an owner in the container's range: else it
+   * is mounted for another range, and ids would translate wrong. */
+  if ((int64_t) st.st_uid < t->host_start || (int64_t) st.st_uid >= t->host_start + ID_RANGE)
     return sh_err(e, EBUSY, "open the container's rootfs", at, "mounted for other ids than the container's");
   return 0;
 }

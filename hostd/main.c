@@ -87,13 +87,14 @@ int main(int argc, char **argv)
     case 'f': foreground = true; break;
     case 'l': log_path = optarg; break;
     case 'd': sh_log_set_level(SH_LOG_DEBUG); break;
-    case 'h': usage(stdout); return 0;
-    case 'R': hd_api_routes(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'h': usage(stdout); free(sets); return 0;
+    case 'R': hd_api_routes(stdout); free(sets); return 0;
+    default: usage(stderr); free(sets); return 2;
     }
   }
   if (optind < argc) {
     usage(stderr);
+    free(sets);
     return 2;
   }
   if (log_path && sh_log_open(log_path, "text") < 0) {
