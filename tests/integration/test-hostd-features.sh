@@ -102,6 +102,10 @@ like "$(j '.entries[] | select(.method == "PUT" and .status == 201) | .detail' |
   "writes are audited with the path, size, owner and mode"
 like "$(j '.entries[] | select(.method == "DELETE" and .status == 204) | .detail')" 'removed file /root/note' "and removals"
 
+in_c "$c1" 'chown 5:5 /'
+is "$(fapi -t "$ta" GET "/1.0/containers/$c1/files?path=/&stat=1")/$(j .uid)" 200/5 "a tenant that chowns its / still reaches its files"
+in_c "$c1" 'chown 0:0 /'
+
 # ---- a stopped container's files ----
 is "$(state "$c1" stop)" success "web1 stops"
 printf 'while stopped\n' > "$W/stopped"
