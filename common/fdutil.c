@@ -123,8 +123,10 @@ int sh_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
     .mode = (flags & O_CREAT) ? mode : 0,
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
-  if (how == SH_RESOLVE_NO_SYMLINKS)
+  if (how & SH_RESOLVE_NO_SYMLINKS)
     oh.resolve |= RESOLVE_NO_SYMLINKS;
+  if (how & SH_RESOLVE_NO_XDEV)
+    oh.resolve |= RESOLVE_NO_XDEV;
   while (*path == '/')
     path++;
   if (*path == '\0')
@@ -135,7 +137,7 @@ int sh_open_in_root(int rootfd, const char *path, int flags, mode_t mode,
       return fd;
     if (errno == EAGAIN || errno == EINTR)
       continue; /* a rename raced us; the kernel asks to retry */
-    if (errno == ELOOP && how == SH_RESOLVE_NO_SYMLINKS)
+    if (errno == ELOOP && (how & SH_RESOLVE_NO_SYMLINKS))
       return sh_err(e, ELOOP, "resolve", path, "a symlink is not allowed here");
     return sh_errno(e, "open", path);
   }

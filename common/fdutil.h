@@ -15,10 +15,11 @@ int sh_write_file_at(int dirfd, const char *path, const char *data, sh_error *e)
 /* Write atomically: temp file in the same dir, fsync-free rename. */
 int sh_write_file_atomic(const char *path, const char *data, mode_t mode, sh_error *e);
 
-/* Resolution flags for paths inside a container rootfs. */
+/* Resolution flags for paths inside a container rootfs (or'ed). */
 enum sh_resolve {
   SH_RESOLVE_IN_ROOT = 0,     /* symlinks followed, but never above the root */
   SH_RESOLVE_NO_SYMLINKS = 1, /* any symlink on the way is an error (ELOOP) */
+  SH_RESOLVE_NO_XDEV = 2,     /* never cross into another mount (EXDEV) */
 };
 
 /* openat2() relative to rootfd with the given policy. */

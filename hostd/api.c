@@ -6,6 +6,7 @@
 #include "containers.h"
 #include "db.h"
 #include "events.h"
+#include "files.h"
 #include "log.h"
 #include "metrics.h"
 #include "ops.h"
@@ -14,6 +15,7 @@
 #include "sandhost-config.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +47,7 @@ void hd_api_fail(struct hd_call *c, int status, const char *field, const char *f
   json_decref(c->result);
   free(c->text);
   c->text = NULL;
+  c->text_len = 0;
   c->status = status;
   c->etag[0] = c->location[0] = 0;
   json_t *err = json_pack("{s:i, s:s, s:s}", "status", status, "code", hd_api_code(status), "message", msg);
@@ -59,6 +62,34 @@ void hd_call_clear(struct hd_call *c)
   c->result = NULL;
   free(c->text);
   c->text = NULL;
+  c->text_len = 0;
+}
+
+bool hd_query_next(const char **q, char *key, size_t klen, char *val, size_t vlen, size_t *len)
+{
+  const char *p = *q;
+  if (!p || !*p)
+    return false;
+  size_t n = strcspn(p, "&"), k = strcspn(p, "=");
+  if (k > n)
+    k = n;
+  snprintf(key, klen, "%.*s", (int) k, p);
+  size_t o = 0, out = 0;
+  for (size_t i = k < n ? k + 1 : n; i < n; i++, out++) {
+    char ch = p[i] == '+' ? ' ' : p[i];
+    if (p[i] == '%' && i + 2 < n && isxdigit((unsigned char) p[i + 1]) && isxdigit((unsigned char) p[i + 2])) {
+      char hex[3] = { p[i + 1], p[i + 2], 0 };
+      ch = (char) strtoul(hex, NULL, 16);
+      i += 2;
+    }
+    if (o + 1 < vlen)
+      val[o++] = ch;
+  }
+  if (vlen)
+    val[o] = 0;
+  *len = out;
+  *q = p + n + (p[n] == '&');
+  return true;
 }
 
 /* GET /1.0: what this server is, and who the caller is to it. */
@@ -124,6 +155,7 @@ static const struct route {
   res_fn rfn;
   const struct hd_resource *res;
   bool bodyless;      /* a POST that takes no body */
+  bool raw;           /* takes an application/octet-stream body (or none) */
 } routes[] = {
   { "GET", "/1.0", server_info, NULL, NULL },
   { "GET", "/1.0/audit", audit_list, NULL, NULL },
@@ -149,11 +181,15 @@ static const struct route {
   { "GET", "/1.0/containers", NULL, hd_res_list, &hd_res_containers },
   { "POST", "/1.0/containers", hd_container_create, NULL, NULL },
   { "GET", "/1.0/containers/#", NULL, hd_res_get, &hd_res_containers },
-  { "PATCH", "/1.0/containers/#", NULL, hd_res_patch, &hd_res_containers },
+  { "PATCH", "/1.0/containers/#", hd_container_patch, NULL, NULL },
   { "DELETE", "/1.0/containers/#", hd_container_delete, NULL, NULL },
   { "PUT", "/1.0/containers/#/state", hd_container_state, NULL, NULL },
+  { "POST", "/1.0/containers/#/clone", hd_container_clone, NULL, NULL },
   { "GET", "/1.0/containers/#/logs", hd_container_logs, NULL, NULL },
   { "GET", "/1.0/containers/#/exec", hd_container_exec, NULL, NULL },
+  { "GET", "/1.0/containers/#/files", hd_file_get, NULL, NULL },
+  { "PUT", "/1.0/containers/#/files", hd_file_put, NULL, NULL, false, true },
+  { "DELETE", "/1.0/containers/#/files", hd_file_delete, NULL, NULL },
   { "GET", "/1.0/containers/#/policy", hd_policy_get, NULL, NULL },
   { "PUT", "/1.0/containers/#/policy", hd_policy_put, NULL, NULL },
   { "GET", "/1.0/containers/#/snapshots", hd_snapshot_list, NULL, NULL },
@@ -224,7 +260,7 @@ static bool mutating(const char *method)
  * commit together (hd_api_handle), so no change goes unrecorded. */
 static int audit(struct hd_call *c, sh_error *e)
 {
-  const char *detail = "";
+  const char *detail = c->detail;
   json_t *err = json_object_get(c->result, "error");
   if (err)
     detail = json_string_value(json_object_get(err, "message"));
@@ -267,7 +303,9 @@ static void dispatch(struct hd_call *c)
       hd_api_fail(c, 405, NULL, "%s is not allowed on %s", c->method, c->path);
     else
       hd_api_fail(c, 404, NULL, "no such resource: %s", c->path);
-  } else if (mutating(c->method) && strcmp(c->method, "DELETE") != 0 && !c->body && !rt->bodyless) {
+  } else if (c->raw && !rt->raw) {
+    hd_api_fail(c, 415, NULL, "the body must be application/json");
+  } else if (mutating(c->method) && strcmp(c->method, "DELETE") != 0 && !c->body && !rt->bodyless && !rt->raw) {
     hd_api_fail(c, 400, NULL, "a JSON body is expected");
   } else if (rt->fn) {
     rt->fn(c);

@@ -17,6 +17,8 @@ struct hd_call {
   const char *path;          /* "/1.0/tenants/3", without the query */
   const char *query;         /* after '?', or NULL */
   json_t *body;              /* NULL when the request had none */
+  const char *raw;           /* or an application/octet-stream body, as it came */
+  size_t raw_len;            /* (routes that take one: a file's bytes) */
   const char *if_match;      /* the If-Match header, or NULL */
   const char *source;        /* where from, for the audit log */
   int refuse_status;         /* the transport refused the request (bad body): */
@@ -25,7 +27,9 @@ struct hd_call {
   int status;
   json_t *result;            /* owned by the call; an error document on failure */
   char *text;                /* or a text body (malloc'd, owned by the call)... */
+  size_t text_len;           /* ...of this many bytes (0: up to its NUL; binary bodies set it)... */
   const char *content_type;  /* ...of this type */
+  char detail[320];          /* what a change did, for the audit log (an error's message wins) */
   char etag[32];             /* set for single objects */
   char location[96];         /* set for 201 Created and 202 Accepted */
   bool kick;                 /* new operations: wake the worker after commit */
@@ -55,6 +59,11 @@ void hd_call_clear(struct hd_call *c);
 /* Record a request in the audit log on its own (exec, which is a GET that
  * changes things). */
 void hd_api_audit(struct hd_call *c);
+/* The next key=value pair of a query string (*q moves past it; NULL or ""
+ * at the end: false).  The key is cut to klen - 1 bytes; the value, with
+ * %XX and '+' decoded, to vlen - 1, and *len says its decoded length (a
+ * value with a NUL or cut short has strlen(val) != *len). */
+bool hd_query_next(const char **q, char *key, size_t klen, char *val, size_t vlen, size_t *len);
 /* Print the route table, "METHOD /1.0/path/{id}" a line (checked against
  * docs/api.yaml by a test). */
 void hd_api_routes(FILE *f);

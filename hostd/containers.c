@@ -9,10 +9,12 @@
 #include "db.h"
 #include "jsonutil.h"
 #include "ctpolicy.h"
+#include "files.h"
 #include "netpolicy.h"
 #include "network.h"
 #include "ops.h"
 #include "resources.h"
+#include "tenant-cg.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,11 +23,14 @@
 
 static struct hd_id_range host_ids;
 static const struct hd_config *cfg;
+static struct hd_host *host;
 
-void hd_containers_init(const struct hd_config *config)
+void hd_containers_init(const struct hd_config *config, struct hd_host *h)
 {
   cfg = config;
+  host = h;
   host_ids = (struct hd_id_range){ config->idmap_start, config->idmap_count };
+  hd_files_init(h);
 }
 
 /* 202 with the operation, and where to follow it. */
@@ -59,8 +64,117 @@ static bool container_access(struct hd_call *c, enum hd_access access, int64_t *
   return o != NULL;
 }
 
-/* The sizes a new container gets: the plan's, or smaller ones asked for. */
+/* A container's sizes, in this order everywhere. */
 static const char *const size_keys[] = { "cpu_millis", "memory_mib", "pids", "disk_mib", "bandwidth_mbit" };
+enum { N_SIZES = 5 };
+
+/* The sizes a container gets: those the body asks for, else base's (NULL:
+ * the plan's).  Each asked for is within the plan's per-container size, and
+ * with the tenant's other containers within its totals; a new container
+ * (container 0) must also fit in max_containers.  On no the call fails
+ * (400 for a value that is no size, 422 naming the field and the numbers). */
+static bool plan_sizes(struct hd_call *c, int64_t tenant, int64_t container, const int64_t *base, int64_t size[N_SIZES])
+{
+  sh_error e = {0};
+  _cleanup_stmt_ sqlite3_stmt *p = hd_db_query(c->db, &e,
+    "SELECT p.cpu_millis, p.memory_mib, p.pids, p.disk_mib, p.bandwidth_mbit, p.max_containers, p.total_cpu_millis,"
+    " p.total_memory_mib, p.total_disk_mib, p.name,"
+    " (SELECT count(*) FROM containers WHERE tenant_id = t.id AND id != ?1),"
+    " (SELECT coalesce(sum(cpu_millis), 0) FROM containers WHERE tenant_id = t.id AND id != ?1),"
+    " (SELECT coalesce(sum(memory_mib), 0) FROM containers WHERE tenant_id = t.id AND id != ?1),"
+    " (SELECT coalesce(sum(disk_mib), 0) FROM containers WHERE tenant_id = t.id AND id != ?1)"
+    " FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?2", "ii", container, tenant);
+  if (!p || sqlite3_step(p) != SQLITE_ROW) {
+    hd_api_fail(c, 404, "tenant_id", "tenant_id: there is no tenant %" PRId64, tenant);
+    return false;
+  }
+  const char *plan = (const char *) sqlite3_column_text(p, 9);
+  for (int i = 0; i < N_SIZES; i++) {
+    int64_t most = sqlite3_column_int64(p, i);
+    size[i] = base ? base[i] : most;
+    json_t *v = json_object_get(c->body, size_keys[i]);
+    if (!v)
+      continue;
+    if (!json_is_integer(v)) {
+      hd_api_fail(c, 400, size_keys[i], "%s: an integer is expected", size_keys[i]);
+      return false;
+    }
+    if (json_integer_value(v) < 1 || json_integer_value(v) > most) {
+      hd_api_fail(c, 422, size_keys[i], "%s: 1 to %" PRId64 " on plan %s", size_keys[i], most, plan);
+      return false;
+    }
+    size[i] = json_integer_value(v);
+  }
+  int64_t count = sqlite3_column_int64(p, 10), max = sqlite3_column_int64(p, 5);
+  if (!container && count >= max) {
+    hd_api_fail(c, 422, NULL, "the tenant has %" PRId64 " of the %" PRId64 " containers its plan %s allows", count, max, plan);
+    return false;
+  }
+  static const struct { int size, total, used; } totals[] = { { 0, 6, 11 }, { 1, 7, 12 }, { 3, 8, 13 } };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(totals); i++) {
+    const char *what = size_keys[totals[i].size];
+    int64_t used = sqlite3_column_int64(p, totals[i].used), total = sqlite3_column_int64(p, totals[i].total);
+    /* A change is held to the totals only in what it changes. */
+    if ((!container || json_object_get(c->body, what)) && used + size[totals[i].size] > total) {
+      hd_api_fail(c, 422, what, "%s: %" PRId64 " more would exceed the tenant's total of %" PRId64 " (%" PRId64 " in use)", what,
+                  size[totals[i].size], total, used);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The body of a new container: only `keys`, a valid name and restart
+ * policy (*restart keeps its default when not given).  False when the call
+ * failed. */
+static bool new_body(struct hd_call *c, const char *const *keys, const char **name, const char **restart)
+{
+  sh_error e = {0};
+  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 ||
+      sh_json_get_str(c->body, "name", NULL, name, &e) < 0 || sh_json_get_str(c->body, "restart_policy", NULL, restart, &e) < 0) {
+    hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
+    return false;
+  }
+  if (!*name || !hd_name_valid(*name)) {
+    hd_api_fail(c, 400, "name", "name: %s", *name ? HD_NAME_RULE : "required");
+    return false;
+  }
+  if (strcmp(*restart, "never") && strcmp(*restart, "on-failure") && strcmp(*restart, "always")) {
+    hd_api_fail(c, 400, "restart_policy", "restart_policy: never, on-failure or always");
+    return false;
+  }
+  return true;
+}
+
+/* Record a new container of the tenant with its own id range, MCS pair and
+ * addresses, and queue the operation (kind, args) that makes its volume:
+ * 202.  All in the call's transaction. */
+static void provision_new(struct hd_call *c, int64_t tenant, const char *name, int64_t image_id, const int64_t size[N_SIZES],
+                          const char *restart, const char *kind, json_t *args)
+{
+  sh_error e = {0};
+  int r = hd_db_exec(c->db, &e,
+                     "INSERT INTO containers (tenant_id, name, image_id, state, cpu_millis, memory_mib, pids, disk_mib,"
+                     " bandwidth_mbit, restart_policy, created_at) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)",
+                     "itIiiiiiti", tenant, name, image_id, size[0], size[1], size[2], size[3], size[4], restart, hd_now());
+  if (r < 0) {
+    if (strstr(e.msg, "UNIQUE"))
+      hd_api_fail(c, 409, "name", "name: the tenant already has a container named \"%s\"", name);
+    else
+      hd_api_fail(c, 400, NULL, "invalid container: %s", e.msg);
+    return;
+  }
+  int64_t id = sqlite3_last_insert_rowid(c->db), op;
+  uint32_t start;
+  int c1, c2;
+  if ((r = hd_alloc_idmap(c->db, id, &host_ids, &start, &e)) < 0 || (r = hd_alloc_mcs(c->db, id, &c1, &c2, &e)) < 0 ||
+      (r = hd_net_assign(c->db, cfg, tenant, id, &e)) < 0 || (r = hd_op_queue(c->db, tenant, id, kind, args, &op, &e)) < 0) {
+    hd_api_fail(c, r == -ENOSPC ? 503 : 500, NULL, "%s: %s", e.step, e.msg);
+    return;
+  }
+  c->audit_tenant = tenant;
+  accepted(c, op);
+}
 
 void hd_container_create(struct hd_call *c)
 {
@@ -69,19 +183,10 @@ void hd_container_create(struct hd_call *c)
   sh_error e = {0};
   const char *name = NULL, *image = "busybox", *restart = "never";
   int64_t tenant = c->who.tenant_id;
-  if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 ||
-      sh_json_get_str(c->body, "name", NULL, &name, &e) < 0 || sh_json_get_str(c->body, "image", NULL, &image, &e) < 0 ||
-      sh_json_get_str(c->body, "restart_policy", NULL, &restart, &e) < 0 ||
-      sh_json_get_i64(c->body, "tenant_id", NULL, &tenant, &e) < 0) {
+  if (!new_body(c, keys, &name, &restart))
+    return;
+  if (sh_json_get_str(c->body, "image", NULL, &image, &e) < 0 || sh_json_get_i64(c->body, "tenant_id", NULL, &tenant, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
-    return;
-  }
-  if (!name || !hd_name_valid(name)) {
-    hd_api_fail(c, 400, "name", "name: %s", name ? HD_NAME_RULE : "required");
-    return;
-  }
-  if (strcmp(restart, "never") && strcmp(restart, "on-failure") && strcmp(restart, "always")) {
-    hd_api_fail(c, 400, "restart_policy", "restart_policy: never, on-failure or always");
     return;
   }
   bool hide;
@@ -96,79 +201,17 @@ void hd_container_create(struct hd_call *c)
       hd_api_fail(c, 403, NULL, "role %s may not create containers", hd_role_name(c->who.role));
     return;
   }
-  /* The plan: per-container sizes and the tenant's totals. */
-  _cleanup_stmt_ sqlite3_stmt *p = hd_db_query(c->db, &e,
-    "SELECT p.cpu_millis, p.memory_mib, p.pids, p.disk_mib, p.bandwidth_mbit, p.max_containers, p.total_cpu_millis,"
-    " p.total_memory_mib, p.total_disk_mib, p.name,"
-    " (SELECT count(*) FROM containers WHERE tenant_id = t.id),"
-    " (SELECT coalesce(sum(cpu_millis), 0) FROM containers WHERE tenant_id = t.id),"
-    " (SELECT coalesce(sum(memory_mib), 0) FROM containers WHERE tenant_id = t.id),"
-    " (SELECT coalesce(sum(disk_mib), 0) FROM containers WHERE tenant_id = t.id)"
-    " FROM tenants t JOIN plans p ON p.id = t.plan_id WHERE t.id = ?", "i", tenant);
-  if (!p || sqlite3_step(p) != SQLITE_ROW) {
-    hd_api_fail(c, 404, "tenant_id", "tenant_id: there is no tenant %" PRId64, tenant);
+  int64_t size[N_SIZES];
+  if (!plan_sizes(c, tenant, 0, NULL, size))
     return;
-  }
-  int64_t size[5];
-  for (int i = 0; i < 5; i++) {
-    size[i] = sqlite3_column_int64(p, i);
-    json_t *v = json_object_get(c->body, size_keys[i]);
-    if (!v)
-      continue;
-    if (!json_is_integer(v)) {
-      hd_api_fail(c, 400, size_keys[i], "%s: an integer is expected", size_keys[i]);
-      return;
-    }
-    if (json_integer_value(v) < 1 || json_integer_value(v) > size[i]) {
-      hd_api_fail(c, 422, size_keys[i], "%s: 1 to %" PRId64 " on plan %s", size_keys[i], size[i], sqlite3_column_text(p, 9));
-      return;
-    }
-    size[i] = json_integer_value(v);
-  }
-  int64_t count = sqlite3_column_int64(p, 10), max = sqlite3_column_int64(p, 5);
-  if (count >= max) {
-    hd_api_fail(c, 422, NULL, "the tenant has %" PRId64 " of the %" PRId64 " containers its plan %s allows", count, max,
-                sqlite3_column_text(p, 9));
-    return;
-  }
-  static const struct { int size, total, used; const char *what; } totals[] = {
-    { 0, 6, 11, "cpu_millis" }, { 1, 7, 12, "memory_mib" }, { 3, 8, 13, "disk_mib" },
-  };
-  for (size_t i = 0; i < SH_ARRAY_SIZE(totals); i++) {
-    int64_t used = sqlite3_column_int64(p, totals[i].used), total = sqlite3_column_int64(p, totals[i].total);
-    if (used + size[totals[i].size] > total) {
-      hd_api_fail(c, 422, totals[i].what, "%s: %" PRId64 " more would exceed the tenant's total of %" PRId64 " (%" PRId64 " in use)",
-                  totals[i].what, size[totals[i].size], total, used);
-      return;
-    }
-  }
   _cleanup_stmt_ sqlite3_stmt *img = hd_db_query(c->db, &e, "SELECT id FROM images WHERE name = ?", "t", image);
   if (!img || sqlite3_step(img) != SQLITE_ROW) {
     hd_api_fail(c, 400, "image", "image: there is no image \"%s\"", image);
     return;
   }
   int64_t image_id = sqlite3_column_int64(img, 0);
-  int r = hd_db_exec(c->db, &e,
-                     "INSERT INTO containers (tenant_id, name, image_id, state, cpu_millis, memory_mib, pids, disk_mib,"
-                     " bandwidth_mbit, restart_policy, created_at) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)",
-                     "itiiiiiiti", tenant, name, image_id, size[0], size[1], size[2], size[3], size[4], restart, hd_now());
-  if (r < 0) {
-    if (strstr(e.msg, "UNIQUE"))
-      hd_api_fail(c, 409, "name", "name: the tenant already has a container named \"%s\"", name);
-    else
-      hd_api_fail(c, 400, NULL, "invalid container: %s", e.msg);
-    return;
-  }
-  int64_t id = sqlite3_last_insert_rowid(c->db), op;
-  uint32_t start;
-  int c1, c2;
-  if ((r = hd_alloc_idmap(c->db, id, &host_ids, &start, &e)) < 0 || (r = hd_alloc_mcs(c->db, id, &c1, &c2, &e)) < 0 ||
-      (r = hd_net_assign(c->db, cfg, tenant, id, &e)) < 0 || (r = hd_op_queue(c->db, tenant, id, "create", NULL, &op, &e)) < 0) {
-    hd_api_fail(c, r == -ENOSPC ? 503 : 500, NULL, "%s: %s", e.step, e.msg);
-    return;
-  }
-  c->audit_tenant = tenant;
-  accepted(c, op);
+  sqlite3_reset(img);
+  provision_new(c, tenant, name, image_id, size, restart, "create", NULL);
 }
 
 /* The container, with the caller allowed to operate it; 0 on failure. */
@@ -181,6 +224,12 @@ static int64_t operable(struct hd_call *c, char state[16])
   snprintf(state, 16, "%s", json_string_value(json_object_get(o, "state")));
   json_decref(o);
   int64_t busy = hd_op_busy(c->db, c->ids[0]);
+  /* A clone pending from it reads its volume: that counts too. */
+  _cleanup_stmt_ sqlite3_stmt *s = busy ? NULL : hd_db_query(c->db, NULL,
+    "SELECT id FROM operations WHERE kind = 'clone' AND status IN ('pending', 'running') AND json_extract(args, '$.source') = ?"
+    " LIMIT 1", "i", c->ids[0]);
+  if (s && sqlite3_step(s) == SQLITE_ROW)
+    busy = sqlite3_column_int64(s, 0);
   if (busy) {
     hd_api_fail(c, 409, NULL, "container %" PRId64 " has operation %" PRId64 " in progress: wait for it (/1.0/operations/%" PRId64
                 "/wait)", c->ids[0], busy, busy);
@@ -189,30 +238,56 @@ static int64_t operable(struct hd_call *c, char state[16])
   return tenant;
 }
 
+/* The arguments of a rebuild: the image asked for (or the container's
+ * own) and the one it has now, for the compensation; NULL when the call
+ * failed. */
+static json_t *rebuild_args(struct hd_call *c, const char *image)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+    "SELECT i.name FROM containers c LEFT JOIN images i ON i.id = c.image_id WHERE c.id = ?", "i", c->ids[0]);
+  const char *now = s && sqlite3_step(s) == SQLITE_ROW ? (const char *) sqlite3_column_text(s, 0) : NULL;
+  if (!image && !now) {
+    hd_api_fail(c, 400, "image", "image: container %" PRId64 " has no image of its own to rebuild from: name one", c->ids[0]);
+    return NULL;
+  }
+  _cleanup_stmt_ sqlite3_stmt *img = hd_db_query(c->db, NULL, "SELECT 1 FROM images WHERE name = ?", "t", image ? image : now);
+  if (!img || sqlite3_step(img) != SQLITE_ROW) {
+    hd_api_fail(c, 400, "image", "image: there is no image \"%s\"", image ? image : now);
+    return NULL;
+  }
+  return json_pack("{s:s, s:s?}", "image", image ? image : now, "old_image", now);
+}
+
 void hd_container_state(struct hd_call *c)
 {
-  static const char *const keys[] = { "action", "timeout", NULL };
+  static const char *const keys[] = { "action", "timeout", "image", NULL };
   sh_error e = {0};
-  const char *action = NULL;
+  const char *action = NULL, *image = NULL;
   int64_t timeout = -1;
   if (!json_is_object(c->body) || sh_json_check_keys(c->body, keys, NULL, &e) < 0 ||
-      sh_json_get_str(c->body, "action", NULL, &action, &e) < 0 || sh_json_get_i64(c->body, "timeout", NULL, &timeout, &e) < 0) {
+      sh_json_get_str(c->body, "action", NULL, &action, &e) < 0 || sh_json_get_i64(c->body, "timeout", NULL, &timeout, &e) < 0 ||
+      sh_json_get_str(c->body, "image", NULL, &image, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
     return;
   }
   /* Which actions each state allows. */
   static const struct { const char *action, *from; } allowed[] = {
-    { "start", "stopped" }, { "stop", "running" }, { "restart", "running" }, { "stop", "error" },
+    { "start", "stopped" }, { "stop", "running" }, { "restart", "running" }, { "stop", "error" }, { "rebuild", "stopped" },
   };
   bool known = false;
   for (size_t i = 0; action && i < SH_ARRAY_SIZE(allowed); i++)
     known |= strcmp(allowed[i].action, action) == 0;
   if (!known) {
-    hd_api_fail(c, 400, "action", "action: start, stop or restart");
+    hd_api_fail(c, 400, "action", "action: start, stop, restart or rebuild");
     return;
   }
-  if (timeout < -1 || timeout > 3600) {
-    hd_api_fail(c, 400, "timeout", "timeout: 0 to 3600 seconds");
+  bool rebuild = strcmp(action, "rebuild") == 0;
+  if (timeout < -1 || timeout > 3600 || (rebuild && timeout >= 0)) {
+    hd_api_fail(c, 400, "timeout", rebuild ? "timeout: not for a rebuild" : "timeout: 0 to 3600 seconds");
+    return;
+  }
+  if (image && !rebuild) {
+    hd_api_fail(c, 400, "image", "image: only for a rebuild");
     return;
   }
   char state[16];
@@ -223,14 +298,122 @@ void hd_container_state(struct hd_call *c)
   for (size_t i = 0; i < SH_ARRAY_SIZE(allowed); i++)
     ok |= strcmp(allowed[i].action, action) == 0 && strcmp(allowed[i].from, state) == 0;
   if (!ok) {
-    hd_api_fail(c, 409, "action", "cannot %s a container that is %s", action, state);
+    hd_api_fail(c, 409, "action", "cannot %s a container that is %s%s", action, state, rebuild ? " (stop it first)" : "");
     return;
   }
   _cleanup_json_ json_t *args = timeout >= 0 ? json_pack("{s:I}", "timeout", (json_int_t) timeout) : NULL;
+  if (rebuild && !(args = rebuild_args(c, image)))
+    return;
   /* Stopped by hand: the restart policy waits for the next start. */
   if (strcmp(action, "stop") == 0)
     hd_db_exec(c->db, &e, "UPDATE containers SET restart_at = NULL, restarts = 0 WHERE id = ?", "i", c->ids[0]);
   queue(c, tenant, action, args);
+}
+
+/* operable(), and the container's sizes, image (0: none) and restart policy. */
+static int64_t operable_row(struct hd_call *c, char state[16], int64_t size[N_SIZES], int64_t *image_id, char restart[16])
+{
+  int64_t tenant = operable(c, state);
+  if (!tenant)
+    return 0;
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+    "SELECT cpu_millis, memory_mib, pids, disk_mib, bandwidth_mbit, coalesce(image_id, 0), restart_policy FROM containers"
+    " WHERE id = ?", "i", c->ids[0]);
+  if (!s || sqlite3_step(s) != SQLITE_ROW) {
+    hd_api_fail(c, 500, NULL, "reading container %" PRId64 ": %s", c->ids[0], sqlite3_errmsg(c->db));
+    return 0;
+  }
+  for (int i = 0; i < N_SIZES; i++)
+    size[i] = sqlite3_column_int64(s, i);
+  *image_id = sqlite3_column_int64(s, 5);
+  snprintf(restart, 16, "%s", sqlite3_column_text(s, 6));
+  return tenant;
+}
+
+/* ---- clone ---- */
+
+/* POST /1.0/containers/#/clone: a new container of the same tenant from a
+ * stopped container's volume, with an identity of its own. */
+void hd_container_clone(struct hd_call *c)
+{
+  static const char *const keys[] = { "name", "cpu_millis", "memory_mib", "pids", "disk_mib", "bandwidth_mbit", "restart_policy",
+                                      NULL };
+  char state[16], source_restart[16];
+  int64_t base[N_SIZES], size[N_SIZES], image_id;
+  int64_t tenant = operable_row(c, state, base, &image_id, source_restart);
+  if (!tenant)
+    return;
+  const char *name = NULL, *restart = source_restart;
+  if (!new_body(c, keys, &name, &restart))
+    return;
+  if (strcmp(state, "stopped") != 0) {
+    hd_api_fail(c, 409, NULL, "container %" PRId64 " is %s: clone a stopped container", c->ids[0], state);
+    return;
+  }
+  /* The source's sizes, or others asked for; a new container for the plan. */
+  if (!plan_sizes(c, tenant, 0, base, size))
+    return;
+  _cleanup_json_ json_t *args = json_pack("{s:I}", "source", (json_int_t) c->ids[0]);
+  provision_new(c, tenant, name, image_id, size, restart, "clone", args);
+}
+
+/* ---- sizes, live ---- */
+
+/* A container's sizes into its kernel objects: the cgroup's limits when it
+ * has one (running), the volume's quota when disk_mib changed.  On failure
+ * what was set goes back to `was`, as far as it can. */
+static int apply_sizes(int64_t tenant, int64_t id, const int64_t was[N_SIZES], const int64_t now[N_SIZES], sh_error *e)
+{
+  char ref[24];
+  hd_container_ref(id, ref);
+  if (now[3] != was[3]) {
+    if (!host || !host->pool)
+      return sh_err(e, EAGAIN, "set disk quota", ref, "the storage pool is not open in this process");
+    int r = sbx_volume_set_quota(host->pool, ref, (uint64_t) now[3] << 20, e);
+    if (r < 0)
+      return r;
+  }
+  struct hd_tenant_limits l = { now[0], now[1], now[2] };
+  int r = hd_container_cgroup_apply(tenant, id, &l, e);
+  if (r == -ENOENT) {   /* not running: its next start takes the sizes */
+    sh_error_clear(e);
+    return 0;
+  }
+  if (r < 0) {
+    sh_error ig = {0};
+    hd_container_cgroup_apply(tenant, id, &(struct hd_tenant_limits){ was[0], was[1], was[2] }, &ig);
+    if (now[3] != was[3])
+      sbx_volume_set_quota(host->pool, ref, (uint64_t) was[3] << 20, &ig);
+  }
+  return r;
+}
+
+void hd_container_patch(struct hd_call *c)
+{
+  bool sizes = false;
+  for (int i = 0; i < N_SIZES; i++)
+    sizes |= json_object_get(c->body, size_keys[i]) != NULL;
+  if (!sizes) {   /* the restart policy (and the refusals of the generic patch) */
+    hd_res_patch(c, &hd_res_containers);
+    return;
+  }
+  char state[16], restart[16];
+  int64_t was[N_SIZES], now[N_SIZES], image_id;
+  int64_t tenant = operable_row(c, state, was, &image_id, restart);
+  if (!tenant)
+    return;
+  if (!plan_sizes(c, tenant, c->ids[0], was, now))
+    return;
+  /* The row first (its checks, If-Match), then the kernel; a refusal there
+   * fails the call, and the row's change is rolled back with it. */
+  hd_res_patch(c, &hd_res_containers);
+  sh_error e = {0};
+  if (c->status == 200 && apply_sizes(tenant, c->ids[0], was, now, &e) < 0)
+    hd_api_fail(c, e.err == EAGAIN ? 503 : e.err == EBUSY || e.err == EINVAL ? 409 : 500, NULL,
+                "the container's limits stay as they were: %s: %s: %s", e.step, e.path, e.msg);
+  if (c->status == 200)
+    snprintf(c->detail, sizeof c->detail, "sizes: cpu_millis %" PRId64 ", memory_mib %" PRId64 ", pids %" PRId64 ", disk_mib %" PRId64
+             " (%s)", now[0], now[1], now[2], now[3], strcmp(state, "running") == 0 ? "live" : "at the next start");
 }
 
 void hd_container_delete(struct hd_call *c)
@@ -292,22 +475,6 @@ void hd_container_logs(struct hd_call *c)
 
 /* ---- exec ---- */
 
-/* %XX and '+' in a query value. */
-static void url_decode(const char *in, size_t n, char *out, size_t len)
-{
-  size_t o = 0;
-  for (size_t i = 0; i < n && o + 1 < len; i++) {
-    unsigned v;
-    if (in[i] == '%' && i + 2 < n && sscanf(in + i + 1, "%2x", &v) == 1) {
-      out[o++] = (char) v;
-      i += 2;
-    } else {
-      out[o++] = in[i] == '+' ? ' ' : in[i];
-    }
-  }
-  out[o] = 0;
-}
-
 /* GET /1.0/containers/#/exec?command=...&tty=0|1&cols=N&rows=N: checks here;
  * the transport upgrades to a websocket and runs the command (hostd/exec-ws.c). */
 void hd_container_exec(struct hd_call *c)
@@ -327,22 +494,24 @@ void hd_container_exec(struct hd_call *c)
   c->exec.cols = 80;
   c->exec.rows = 24;
   c->exec.command[0] = 0;
-  for (const char *q = c->query; q && *q;) {
-    size_t n = strcspn(q, "&");
+  char key[16], val[sizeof c->exec.command];
+  size_t len;
+  for (const char *q = c->query; hd_query_next(&q, key, sizeof key, val, sizeof val, &len);) {
     unsigned v;
-    if (n > 8 && strncmp(q, "command=", 8) == 0)
-      url_decode(q + 8, n - 8, c->exec.command, sizeof c->exec.command);
-    else if (sscanf(q, "tty=%u", &v) == 1 && v <= 1)
+    char end;
+    bool num = sscanf(val, "%u%c", &v, &end) == 1;
+    if (strcmp(key, "command") == 0 && len == strlen(val))
+      memcpy(c->exec.command, val, len + 1);
+    else if (strcmp(key, "tty") == 0 && num && v <= 1)
       c->exec.tty = v;
-    else if (sscanf(q, "cols=%u", &v) == 1 && v >= 1 && v <= 1000)
+    else if (strcmp(key, "cols") == 0 && num && v >= 1 && v <= 1000)
       c->exec.cols = v;
-    else if (sscanf(q, "rows=%u", &v) == 1 && v >= 1 && v <= 1000)
+    else if (strcmp(key, "rows") == 0 && num && v >= 1 && v <= 1000)
       c->exec.rows = v;
     else {
-      hd_api_fail(c, 400, NULL, "bad query parameter \"%.*s\" (command, tty=0|1, cols and rows 1..1000)", (int) n, q);
+      hd_api_fail(c, 400, key, "bad query parameter \"%s\" (command, tty=0|1, cols and rows 1..1000)", key);
       return;
     }
-    q += n + (q[n] == '&');
   }
   c->exec.container = c->ids[0];
   c->audit_tenant = tenant;

@@ -88,7 +88,7 @@ static void respond(h2o_req_t *req, struct hd_call *c)
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, c->location, strlen(c->location));
   h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
   if (c->text) {
-    size_t len = strlen(c->text);
+    size_t len = c->text_len ? c->text_len : strlen(c->text);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, c->content_type, strlen(c->content_type));
     req->res.content_length = len;
     h2o_send_inline(req, c->text, len);
@@ -287,7 +287,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
   if (req->entity.base && req->entity.len > 0) {
     const char *ct = header(req, H2O_TOKEN_CONTENT_TYPE);
     json_error_t je;
-    if (!ct || strncmp(ct, "application/json", 16) != 0) {
+    if (ct && strncmp(ct, "application/octet-stream", 24) == 0) {
+      c.raw = req->entity.base;   /* a file's bytes: the route decides */
+      c.raw_len = req->entity.len;
+    } else if (!ct || strncmp(ct, "application/json", 16) != 0) {
       c.refuse_status = 415;
       c.refuse_msg = "the body must be application/json";
     } else if (!(body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &je))) {

@@ -88,13 +88,14 @@ int main(int argc, char **argv)
     case 'f': foreground = true; break;
     case 'l': log_path = optarg; break;
     case 'd': sh_log_set_level(SH_LOG_DEBUG); break;
-    case 'h': usage(stdout); return 0;
-    case 'R': hd_api_routes(stdout); return 0;
-    default: usage(stderr); return 2;
+    case 'h': usage(stdout); free(sets); return 0;
+    case 'R': hd_api_routes(stdout); free(sets); return 0;
+    default: usage(stderr); free(sets); return 2;
     }
   }
   if (optind < argc) {
     usage(stderr);
+    free(sets);
     return 2;
   }
   if (log_path && sh_log_open(log_path, "text") < 0) {
@@ -142,7 +143,7 @@ int main(int argc, char **argv)
   if ((r = hd_host_paths(&host, &e)) < 0 || (r = hd_db_open(host.db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
       (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
     goto out;
-  hd_containers_init(&cfg);
+  hd_containers_init(&cfg, &host);
   hd_cgroup_init(cfg.cgroup_name);
   hd_audit_init(&host);
   hd_audit_log_host();

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -130,20 +131,70 @@ static int sbx_run(struct hd_ctx *c, const char *step, const char *const *args, 
 
 /* ---- storage ---- */
 
+static pthread_mutex_t volume_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void hd_volume_lock(void)
+{
+  pthread_mutex_lock(&volume_mutex);
+}
+
+bool hd_volume_lock_timed(int timeout_ms)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  t.tv_sec += timeout_ms / 1000;
+  t.tv_nsec += (long) (timeout_ms % 1000) * 1000000;
+  if (t.tv_nsec >= 1000000000) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000;
+  }
+  return pthread_mutex_timedlock(&volume_mutex, &t) == 0;
+}
+
+void hd_volume_unlock(void)
+{
+  pthread_mutex_unlock(&volume_mutex);
+}
+
+/* A storage step under the volume lock. */
+static int locked(int (*fn)(struct hd_ctx *, sh_error *), struct hd_ctx *c, sh_error *e)
+{
+  hd_volume_lock();
+  int r = fn(c, e);
+  hd_volume_unlock();
+  return r;
+}
+
+/* The tenant's disk total is the kernel's to enforce (a qgroup over all its volumes). */
+static int tenant_disk(struct hd_ctx *c, sh_error *e)
+{
+  return sbx_tenant_set_quota(c->h->pool, (uint64_t) c->tenant, (uint64_t) c->total_disk_mib << 20, e);
+}
+
 static int volume_create(struct hd_ctx *c, sh_error *e)
 {
   if (sbx_volume_usage(c->h->pool, c->ref, &(struct sbx_usage){0}, NULL) == 0)
     return 0;  /* there already (a step re-run after a crash) */
   int r = sbx_volume_create(c->h->pool, c->ref, c->image, (uint64_t) c->tenant, (uint64_t) c->disk_mib << 20, e);
-  if (r < 0)
-    return r;
-  /* The tenant's total is the kernel's to enforce (a qgroup over all its volumes). */
-  return sbx_tenant_set_quota(c->h->pool, (uint64_t) c->tenant, (uint64_t) c->total_disk_mib << 20, e);
+  return r < 0 ? r : tenant_disk(c, e);
+}
+
+/* A clone of the source container's volume (args.source): O(1) on btrfs,
+ * a copy of the upper on overlay; the storage library keeps it when it is
+ * there already from the same source. */
+static int clone_now(struct hd_ctx *c, sh_error *e)
+{
+  char src[24];
+  hd_container_ref(json_integer_value(json_object_get(c->args, "source")), src);
+  int r = sbx_volume_clone(c->h->pool, src, c->ref, (uint64_t) c->tenant, (uint64_t) c->disk_mib << 20, e);
+  return r < 0 ? r : tenant_disk(c, e);
 }
 
 static int volume_delete(struct hd_ctx *c, sh_error *e)
 {
+  hd_volume_lock();
   int r = sbx_volume_delete(c->h->pool, c->ref, e);
+  hd_volume_unlock();
   if (r == -ENOENT) {
     sh_error_clear(e);
     return 0;
@@ -151,7 +202,7 @@ static int volume_delete(struct hd_ctx *c, sh_error *e)
   return r;
 }
 
-static int mount_rootfs(struct hd_ctx *c, sh_error *e)
+static int mount_now(struct hd_ctx *c, sh_error *e)
 {
   char dir[400], target[400];
   bundle_path(c, NULL, dir, sizeof dir);
@@ -165,7 +216,7 @@ static int mount_rootfs(struct hd_ctx *c, sh_error *e)
   return sbx_volume_mount(c->h->pool, c->ref, &map, 1, &map, 1, target, e);
 }
 
-static int unmount_rootfs(struct hd_ctx *c, sh_error *e)
+static int unmount_now(struct hd_ctx *c, sh_error *e)
 {
   char target[400];
   bundle_path(c, "rootfs", target, sizeof target);
@@ -174,6 +225,10 @@ static int unmount_rootfs(struct hd_ctx *c, sh_error *e)
     return 0;
   return sbx_volume_unmount(c->h->pool, c->ref, target, e);
 }
+
+static int mount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(mount_now, c, e); }
+static int volume_clone(struct hd_ctx *c, sh_error *e) { return locked(clone_now, c, e); }
+static int unmount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(unmount_now, c, e); }
 
 static int bundle_remove(struct hd_ctx *c, sh_error *e)
 {
@@ -389,6 +444,9 @@ static int forget(struct hd_ctx *c, sh_error *e)
 STEPS(create_steps,
   { "volume", volume_create, volume_delete },
   { "stopped", to_stopped, NULL });
+STEPS(clone_steps,
+  { "volume", volume_clone, volume_delete },
+  { "stopped", to_stopped, NULL });
 #define START_STEPS \
   { "starting", to_starting, to_stopped }, \
   { "mount", mount_rootfs, unmount_rootfs }, \
@@ -441,16 +499,39 @@ static int snap_delete(struct hd_ctx *c, sh_error *e)
   return r;
 }
 
-static int snap_restore(struct hd_ctx *c, sh_error *e)
+static int restore_now(struct hd_ctx *c, sh_error *e)
 {
   return sbx_snapshot_restore(c->h->pool, c->ref, c->snapshot, e);
 }
+
+static int snap_restore(struct hd_ctx *c, sh_error *e) { return locked(restore_now, c, e); }
 
 static int snap_forget(struct hd_ctx *c, sh_error *e)
 {
   int r = hd_db_exec(c->db, e, "DELETE FROM snapshots WHERE container_id = ? AND name = ?", "it", c->id, c->snapshot);
   return r < 0 ? r : 0;
 }
+
+/* ---- rebuild ---- */
+
+/* The container's image as args.image (record) or args.old_image (undo). */
+static int set_image(struct hd_ctx *c, const char *key, sh_error *e)
+{
+  int r = hd_db_exec(c->db, e, "UPDATE containers SET image_id = (SELECT id FROM images WHERE name = ?), etag = etag + 1 WHERE id = ?",
+                     "ti", json_string_value(json_object_get(c->args, key)), c->id);
+  return r < 0 ? r : 0;
+}
+static int record_image(struct hd_ctx *c, sh_error *e) { return set_image(c, "image", e); }
+static int unrecord_image(struct hd_ctx *c, sh_error *e) { return set_image(c, "old_image", e); }
+
+/* A fresh tree from the image in place of the volume's, swapped in at once
+ * by the storage library: a failure or a crash leaves the old tree or the
+ * new one whole, and running it again rebuilds again. */
+static int rebuild_now(struct hd_ctx *c, sh_error *e)
+{
+  return sbx_volume_rebuild(c->h->pool, c->ref, json_string_value(json_object_get(c->args, "image")), e);
+}
+static int rebuild_volume(struct hd_ctx *c, sh_error *e) { return locked(rebuild_now, c, e); }
 
 static int nothing(struct hd_ctx *c, sh_error *e) { return 0; }
 static int to_error(struct hd_ctx *c, sh_error *e) { return set_state(c, "error", e); }
@@ -461,9 +542,12 @@ STEPS(policy_steps, { "policy", policy_up, NULL }, { "forwards", net_refresh, NU
 STEPS(snapshot_steps, { "snapshot", snap_create, snap_delete });
 STEPS(restore_steps, { "restore", snap_restore, NULL });
 STEPS(snapshot_delete_steps, { "snapshot", snap_delete, NULL }, { "forget", snap_forget, NULL });
+STEPS(rebuild_steps, { "image", record_image, unrecord_image }, { "volume", rebuild_volume, NULL });
 
 static const struct hd_op_kind kinds[] = {
   { "create", create_steps, SH_ARRAY_SIZE(create_steps), forget },
+  /* A failed clone leaves no container (the source is untouched). */
+  { "clone", clone_steps, SH_ARRAY_SIZE(clone_steps), forget },
   { "start", start_steps, SH_ARRAY_SIZE(start_steps), to_stopped },
   { "stop", stop_steps, SH_ARRAY_SIZE(stop_steps), to_error },
   { "restart", restart_steps, SH_ARRAY_SIZE(restart_steps), to_error },
@@ -475,6 +559,8 @@ static const struct hd_op_kind kinds[] = {
   { "policy", policy_steps, SH_ARRAY_SIZE(policy_steps), nothing },
   { "restore", restore_steps, SH_ARRAY_SIZE(restore_steps), nothing },
   { "snapshot-delete", snapshot_delete_steps, SH_ARRAY_SIZE(snapshot_delete_steps), nothing },
+  /* A failed rebuild leaves the container stopped, with its old tree and image. */
+  { "rebuild", rebuild_steps, SH_ARRAY_SIZE(rebuild_steps), nothing },
 };
 
 const struct hd_op_kind *hd_op_kind_find(const char *kind)

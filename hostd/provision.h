@@ -50,6 +50,15 @@ int hd_orphan_remove(struct hd_host *h, const char *ref, sh_error *e);
 /* The runtime's state and the rootfs mount of a container that should not
  * run (its volume and bundle stay). */
 int hd_runtime_sweep(struct hd_host *h, const char *ref, sh_error *e);
+/* Held by whoever looks at a container's volume from outside (its files
+ * through the API) or changes what tree it is or where it is mounted
+ * (mount, unmount, rebuild, restore, delete): a view never outlives the
+ * tree it shows, an overlay upper is never under two mounts, and a stop
+ * never finds its rootfs busy.  The timed form gives up (false) after
+ * timeout_ms, so the API's event loop never waits long. */
+void hd_volume_lock(void);
+bool hd_volume_lock_timed(int timeout_ms);
+void hd_volume_unlock(void);
 /* Whether the container's init still runs; reaps it if it is our child
  * (sandhostd is the containers' subreaper) and gives its exit code. */
 bool hd_init_alive(int64_t pid, int *exit_code);

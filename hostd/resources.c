@@ -104,9 +104,11 @@ const struct hd_resource hd_res_users = {
 
 static const char *const restart_choices[] = { "never", "on-failure", "always", NULL };
 #define RO(n, t) { n, t, COL_READONLY, 0, 0, NULL, NULL }
+#define SIZE(n) { n, 'i', COL_MUTABLE, 1, INT64_C(1) << 40, NULL, NULL }
 static const struct hd_column container_cols[] = {
   RO("name", 't'), RO("tenant_id", 'i'), RO("image_id", 'i'), RO("state", 't'),
-  RO("cpu_millis", 'i'), RO("memory_mib", 'i'), RO("pids", 'i'), RO("disk_mib", 'i'), RO("bandwidth_mbit", 'i'),
+  /* Sizes change through hd_container_patch (the plan's checks, then live). */
+  SIZE("cpu_millis"), SIZE("memory_mib"), SIZE("pids"), SIZE("disk_mib"), RO("bandwidth_mbit", 'i'),
   { "restart_policy", 't', COL_MUTABLE, 0, 0, restart_choices, NULL },
   RO("last_exit", 'i'), RO("pid", 'i'), RO("restarts", 'i'),
 };

@@ -18,11 +18,16 @@ int hd_cgroup_remove(const char *path, sh_error *e);
 /* The tenants' cgroup in the unified hierarchy (malloc'd), for listing. */
 char *hd_cgroup_root_dir(sh_error *e);
 
+/* The three limits a cgroup carries (a tenant's totals, or one
+ * container's sizes); 0 leaves one as it is. */
 struct hd_tenant_limits {
   int64_t cpu_millis, memory_mib, pids;
 };
 
 /* Create the tenant's cgroup if needed and set its limits (idempotent). */
 int hd_tenant_cgroup_apply(int64_t tenant, const struct hd_tenant_limits *l, sh_error *e);
+/* Change the limits of a container's cgroup, live; -ENOENT when it has
+ * none (it is not running). */
+int hd_container_cgroup_apply(int64_t tenant, int64_t container, const struct hd_tenant_limits *l, sh_error *e);
 /* Remove it (no container may be left in it); missing is fine. */
 int hd_tenant_cgroup_remove(int64_t tenant, sh_error *e);

@@ -49,6 +49,7 @@ static int usage(void)
     "  image list | image delete REF\n"
     "  volume create ID IMAGE [--tenant T] [--quota SIZE]\n"
     "  volume clone SRC DST [--tenant T] [--quota SIZE]\n"
+    "  volume rebuild ID [IMAGE]   (a fresh tree from the image; the volume must not be mounted)\n"
     "  volume delete ID | volume list | volume usage ID | volume quota ID SIZE|none\n"
     "  volume mount ID TARGET --uid-map C:H:N [--gid-map C:H:N]   (gid map defaults to the uid map)\n"
     "  volume unmount ID TARGET\n"
@@ -205,6 +206,10 @@ static int h_vol_clone(sbx_pool *p, struct args *a, sh_error *e)
 {
   return sbx_volume_clone(p, a->pos[0], a->pos[1], a->tenant, a->quota, e);
 }
+static int h_vol_rebuild(sbx_pool *p, struct args *a, sh_error *e)
+{
+  return sbx_volume_rebuild(p, a->pos[0], a->n_pos > 1 ? a->pos[1] : NULL, e);
+}
 static int h_vol_delete(sbx_pool *p, struct args *a, sh_error *e)
 {
   return sbx_volume_delete(p, a->pos[0], e);
@@ -322,6 +327,7 @@ static const struct verb {
   {"image", "delete", 1, 1, h_image_delete},
   {"volume", "create", 2, 2, h_vol_create},
   {"volume", "clone", 2, 2, h_vol_clone},
+  {"volume", "rebuild", 1, 2, h_vol_rebuild},
   {"volume", "delete", 1, 1, h_vol_delete},
   {"volume", "list", 0, 0, h_vol_list},
   {"volume", "usage", 1, 1, h_vol_usage},

@@ -508,7 +508,7 @@ static void cleanup_interrupted(sbx_pool *p)
     for (char **n = names; *n; n++) {
       char meta[300];
       snprintf(meta, sizeof meta, "%s.json", *n);
-      /* ".<id>.restore" is the losing side of a restore swap. */
+      /* ".<id>.restore" and ".<id>.rebuild" are the losing side of a swap. */
       if ((*n)[0] != '.' && faccessat(dfd, meta, F_OK, 0) == 0)
         continue;
       sh_warn("pool %s: removing %s/%s: interrupted before it was committed", p->dir, trees[i], *n);

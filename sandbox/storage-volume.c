@@ -352,6 +352,27 @@ static int is_mount_of(sbx_pool *p, const char *id, const char *target, bool *ye
   return r;
 }
 
+/* A detached mount of the volume's tree in the range of the maps; a move to
+ * a new range (overlay) is recorded in the volume's metadata. */
+static int volume_tree(sbx_pool *p, int ctrfd, struct volume_meta *m, const struct sbx_idmap *uid_map,
+                       size_t n_uid, const struct sbx_idmap *gid_map, size_t n_gid, int *mfd,
+                       sh_error *e)
+{
+  struct copy_stats shifted;
+  int r = p->drv->mount(p, ctrfd, m->id, uid_map, n_uid, gid_map, n_gid, mfd, &shifted, e);
+  if (r < 0 || !shifted.entries)
+    return r;
+  sh_info("volume %s: moved to a new id range: %" PRIu64 " files copied (%" PRIu64
+          " bytes reflinked, %" PRIu64 " copied) in %.1f ms",
+          m->id, shifted.entries, shifted.reflinked, shifted.copied, shifted.ms);
+  m->shift = shifted;
+  if ((r = meta_save(ctrfd, m, e)) < 0) {
+    close(*mfd);
+    *mfd = -1;
+  }
+  return r;
+}
+
 int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
                      const struct sbx_idmap *gid_map, size_t n_gid, const char *target,
                      sh_error *e)
@@ -367,22 +388,22 @@ int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_ma
   if (there)
     return 0; /* mounting twice is harmless */
   _cleanup_close_ int mfd = -1;
-  struct copy_stats shifted;
-  if ((r = p->drv->mount(p, ctrfd, id, uid_map, n_uid, gid_map, n_gid, &mfd, &shifted, e)) < 0)
+  if ((r = volume_tree(p, ctrfd, &m, uid_map, n_uid, gid_map, n_gid, &mfd, e)) < 0)
     return r;
-  if (shifted.entries) {
-    sh_info("volume %s: moved to a new id range: %" PRIu64 " files copied (%" PRIu64
-            " bytes reflinked, %" PRIu64 " copied) in %.1f ms",
-            id, shifted.entries, shifted.reflinked, shifted.copied, shifted.ms);
-    m.shift = shifted;
-    if ((r = meta_save(ctrfd, &m, e)) < 0)
-      return r;
-  }
   if ((r = sh_mkdir_p(target, 0700)) < 0)
     return sh_err(e, -r, "create mount target", target, NULL);
   if (syscall(SYS_move_mount, mfd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
     return sh_errno(e, "attach volume mount", target);
   return 0;
+}
+
+int sbx_volume_open_view(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
+                         const struct sbx_idmap *gid_map, size_t n_gid, int *fd, sh_error *e)
+{
+  _cleanup_close_ int ctrfd = -1;
+  struct volume_meta m;
+  int r = volume_open(p, id, NULL, &ctrfd, &m, e);
+  return r < 0 ? r : volume_tree(p, ctrfd, &m, uid_map, n_uid, gid_map, n_gid, fd, e);
 }
 
 int sbx_volume_unmount(sbx_pool *p, const char *id, const char *target, sh_error *e)
@@ -438,37 +459,86 @@ int sbx_snapshot_create(sbx_pool *p, const char *id, const char *name, sh_error 
   return p->drv->copy(p, src, sd, name, true, m.tenant, e);
 }
 
+/* Put the tree just made at ctrfd/side in place of the volume, quota'd
+ * like it, with one RENAME_EXCHANGE: a crash leaves either the old or the
+ * new tree in place, and the dot-named loser goes at the next open. */
+static int swap_in(sbx_pool *p, int ctrfd, const char *id, const char *side, uint64_t quota, sh_error *e)
+{
+  sh_error ignored = {0};
+  int r = p->drv->quota(p, ctrfd, side, quota, e);
+  if (r == 0 && renameat2(ctrfd, side, ctrfd, id, RENAME_EXCHANGE) < 0)
+    r = sh_errno(e, "swap in the new tree", id);
+  if (r < 0) {
+    p->drv->remove(p, ctrfd, side, &ignored);
+    return r;
+  }
+  return p->drv->remove(p, ctrfd, side, e);
+}
+
+/* The name a new tree for the volume is built under ("." first: never a
+ * volume), a leftover of an interrupted attempt removed. */
+static void side_name(sbx_pool *p, int ctrfd, const char *id, const char *what, char side[80])
+{
+  snprintf(side, 80, ".%s.%s", id, what);
+  sh_error ignored = {0};
+  p->drv->remove(p, ctrfd, side, &ignored);
+}
+
+/* volume_open, for a change that needs the volume unmounted (step). */
+static int volume_open_unmounted(sbx_pool *p, const char *id, const char *snap, const char *step, int *ctrfd,
+                                 struct volume_meta *m, sh_error *e)
+{
+  int r = volume_open(p, id, snap, ctrfd, m, e);
+  if (r == 0 && (r = refuse_if_mounted(p, id, step, e)) < 0) {
+    close(*ctrfd);
+    *ctrfd = -1;
+  }
+  return r;
+}
+
 int sbx_snapshot_restore(sbx_pool *p, const char *id, const char *name, sh_error *e)
 {
   _cleanup_close_ int ctrfd = -1;
   struct volume_meta m;
   int r;
-  if ((r = volume_open(p, id, name, &ctrfd, &m, e)) < 0 ||
-      (r = refuse_if_mounted(p, id, "restore snapshot", e)) < 0)
+  if ((r = volume_open_unmounted(p, id, name, "restore snapshot", &ctrfd, &m, e)) < 0)
     return r;
   _cleanup_close_ int sd = snapdir(p, id, false, e);
   _cleanup_close_ int snap = sd >= 0 ? openat(sd, name, DIRFLAGS) : -1;
   if (snap < 0)
     return sh_err(e, ENOENT, "restore snapshot", name, "volume %s has no such snapshot", id);
-  /* Build the restored tree beside the volume, then swap the two names in
-   * one step; a crash leaves either the old or the new tree in place, and
-   * the dot-name leftover is removed at the next open. */
   char side[80];
-  snprintf(side, sizeof side, ".%s.restore", id);
-  sh_error ignored = {0};
-  p->drv->remove(p, ctrfd, side, &ignored);
+  side_name(p, ctrfd, id, "restore", side);
   if ((r = p->drv->copy(p, snap, ctrfd, side, false, m.tenant, e)) < 0)
     return r;
-  if ((r = p->drv->quota(p, ctrfd, side, m.quota, e)) < 0) {
-    p->drv->remove(p, ctrfd, side, &ignored);
+  return swap_in(p, ctrfd, id, side, m.quota, e);
+}
+
+int sbx_volume_rebuild(sbx_pool *p, const char *id, const char *image_ref, sh_error *e)
+{
+  _cleanup_close_ int ctrfd = -1;
+  struct volume_meta m;
+  int r;
+  if ((r = volume_open_unmounted(p, id, NULL, "rebuild volume", &ctrfd, &m, e)) < 0)
     return r;
-  }
-  if (renameat2(ctrfd, side, ctrfd, id, RENAME_EXCHANGE) < 0) {
-    r = sh_errno(e, "swap in restored volume", id);
-    p->drv->remove(p, ctrfd, side, &ignored);
+  if (!image_ref && !m.image[0])
+    return sh_err(e, EINVAL, "rebuild volume", id, "was made from no image (%s): name one", m.origin);
+  struct sbx_image_info img;
+  if ((r = sbx_image_find(p, image_ref ? image_ref : m.image, &img, e)) < 0 ||
+      (r = pool_check_watermark(p, "rebuild volume", e)) < 0)
     return r;
-  }
-  return p->drv->remove(p, ctrfd, side, e);
+  _cleanup_close_ int imgfd = pool_subdir(p, "images", e);
+  if (imgfd < 0)
+    return imgfd;
+  char side[80];
+  side_name(p, ctrfd, id, "rebuild", side);
+  if ((r = p->drv->from_image(p, imgfd, img.id, ctrfd, side, m.tenant, e)) < 0 ||
+      (r = swap_in(p, ctrfd, id, side, m.quota, e)) < 0)
+    return r;
+  snprintf(m.image, sizeof m.image, "%s", img.id);
+  snprintf(m.origin, sizeof m.origin, "image:%s", img.id);
+  m.shift = (struct copy_stats){0};
+  return meta_save(ctrfd, &m, e);
 }
 
 int sbx_snapshot_delete(sbx_pool *p, const char *id, const char *name, sh_error *e)

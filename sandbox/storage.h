@@ -102,6 +102,10 @@ int sbx_volume_create(sbx_pool *p, const char *id, const char *image_ref, uint64
 /* Clone a container (stopped or not: a crash-consistent copy) to a new id. */
 int sbx_volume_clone(sbx_pool *p, const char *src, const char *dst, uint64_t tenant,
                      uint64_t quota, sh_error *e);
+/* A fresh clone of image_ref (NULL: the image the volume was made from) in
+ * place of the volume's tree, swapped in at once (crash-safe); its id,
+ * tenant, quota and snapshots stay.  EBUSY while mounted. */
+int sbx_volume_rebuild(sbx_pool *p, const char *id, const char *image_ref, sh_error *e);
 /* Delete a container's volume and its snapshots.  EBUSY while mounted. */
 int sbx_volume_delete(sbx_pool *p, const char *id, sh_error *e);
 /* Set (0: remove) a container's quota. */
@@ -128,6 +132,13 @@ int sbx_volume_mount(sbx_pool *p, const char *id, const struct sbx_idmap *uid_ma
                      const struct sbx_idmap *gid_map, size_t n_gid, const char *target,
                      sh_error *e);
 int sbx_volume_unmount(sbx_pool *p, const char *id, const char *target, sh_error *e);
+/* The same tree, mapped the same way, as a detached mount that goes with
+ * its last fd (never in any mount table): *fd is an O_PATH fd on its root.
+ * For work on a stopped container's files; one tree per volume at a time on
+ * an overlay pool (a second overlay of the same upper would be undefined),
+ * so a mounted volume is reached through its mount instead. */
+int sbx_volume_open_view(sbx_pool *p, const char *id, const struct sbx_idmap *uid_map, size_t n_uid,
+                         const struct sbx_idmap *gid_map, size_t n_gid, int *fd, sh_error *e);
 /* Where the volume is mounted (first found), or ENOENT. */
 int sbx_volume_mounted_at(sbx_pool *p, const char *id, char **target, sh_error *e);
 

@@ -9,16 +9,9 @@
 hd_start 1
 ok $([ -S "$S" ]; echo $?) "sandhostd starts, making the default pool and the busybox image"
 like "$(api GET /1.0/images)" '"name":"busybox"' "the image is listed"
-api POST /1.0/plans '{"name": "tiny", "cpu_millis": 500, "memory_mib": 64, "pids": 64, "disk_mib": 256, "bandwidth_mbit": 10,
+two_tenants '{"name": "tiny", "cpu_millis": 500, "memory_mib": 64, "pids": 64, "disk_mib": 256, "bandwidth_mbit": 10,
   "max_containers": 2, "total_cpu_millis": 1000, "total_memory_mib": 128, "total_disk_mib": 512, "net_default": "allow",
-  "seccomp": "default"}' >/dev/null
-plan=$(j .id)
-api POST /1.0/tenants "{\"name\": \"acme\", \"plan_id\": $plan}" >/dev/null; acme=$(j .id)
-api POST /1.0/tenants "{\"name\": \"globex\", \"plan_id\": $plan}" >/dev/null; globex=$(j .id)
-api POST /1.0/users "{\"name\": \"alice\", \"role\": \"owner\", \"tenant_id\": $acme}" >/dev/null; alice=$(j .id)
-api POST /1.0/users "{\"name\": \"gus\", \"role\": \"owner\", \"tenant_id\": $globex}" >/dev/null; gus=$(j .id)
-api POST "/1.0/users/$alice/tokens" '{"name": "t"}' >/dev/null; ta=$(j .token)
-api POST "/1.0/users/$gus/tokens" '{"name": "t"}' >/dev/null; tg=$(j .token)
+  "seccomp": "default"}' owner
 
 # Event streams, as alice and as gus, from here on.
 curl -sN --unix-socket "$S" -H "Authorization: Bearer $ta" 'http://sandhost/1.0/events?stream=1' > "$W/events.alice" &

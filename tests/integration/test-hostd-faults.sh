@@ -85,7 +85,7 @@ an object for a container's name|POST|/1.0/containers|-|{"name": {"x": 1}, "tena
 a number for an action|PUT|/1.0/containers/$web1/state|-|{"action": 1}|400|action|must be a string
 a string for a timeout|PUT|/1.0/containers/$web1/state|-|{"action": "start", "timeout": "5"}|400|timeout|must be an integer
 a timeout out of range|PUT|/1.0/containers/$web1/state|-|{"action": "start", "timeout": 99999}|400|timeout|0 to 3600
-an unknown action|PUT|/1.0/containers/$web1/state|-|{"action": "fly"}|400|action|start, stop or restart
+an unknown action|PUT|/1.0/containers/$web1/state|-|{"action": "fly"}|400|action|start, stop, restart or rebuild
 a number for a policy|PUT|/1.0/containers/$web1/policy|-|{"policy": 5}|400|policy|policy's text
 a policy that does not parse|PUT|/1.0/containers/$web1/policy|-|{"policy": "allow everything please"}|400|policy|^policy: 
 a number for a snapshot's name|POST|/1.0/containers/$web1/snapshots|-|{"name": 5}|400|name|must be a string

@@ -179,6 +179,19 @@ ok $(( $? == 0 )) "a truncated backup is refused"
 [ ! -e "$FS/containers/c6" ] && [ -z "$(ls -A "$FS/tmp")" ]
 ok $? "and leaves nothing behind"
 
+# ---- rebuild: a fresh tree from the image in place of the volume ----
+like "$(st volume rebuild c4 busybox 2>&1)" "mounted at" "rebuild is refused while mounted"
+st volume unmount c4 "$MNT/c4"
+st volume rebuild c4 && st volume mount c4 "$MNT/c4" --uid-map 0:100000:65536
+ok $? "c4 rebuilt from the image it came from (its backup named it) and mounted again"
+[ ! -e "$MNT/c4/data.txt" ] && [ ! -e "$MNT/c4/home/u" ] && [ -e "$MNT/c4/etc/passwd" ]
+ok $? "the image's files are back, the volume's own are gone"
+is "$(stat -c %u "$MNT/c4/bin/busybox")" 100000 "seen in the volume's range"
+is "$(st volume list | jq -r '.[] | select(.id == "c4") | .origin + " " + (.snapshots | join(","))')" "image:$img s1" \
+  "the volume now comes from the image, and keeps its snapshot"
+[ -z "$(ls -A "$FS/containers" | grep '^\.')" ]
+ok $? "no side tree is left"
+
 # ---- crash leftovers, image in use ----
 mkdir -p "$FS/containers/.c2.shift/upper" "$FS/tmp/export-dead"
 st pool info >/dev/null

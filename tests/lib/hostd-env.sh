@@ -3,7 +3,8 @@
 # (a cgroup name unique to this test, below the test's own cgroup) all
 # removed at exit, also when the test fails.  Source after tap.sh:
 #   . "$(dirname "$0")/../lib/hostd-env.sh"
-#   hd_start 1 [--set K=V...]; api METHOD PATH [BODY]; j JQ; wait_op OP
+#   hd_start 1 [--set K=V...]; api METHOD PATH [BODY]; j JQ; wait_op OP;
+#   new_id PATH BODY; new_token NAME ROLE [TENANT]; two_tenants PLAN-JSON ALICE-ROLE
 # Needs SANDHOSTD and SBX_STORAGE; sets W (the work dir), S (the socket),
 # CG (the cgroup name), pid (the daemon's).
 [ "$(id -u)" = 0 ] || skip_all "needs root"
@@ -74,4 +75,21 @@ in_c() { # in_c ID CMD: CMD in the container's namespaces and cgroup, as its roo
   api GET "/1.0/containers/$1" >/dev/null
   p=$(j .pid) t=$(j .tenant_id)
   sh -c 'echo $$ > "$1/t$2/c$3/cgroup.procs" && exec nsenter -t "$4" -n -m -U sh -c "$5"' - "$unified" "$t" "$1" "$p" "$2"
+}
+new_id() { # new_id PATH BODY: POST as root; the new object's id
+  api POST "$1" "$2" >/dev/null
+  j .id
+}
+new_token() { # new_token NAME ROLE [TENANT]: a new user's API token
+  new_id /1.0/users "{\"name\": \"$1\", \"role\": \"$2\"${3:+, \"tenant_id\": $3}}" >/dev/null
+  api POST "/1.0/users/$(j .id)/tokens" '{"name": "t"}' >/dev/null
+  j .token
+}
+two_tenants() { # two_tenants PLAN-JSON ALICE-ROLE: sets plan, tenants acme and globex on it,
+  # ta (alice's token: ALICE-ROLE of acme) and tg (gus's: owner of globex)
+  plan=$(new_id /1.0/plans "$1")
+  acme=$(new_id /1.0/tenants "{\"name\": \"acme\", \"plan_id\": $plan}")
+  globex=$(new_id /1.0/tenants "{\"name\": \"globex\", \"plan_id\": $plan}")
+  ta=$(new_token alice "$2" "$acme")
+  tg=$(new_token gus owner "$globex")
 }

@@ -3,7 +3,7 @@
  * error shape, validation naming the field, ETag/If-Match, tokens and the
  * audit log. */
 #include "tap.h"
-#include "api.h"
+#include "api-call.h"
 #include "db.h"
 
 #include <errno.h>
@@ -17,30 +17,7 @@ static sqlite3 *db;
 static int call(const struct hd_principal *who, const char *method, const char *path, const char *body, const char *if_match,
                 json_t **out)
 {
-  struct hd_call c = { .db = db, .who = *who, .method = method, .if_match = if_match, .source = "test" };
-  char p[256];
-  snprintf(p, sizeof p, "%s", path);
-  char *q = strchr(p, '?');
-  if (q) {
-    *q = 0;
-    c.query = q + 1;
-  }
-  c.path = p;
-  json_error_t je;
-  c.body = body ? json_loads(body, 0, &je) : NULL;
-  hd_api_handle(&c);
-  int st = c.status;
-  if (out)
-    *out = json_incref(c.result);
-  hd_call_clear(&c);
-  json_decref(c.body);
-  return st;
-}
-
-static const char *err_field(json_t *r)
-{
-  const char *f = json_string_value(json_object_get(json_object_get(r, "error"), "field"));
-  return f ? f : "";
+  return api_call(db, who, method, path, body, if_match, NULL, out);
 }
 
 static int64_t id_of(json_t *r)
@@ -99,7 +76,7 @@ int main(void)
   json_decref(r);
   snprintf(body, sizeof body, "%.*s,\"colour\":\"red\"}", (int) strlen(plan) - 1, plan);
   is_int(call(&root, "POST", "/1.0/plans", body, NULL, &r), 400, "an unknown field: 400");
-  is_str(err_field(r), "colour", "naming it");
+  is_str(api_err_field(r), "colour", "naming it");
   json_decref(r);
   static const struct { const char *method, *body; int status; const char *field, *what; } bad[] = {
     { "POST", "{\"name\":\"x\"}", 400, "cpu_millis", "a missing field (the first one)" },
@@ -112,11 +89,11 @@ int main(void)
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     is_int(call(&root, bad[i].method, bad[i].method[0] == 'P' && bad[i].method[1] == 'A' ? "/1.0/plans/1" : "/1.0/plans",
                 bad[i].body, NULL, &r), bad[i].status, "%s: %d", bad[i].what, bad[i].status);
-    is_str(err_field(r), bad[i].field, "naming the field (%s)", bad[i].field[0] ? bad[i].field : "none: a rule across fields");
+    is_str(api_err_field(r), bad[i].field, "naming the field (%s)", bad[i].field[0] ? bad[i].field : "none: a rule across fields");
     json_decref(r);
   }
   is_int(call(&root, "POST", "/1.0/plans", plan, NULL, &r), 409, "a second plan with the same name: 409");
-  is_str(err_field(r), "name", "naming the field");
+  is_str(api_err_field(r), "name", "naming the field");
   json_decref(r);
 
   /* ---- ETag and If-Match ---- */
@@ -136,7 +113,7 @@ int main(void)
   int64_t acme = create(&root, "/1.0/tenants", "tenant acme", "{\"name\":\"acme\",\"plan_id\":%lld}", (long long) plan_id);
   int64_t globex = create(&root, "/1.0/tenants", "tenant globex", "{\"name\":\"globex\",\"plan_id\":%lld}", (long long) plan_id);
   is_int(call(&root, "POST", "/1.0/tenants", "{\"name\":\"x\",\"plan_id\":77}", NULL, &r), 400, "a tenant on a missing plan: 400");
-  is_str(err_field(r), "plan_id", "naming plan_id");
+  is_str(api_err_field(r), "plan_id", "naming plan_id");
   json_decref(r);
   is_int(call(&root, "DELETE", "/1.0/plans/1", NULL, NULL, &r), 409, "a plan in use cannot be deleted: 409");
   json_decref(r);
@@ -147,7 +124,7 @@ int main(void)
                           (long long) globex);
   is_int(call(&root, "POST", "/1.0/users", "{\"name\":\"eve\",\"role\":\"admin\",\"tenant_id\":1}", NULL, &r), 400,
          "an admin in a tenant is refused");
-  is_str(err_field(r), "tenant_id", "naming tenant_id");
+  is_str(api_err_field(r), "tenant_id", "naming tenant_id");
   json_decref(r);
   is_int(call(&root, "POST", "/1.0/users", "{\"name\":\"sec\",\"role\":\"auditor\"}", NULL, &r), 201, "an auditor");
   int64_t sec_id = id_of(r);
@@ -203,11 +180,11 @@ int main(void)
   json_decref(r);
   is_int(call(&alice, "POST", "/1.0/users", "{\"name\":\"mallory\",\"role\":\"admin\"}", NULL, &r), 403,
          "an owner cannot make an admin: 403");
-  is_str(err_field(r), "role", "naming role");
+  is_str(api_err_field(r), "role", "naming role");
   json_decref(r);
   snprintf(body, sizeof body, "{\"name\":\"mole\",\"role\":\"member\",\"tenant_id\":%lld}", (long long) globex);
   is_int(call(&alice, "POST", "/1.0/users", body, NULL, &r), 404, "nor a user in globex: 404 on the foreign tenant");
-  is_str(err_field(r), "tenant_id", "naming tenant_id");
+  is_str(api_err_field(r), "tenant_id", "naming tenant_id");
   json_decref(r);
   struct hd_principal bob = { .role = HD_ROLE_MEMBER, .user_id = bob_id, .tenant_id = acme, .name = "bob" };
   is_int(call(&bob, "POST", "/1.0/users", "{\"name\":\"carol\",\"role\":\"member\"}", NULL, &r), 403,

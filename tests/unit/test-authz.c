@@ -59,8 +59,13 @@ static const struct cell {
   { "PATCH", "/1.0/containers/#", "{\"restart_policy\":\"always\"}", "yfyyu", "yfnnu" },
   { "DELETE", "/1.0/containers/#", NULL, "yfyyu", "yfnnu" },
   { "PUT", "/1.0/containers/#/state", "{\"action\":\"start\"}", "yfyyu", "yfnnu" },
+  { "POST", "/1.0/containers/#/clone", "{\"name\":\"c10\"}", "yfyyu", "yfnnu" },
   { "GET", "/1.0/containers/#/logs", NULL, "yyyyu", "yynnu" },
   { "GET", "/1.0/containers/#/exec", NULL, "yfyyu", "yfnnu" },
+  /* Auditors read files (they audit from inside the containers); changes are operating. */
+  { "GET", "/1.0/containers/#/files", NULL, "yyyyu", "yynnu" },
+  { "PUT", "/1.0/containers/#/files", NULL, "yfyyu", "yfnnu" },
+  { "DELETE", "/1.0/containers/#/files", NULL, "yfyyu", "yfnnu" },
   { "GET", "/1.0/containers/#/policy", NULL, "yyyyu", "yynnu" },
   { "PUT", "/1.0/containers/#/policy", "{\"policy\":\"default out deny\"}", "yfyyu", "yfnnu" },
   { "GET", "/1.0/containers/#/snapshots", NULL, "yyyyu", "yynnu" },
@@ -176,7 +181,7 @@ int main(void)
 {
   static struct hd_config cfg;
   hd_config_defaults(&cfg);
-  hd_containers_init(&cfg);
+  hd_containers_init(&cfg, NULL);
   setup();
   size_t n_routes = hd_api_route_count();
   for (size_t i = 0; i < n_routes; i++) {
