@@ -204,7 +204,8 @@ static void usage(FILE *f)
              "--json prints the API's JSON (lists, and the operation a change ended with).\n"
              "exec exits with the command's status, or %d bad arguments, %d refused by the API\n"
              "  (no such container, not running), %d a broken websocket session or no exit\n"
-             "  status, %d sandhostd unreachable or the connection lost.\n",
+             "  status, %d sandhostd unreachable or the connection lost, 141 stdout's reader left;\n"
+             "  with -t, a SIGINT/SIGTERM/SIGHUP/SIGQUIT ends it with 128 + the signal.\n",
           CLI_EXEC_USAGE, CLI_EXEC_REFUSED, CLI_EXEC_PROTOCOL, CLI_EXEC_CONNECTION);
 }
 

@@ -81,6 +81,52 @@ is $? 2 "a bad --env name: 2"
 sh_ exec -t web1 tty < /dev/null 2>/dev/null
 is $? 2 "exec -t with stdin not a terminal: 2"
 
+# A server of our own on a socket, one way to answer per connection, for
+# what sandhostd does not do: a wrong accept key, a session closed without
+# an exit status, a connection dropped mid-session, frames in the same read
+# as the answer's head.
+cat > "$W/fake.py" <<'EOF'
+import base64, hashlib, socket, sys
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1])
+srv.listen(1)
+frame = lambda op, data: bytes([0x80 | op, len(data)]) + data
+for mode in sys.argv[2:]:
+    c, _ = srv.accept()
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += c.recv(4096)
+    key = [l.split(b":", 1)[1].strip() for l in head.split(b"\r\n") if l.lower().startswith(b"sec-websocket-key:")][0]
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    if mode == "badaccept":
+        accept = base64.b64encode(hashlib.sha1(b"not the key").digest())
+    out = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    if mode == "noexit":
+        out += frame(8, b"\x03\xe8")
+    elif mode == "drop":
+        out += frame(2, b"half")
+    elif mode == "frames":
+        out += frame(2, b"hello\n") + frame(1, b'{"exit":42}') + frame(8, b"\x03\xe8")
+    c.sendall(out)
+    c.close()
+EOF
+$PY "$W/fake.py" "$W/fake.sock" badaccept noexit drop frames & fake=$!
+defer "kill $fake 2>/dev/null"
+for _ in $(seq 100); do [ -S "$W/fake.sock" ] && break; sleep 0.05; done
+fake_() { "$SANDHOST_CLI" --socket "$W/fake.sock" exec 1 true < /dev/null; }
+err=$(fake_ 2>&1)
+is $? 254 "a wrong Sec-WebSocket-Accept: 254"
+like "$err" 'Sec-WebSocket-Accept does not match' "saying so"
+err=$(fake_ 2>&1)
+is $? 254 "a session closed without an exit status: 254"
+like "$err" 'without an exit status' "saying so"
+out=$(fake_ 2>&1)
+is $? 255 "a connection dropped mid-session: 255"
+like "$out" '^half.*connection to sandhostd was lost' "after the bytes that came"
+out=$(fake_ 2>/dev/null)
+is $? 42 "frames read along with the answer's head: the exit status"
+is "$out" hello "and the output"
+
 # ---- exec -t on a terminal ----
 # pty.py ROWS COLS ACTION CMD...: CMD on a new terminal of that size.  Once
 # the output says "ready", ACTION: "resize R C" (and a newline typed) or
