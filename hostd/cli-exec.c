@@ -219,6 +219,10 @@ static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws,
                    "GET %s HTTP/1.1\r\nHost: sandhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
                    path, key, x->token ? "Authorization: Bearer " : "", x->token ?: "", x->token ? "\r\n" : "");
+  if (n < 0 || (size_t) n >= sizeof req) {
+    fprintf(stderr, "sandhost: exec: the token is too long\n");
+    return CLI_EXEC_USAGE;
+  }
   int r = send_all(fd, req, (size_t) n);
   if (r < 0) {
     fprintf(stderr, "sandhost: exec: sending the request: %s\n", strerror(-r));
@@ -261,7 +265,11 @@ static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws,
     *reply = json_loadb((const char *) buf + *used, *have - *used < body ? *have - *used : body, 0, &je);
     return CLI_EXEC_REFUSED;
   }
-  if (!(v = header(h, nh, "upgrade", &vlen)) || vlen != 9 || strncasecmp(v, "websocket", 9) != 0) {
+  char conn[64] = "";
+  if ((v = header(h, nh, "connection", &vlen)))
+    snprintf(conn, sizeof conn, "%.*s", (int) vlen, v);
+  if (!(v = header(h, nh, "upgrade", &vlen)) || vlen != 9 || strncasecmp(v, "websocket", 9) != 0 ||
+      !strcasestr(conn, "upgrade")) {
     fprintf(stderr, "sandhost: exec: the 101 answer does not upgrade to a websocket\n");
     return CLI_EXEC_PROTOCOL;
   }

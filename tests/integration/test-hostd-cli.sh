@@ -35,13 +35,17 @@ like "$(sh_ list)" "web1 +$acme +running" "sandhost list: web1 is running"
 c1=$(sh_ --json list | jq -r '.containers[] | select(.name == "web1") | .id')
 
 # ---- exec without a terminal ----
-out=$(sh_ exec web1 id)
-ok $? "exec web1 id exits 0"
+status_is() { # status_is GOT WANT DESCRIPTION OUTPUT: is, and the output when it fails
+  is "$1" "$2" "$3"
+  [ "$1" = "$2" ] || printf '%s\n' "$4" | sed 's/^/#   output: /'
+}
+out=$(sh_ exec web1 id 2>&1)
+status_is $? 0 "exec web1 id exits 0" "$out"
 like "$out" '^uid=0\(root\) gid=0\(root\)' "and prints the container's root"
-sh_ exec web1 sh -c 'exit 7'
-is $? 7 "exec passes the command's exit status through (7)"
-sh_ exec web1 -- no-such-command >/dev/null 2>&1
-is $? 127 "a command that is not there: the shell's 127"
+out=$(sh_ exec web1 sh -c 'exit 7' 2>&1)
+status_is $? 7 "exec passes the command's exit status through (7)" "$out"
+out=$(sh_ exec web1 -- no-such-command 2>&1)
+status_is $? 127 "a command that is not there: the shell's 127" "$out"
 is "$(echo hello | sh_ exec web1 cat)" hello "stdin goes to the command until EOF (echo hello | exec cat)"
 is "$(sh_ exec "$c1" hostname)" web1 "the container by its id"
 is "$(sh_ exec --env 'GREETING=a b' --env X=1 --cwd /tmp web1 sh -c 'echo "$GREETING/$X"; pwd')" "$(printf 'a b/1\n/tmp')" \
