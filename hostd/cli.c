@@ -1,6 +1,8 @@
 /* sandhost: the command line over sandhostd's API (libcurl on the unix
- * socket).  Changes wait for their operation and report how it ended. */
+ * socket; exec's websocket in cli-exec.c).  Changes wait for their
+ * operation and report how it ended. */
 #include "cleanup.h"
+#include "cli-exec.h"
 #include "jsonutil.h"
 
 #include <curl/curl.h>
@@ -117,7 +119,8 @@ static int follow(json_t *r)
   }
 }
 
-/* A container's id from its id or its (unique) name. */
+/* A container's id from its id or its (unique) name: 0 when there is no
+ * such container (said why), -1 when sandhostd cannot be reached. */
 static json_int_t container_id(const char *ref)
 {
   char *end;
@@ -125,9 +128,10 @@ static json_int_t container_id(const char *ref)
   if (!*end && v > 0)
     return v;
   json_t *r = NULL;
-  if (failed(call("GET", "/1.0/containers", NULL, &r), r)) {
+  long st = call("GET", "/1.0/containers", NULL, &r);
+  if (failed(st, r)) {
     json_decref(r);
-    return 0;
+    return st ? 0 : -1;
   }
   json_int_t id = 0;
   int n = 0;
@@ -192,11 +196,75 @@ static void usage(FILE *f)
              "  delete NAME|ID\n"
              "  audit [LIMIT]\n"
              "  api METHOD PATH [JSON]                any call; prints the reply\n"
+             "  exec [-t] [--env K=V]... [--cwd DIR] NAME|ID [--] [CMD [ARG...]]\n"
+             "                                        CMD (default a shell) in the running container;\n"
+             "                                        -t: on a terminal (stdin must be one), else stdin\n"
+             "                                        to EOF in, stdout and stderr together out\n"
              "Changes wait for their operation; the exit status says how it ended.\n"
-             "--json prints the API's JSON (lists, and the operation a change ended with).\n");
+             "--json prints the API's JSON (lists, and the operation a change ended with).\n"
+             "exec exits with the command's status, or %d bad arguments, %d refused by the API\n"
+             "  (no such container, not running), %d a broken websocket session or no exit\n"
+             "  status, %d sandhostd unreachable or the connection lost, 141 stdout's reader left;\n"
+             "  with -t, a SIGINT/SIGTERM/SIGHUP/SIGQUIT ends it with 128 + the signal.\n",
+          CLI_EXEC_USAGE, CLI_EXEC_REFUSED, CLI_EXEC_PROTOCOL, CLI_EXEC_CONNECTION);
 }
 
-int main(int argc, char **argv)
+/* sandhost exec: argv[0] is "exec".  Its options come before the container
+ * (-t is --tty here, not --token), everything after it is the command. */
+static int exec_main(int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "tty", no_argument, NULL, 't' }, { "env", required_argument, NULL, 'e' }, { "cwd", required_argument, NULL, 'C' },
+    { "socket", required_argument, NULL, 's' }, { "token", required_argument, NULL, 'T' },
+    { "help", no_argument, NULL, 'h' }, { 0 },
+  };
+  _cleanup_free_ char **env = calloc((size_t) argc, sizeof *env);
+  int n_env = 0, o;
+  const char *cwd = NULL;
+  bool tty = false;
+  optind = 0;
+  while (env && (o = getopt_long(argc, argv, "+te:h", opts, NULL)) != -1)
+    switch (o) {
+    case 't': tty = true; break;
+    case 'e': env[n_env++] = optarg; break;
+    case 'C': cwd = optarg; break;
+    case 's': sock = optarg; break;
+    case 'T': token = optarg; break;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return CLI_EXEC_USAGE;
+    }
+  if (!env || optind >= argc) {
+    usage(stderr);
+    return CLI_EXEC_USAGE;
+  }
+  const char *ref = argv[optind++];
+  if (optind < argc && strcmp(argv[optind], "--") == 0)
+    optind++;
+  char command[CLI_EXEC_COMMAND_MAX + 1];
+  const char *bad = NULL;
+  int r = cli_exec_command(command, sizeof command, argv + optind, argc - optind, env, n_env, cwd, &bad);
+  if (r == -EINVAL)
+    fprintf(stderr, "sandhost: --env %s: NAME=VALUE, NAME of letters, digits and _ (not first a digit)\n", bad);
+  else if (r < 0)
+    fprintf(stderr, "sandhost: exec: the command is longer than sandhostd takes (%d bytes, quoted)\n", CLI_EXEC_COMMAND_MAX);
+  if (r < 0)
+    return CLI_EXEC_USAGE;
+  json_int_t id = container_id(ref);
+  if (id <= 0)
+    return id < 0 ? CLI_EXEC_CONNECTION : CLI_EXEC_REFUSED;
+  long st;
+  _cleanup_json_ json_t *reply = NULL;
+  struct cli_exec x = { .sock = sock, .token = token, .container = id, .command = command, .tty = tty };
+  int rc = cli_exec(&x, &st, &reply);
+  if (rc == CLI_EXEC_REFUSED)
+    failed(st, reply);
+  return rc;
+}
+
+/* The options before COMMAND (stopping there: "+") or, for COMMAND's own
+ * argv, anywhere among its arguments (getopt permutes): -1 to go on, or the
+ * exit status for help and errors. */
+static int global_opts(int argc, char **argv, const char *optstring, json_t *body)
 {
   static const struct option opts[] = {
     { "socket", required_argument, NULL, 's' }, { "token", required_argument, NULL, 't' },
@@ -205,15 +273,13 @@ int main(int argc, char **argv)
     { "disk", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 'w' },
     { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 },
   };
-  token = getenv("SANDHOST_TOKEN");
-  _cleanup_json_ json_t *body = json_object();
-  /* Options anywhere (getopt permutes); then COMMAND and its arguments. */
   static const struct { int opt; const char *key, *name; } sizes[] = {
     { 'T', "tenant_id", "tenant" }, { 'm', "memory_mib", "memory" }, { 'c', "cpu_millis", "cpu" },
     { 'd', "disk_mib", "disk" }, { 'w', "timeout", "timeout" },
   };
   int o;
-  while ((o = getopt_long(argc, argv, "s:t:h", opts, NULL)) != -1) {
+  optind = 0;
+  while ((o = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
     bool done = false;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
       if (o == sizes[i].opt) {
@@ -237,14 +303,35 @@ int main(int argc, char **argv)
     default: usage(stderr); return 2;
     }
   }
+  return -1;
+}
+
+int main(int argc, char **argv)
+{
+  token = getenv("SANDHOST_TOKEN");
+  _cleanup_json_ json_t *body = json_object();
+  /* Options up to COMMAND; then COMMAND's own argv (exec's, or options
+   * anywhere among the arguments of the others). */
+  int o = global_opts(argc, argv, "+s:t:h", body);
+  if (o >= 0)
+    return o;
   if (optind >= argc) {
     usage(stderr);
     return 2;
   }
-  const char *cmd = argv[optind], *arg = optind + 1 < argc ? argv[optind + 1] : NULL;
-  char **rest = argv + optind + 2;
-  int n_rest = argc - optind - 2;
+  argc -= optind;
+  argv += optind;
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (strcmp(argv[0], "exec") == 0) {
+    o = exec_main(argc, argv);
+    curl_global_cleanup();
+    return o;
+  }
+  if ((o = global_opts(argc, argv, "s:t:h", body)) >= 0)
+    return o;
+  const char *cmd = argv[0], *arg = optind < argc ? argv[optind] : NULL;
+  char **rest = argv + optind + 1;
+  int n_rest = argc - optind - 1;
   json_t *r = NULL;
   long st;
   int rc = 0;
@@ -277,7 +364,7 @@ int main(int argc, char **argv)
       printf("%s created\n", arg);
   } else if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0) && arg) {
     json_int_t id = container_id(arg);
-    if (!id)
+    if (id <= 0)
       return 1;
     json_object_set_new(body, "action", json_string(cmd));
     snprintf(path, sizeof path, "/1.0/containers/%" JSON_INTEGER_FORMAT "/state", id);
@@ -285,7 +372,7 @@ int main(int argc, char **argv)
     rc = failed(st, r) ? 1 : follow(r);
   } else if ((strcmp(cmd, "delete") == 0 || strcmp(cmd, "show") == 0) && arg) {
     json_int_t id = container_id(arg);
-    if (!id)
+    if (id <= 0)
       return 1;
     snprintf(path, sizeof path, "/1.0/containers/%" JSON_INTEGER_FORMAT, id);
     st = call(cmd[0] == 'd' ? "DELETE" : "GET", path, NULL, &r);

@@ -1,0 +1,38 @@
+/* sandhost exec: a websocket client (wslay) for
+ * GET /1.0/containers/{id}/exec on sandhostd's unix socket. */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit statuses of `sandhost exec` other than the command's own. */
+enum {
+  CLI_EXEC_USAGE = 2,         /* bad arguments */
+  CLI_EXEC_REFUSED = 125,     /* the API said no: no such container, not running, not yours */
+  CLI_EXEC_PROTOCOL = 254,    /* the answer was no valid websocket session, or no exit code came */
+  CLI_EXEC_CONNECTION = 255,  /* sandhostd unreachable, or the connection lost mid-session */
+};
+
+/* The longest command the server takes (hd_call's exec.command, less its NUL). */
+#define CLI_EXEC_COMMAND_MAX 1023
+
+struct cli_exec {
+  const char *sock, *token;  /* token NULL: the socket's peer credentials */
+  int64_t container;
+  const char *command;       /* for /bin/sh -c; "" for the server's shell */
+  bool tty;                  /* stdin is a terminal, put in raw mode for the session */
+};
+
+/* argv (n of them; none: a shell), env ("K=V", n_env of them) and cwd (or
+ * NULL) as one /bin/sh -c command, each word quoted, into buf.  0, -EINVAL
+ * with *bad the entry at fault (a bad variable name), or -E2BIG. */
+int cli_exec_command(char *buf, size_t len, char *const *argv, int n, char *const *env, int n_env, const char *cwd,
+                     const char **bad);
+
+/* One session: the exit status to leave with (the command's own, or one of
+ * the above, its reason on stderr).  A refusal (any answer but 101) gives
+ * CLI_EXEC_REFUSED with the HTTP status in *status and the JSON reply (or
+ * NULL) in *reply, for the caller to print like any other refusal. */
+int cli_exec(const struct cli_exec *x, long *status, json_t **reply);
