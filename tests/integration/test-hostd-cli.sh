@@ -189,8 +189,8 @@ like "$out" '#cooked-after True' "the terminal restored after the signal too"
 for _ in $(seq 50); do sh_ exec web1 ps -o args | grep -q '^sleep 300' || break; sleep 0.1; done
 ok $(sh_ exec web1 ps -o args | grep -q '^sleep 300'; [ $? = 1 ]; echo $?) "and the command on the closed terminal is gone (hung up)"
 
-like "$(sh_ audit 100)" '"path": "/1.0/containers/'"$c1"'/exec",.*' "sandhost audit: the execs are in the audit log"
-like "$(sh_ --json audit 100 | jq -r '.entries[] | select(.path == "/1.0/containers/'"$c1"'/exec") | .status' | sort -u | tr '\n' ' ')" \
+like "$(sh_ audit-log 100)" '"path": "/1.0/containers/'"$c1"'/exec",.*' "sandhost audit-log: the execs are in the audit log"
+like "$(sh_ --json audit-log 100 | jq -r '.entries[] | select(.path == "/1.0/containers/'"$c1"'/exec") | .status' | sort -u | tr '\n' ' ')" \
   '^101 ' "with status 101"
 
 # ---- the end ----
