@@ -233,14 +233,19 @@ int sbx_exec(const char *root, const char *id, const struct sbx_exec_opts *o, pi
     close(console);
     console = -1;
   }
-  struct sbx_sync_msg m;
-  r = sbx_sync_recv(sp[0], &m);
-  waitpid(mid, NULL, 0);
-  if (r == 0 && m.type == SBX_SYNC_PID) {
-    pid = m.pid;
-    r = sbx_sync_recv(sp[0], &m);
+  /* The intermediary sends the pid, the process itself READY (or an
+   * error): a process quick to start sends first, so either order. */
+  struct sbx_sync_msg m = {0};
+  bool ready = false;
+  while (!(ready && pid > 0) && (r = sbx_sync_recv(sp[0], &m)) == 0 &&
+         (m.type == SBX_SYNC_PID || m.type == SBX_SYNC_READY)) {
+    if (m.type == SBX_SYNC_PID)
+      pid = m.pid;
+    else
+      ready = true;
   }
-  if (r < 0 || m.type != SBX_SYNC_READY) {
+  waitpid(mid, NULL, 0);
+  if (r < 0 || !ready || pid <= 0) {
     if (r == 0 && m.type == SBX_SYNC_ERROR) {
       *e = m.err;
       r = -m.err.err;
