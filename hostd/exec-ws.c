@@ -31,8 +31,26 @@ struct session {
   h2o_socket_t *out;      /* the terminal's master, or the output pipe */
   int in;                 /* where the client's bytes go */
   pid_t pid;              /* sbx exec */
-  bool ended;
+  bool ended;             /* its output closed: exit code, then close */
+  bool eof;               /* the client ended its input: close `in` once written */
+  bool exit_sent, closed;
+  int ticks;              /* since the output closed */
+  /* Input the command has not taken yet: the event loop never waits for a
+   * command to read (a tenant's `exec cat < big` must not stall the API). */
+  char *pend;
+  size_t pend_off, pend_len;
+  h2o_timeout_entry_t timer;
 };
+
+enum { TICK_MS = 10, EXIT_WAIT_TICKS = 500, MAX_PENDING = 8 << 20 };
+static h2o_timeout_t tick;
+static h2o_loop_t *tick_loop;
+
+static void arm(struct session *s)
+{
+  if (!h2o_timeout_is_linked(&s->timer))
+    h2o_timeout_link(tick_loop, &tick, &s->timer);
+}
 
 /* Runtimes whose sessions ended, to reap without blocking the loop. */
 static pid_t zombies[64];
@@ -60,33 +78,79 @@ static void send_text(struct session *s, const char *text)
   wslay_event_queue_msg(s->ws->ws_ctx, &m);
 }
 
-/* The command ended (its output closed): its exit code, then close. */
+/* Write what input is pending; the end of input once it is all written. */
+static void flush_input(struct session *s)
+{
+  while (s->in >= 0 && s->pend_len > s->pend_off) {
+    ssize_t k = write(s->in, s->pend + s->pend_off, s->pend_len - s->pend_off);
+    if (k < 0 && errno == EAGAIN)
+      break;
+    if (k <= 0) {   /* the command stopped reading for good */
+      s->pend_off = s->pend_len;
+      break;
+    }
+    s->pend_off += (size_t) k;
+  }
+  if (s->pend_off == s->pend_len)
+    s->pend_off = s->pend_len = 0;
+  if (s->in >= 0 && s->eof && !s->pend_len) {
+    close(s->in);   /* end of input (pipes; a terminal takes ^D) */
+    s->in = -1;
+  }
+}
+
+/* The command's output closed: its exit code (waited for a tick at a time,
+ * never blocking the loop), then, once every queued output frame went out
+ * (wslay sends control frames ahead of queued messages and drops what is
+ * queued after a close), the close. */
+static void finish_step(struct session *s)
+{
+  if (!s->exit_sent) {
+    int status, code = -1;
+    pid_t w = s->pid ? waitpid(s->pid, &status, WNOHANG) : -1;
+    if (w == s->pid && w > 0) {
+      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      s->pid = 0;
+    } else if (s->pid && s->ticks++ < EXIT_WAIT_TICKS) {
+      arm(s);
+      return;
+    }
+    if (s->pid)
+      reap_later(s->pid);
+    s->pid = 0;
+    char msg[32];
+    snprintf(msg, sizeof msg, "{\"exit\":%d}", code);
+    send_text(s, msg);
+    s->exit_sent = true;
+    h2o_websocket_proceed(s->ws);
+  }
+  if (wslay_event_get_queued_msg_count(s->ws->ws_ctx) > 0) {
+    arm(s);
+    return;
+  }
+  if (!s->closed) {
+    s->closed = true;
+    wslay_event_queue_close(s->ws->ws_ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
+    h2o_websocket_proceed(s->ws);
+  }
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+  struct session *s = H2O_STRUCT_FROM_MEMBER(struct session, timer, entry);
+  flush_input(s);
+  if (s->ended)
+    finish_step(s);
+  if (s->in >= 0 && s->pend_len)
+    arm(s);
+}
+
 static void finish(struct session *s)
 {
   if (s->ended)
     return;
   s->ended = true;
-  int status, code = -1;
-  for (int i = 0; i < 100; i++) {
-    pid_t w = waitpid(s->pid, &status, WNOHANG);
-    if (w == s->pid) {
-      code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      s->pid = 0;
-      break;
-    }
-    usleep(10000);
-  }
-  if (s->pid)
-    reap_later(s->pid);
-  s->pid = 0;
-  char msg[32];
-  snprintf(msg, sizeof msg, "{\"exit\":%d}", code);
-  send_text(s, msg);
-  /* wslay sends control frames ahead of queued messages, and drops what is
-   * queued once the close went out: hand the exit code to the socket first. */
-  h2o_websocket_proceed(s->ws);
-  wslay_event_queue_close(s->ws->ws_ctx, WSLAY_CODE_NORMAL_CLOSURE, NULL, 0);
-  h2o_websocket_proceed(s->ws);
+  finish_step(s);
 }
 
 static void on_output(h2o_socket_t *sock, const char *err)
@@ -115,6 +179,9 @@ static void end_session(struct session *s)
     close(s->in);
   if (s->pid)
     reap_later(s->pid);
+  if (h2o_timeout_is_linked(&s->timer))
+    h2o_timeout_unlink(&s->timer);
+  free(s->pend);
   free(s);
 }
 
@@ -134,8 +201,8 @@ static void on_message(h2o_websocket_conn_t *conn, const struct wslay_event_on_m
     _cleanup_json_ json_t *j = json_loadb((const char *) arg->msg, arg->msg_length, 0, &je);
     json_t *rs = json_object_get(j, "resize");
     if (json_is_true(json_object_get(j, "eof")) && s->in >= 0) {
-      close(s->in);   /* end of input (pipes; a terminal takes ^D) */
-      s->in = -1;
+      s->eof = true;
+      flush_input(s);
     }
     if (json_array_size(rs) == 2) {
       struct winsize ws = { .ws_col = (unsigned short) json_integer_value(json_array_get(rs, 0)),
@@ -144,17 +211,26 @@ static void on_message(h2o_websocket_conn_t *conn, const struct wslay_event_on_m
     }
     return;
   }
-  /* Input: written out, waiting up to a second at a time for room. */
-  for (size_t off = 0; s->in >= 0 && off < arg->msg_length;) {
-    ssize_t k = write(s->in, arg->msg + off, arg->msg_length - off);
-    if (k < 0 && errno == EAGAIN) {
-      poll(&(struct pollfd){ s->in, POLLOUT, 0 }, 1, 1000);
-      continue;
-    }
-    if (k <= 0)
-      break;
-    off += (size_t) k;
+  /* Input: kept until the command takes it, within a bound. */
+  if (s->in < 0 || s->eof)
+    return;
+  if (s->pend_len + arg->msg_length > MAX_PENDING) {
+    send_text(s, "{\"error\":\"input overflow: the command reads slower than its input comes (8 MiB pending)\"}");
+    s->eof = true;
+    s->pend_off = s->pend_len = 0;
+    flush_input(s);
+    h2o_websocket_proceed(s->ws);
+    return;
   }
+  char *np = realloc(s->pend, s->pend_len + arg->msg_length);
+  if (!np)
+    return;
+  s->pend = np;
+  memcpy(s->pend + s->pend_len, arg->msg, arg->msg_length);
+  s->pend_len += arg->msg_length;
+  flush_input(s);
+  if (s->pend_len)
+    arm(s);
 }
 
 static void fail(h2o_req_t *req, int status, const char *msg)
@@ -205,9 +281,12 @@ void hd_exec_ws(h2o_req_t *req, h2o_loop_t *loop, const struct hd_exec_env *env,
     struct sockaddr_un a = { .sun_family = AF_UNIX };
     snprintf(a.sun_path, sizeof a.sun_path, "%s", sockpath);
     lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    mode_t old = umask(0177);
+    /* No umask dance: it is the whole process's, and the workers create
+     * files meanwhile.  Connecting needs write permission, which only root
+     * has whatever the umask left; 0600 right after. */
     int r = lsock < 0 ? -1 : bind(lsock, (struct sockaddr *) &a, sizeof a);
-    umask(old);
+    if (r == 0)
+      chmod(sockpath, 0600);
     if (r < 0 || listen(lsock, 1) < 0) {
       posix_spawn_file_actions_destroy(&fa);
       fail(req, 500, "cannot make the console socket");
@@ -268,6 +347,11 @@ void hd_exec_ws(h2o_req_t *req, h2o_loop_t *loop, const struct hd_exec_env *env,
     fail(req, 500, "out of memory");
     return;
   }
+  if (!tick_loop) {
+    tick_loop = loop;
+    h2o_timeout_init(loop, &tick, TICK_MS);
+  }
+  s->timer.cb = on_tick;
   s->pid = pid;
   s->in = steal_fd(in);
   s->out = h2o_evloop_socket_create(loop, steal_fd(out), 0);

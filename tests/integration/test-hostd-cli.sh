@@ -55,11 +55,20 @@ is "$(sh_ exec web1 sh -c 'echo out; echo err >&2' 2>/dev/null | sort | tr '\n' 
 head -c 3000000 /dev/urandom > "$W/blob"
 is "$(sh_ exec web1 md5sum < "$W/blob" | cut -d' ' -f1)" "$(md5sum < "$W/blob" | cut -d' ' -f1)" \
   "3 MB of random bytes in arrive intact (md5sum inside)"
-# Out, a few KiB: sandhostd may still drop output queued for a slow reader
-# when the command ends (hostd/exec-ws.c, finish), so not megabytes yet.
-sh_ exec web1 sh -c 'head -c 4096 /dev/urandom > /tmp/blob'
+# Out: every queued frame goes before the close, however slow the reader.
+sh_ exec web1 sh -c 'head -c 3000000 /dev/urandom > /tmp/blob'
 is "$(sh_ exec web1 cat /tmp/blob | md5sum | cut -d' ' -f1)" "$(sh_ exec web1 md5sum /tmp/blob | cut -d' ' -f1)" \
-  "4 KiB of random bytes out arrive intact (cat of a file inside)"
+  "3 MB of random bytes out arrive intact (cat of a file inside)"
+is "$(sh_ exec web1 cat < "$W/blob" | md5sum | cut -d' ' -f1)" "$(md5sum < "$W/blob" | cut -d' ' -f1)" \
+  "3 MB through cat, in and out at once"
+# A command that does not read its input never stalls sandhostd: the input
+# waits in the daemon (up to 8 MiB), the API answers meanwhile.
+sh_ exec web1 sleep 60 < "$W/blob" &
+stall=$!
+sleep 1
+like "$(sh_ list)" 'web1' "the API answers while an exec's command leaves 3 MB of input unread"
+ok $(kill -0 "$stall"; echo $?) "(that exec still running meanwhile)"
+kill "$stall"; wait "$stall" 2>/dev/null
 
 # ---- refusals ----
 err=$(sh_ exec nosuch id 2>&1)
