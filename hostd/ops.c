@@ -201,7 +201,7 @@ static int64_t claim(sqlite3 *db, size_t self)
 /* Rows of (id, tenant) from a query, collected before anything is written
  * (see run_op: no statement stays open across writes). */
 struct pair {
-  int64_t id, tenant, pid, started, restarts;
+  int64_t id, tenant, pid, started, restarts, pid_start;
   char policy[16];
 };
 
@@ -228,6 +228,8 @@ static size_t collect(sqlite3 *db, const char *sql, const int64_t *arg, struct p
       p->started = sqlite3_column_int64(s, 4);
     if (cols > 5)
       p->restarts = sqlite3_column_int64(s, 5);
+    if (cols > 6)
+      p->pid_start = sqlite3_column_int64(s, 6);
   }
   return n;
 }
@@ -241,14 +243,14 @@ static size_t supervise(sqlite3 *db)
   int64_t now = hd_now();
   _cleanup_free_ struct pair *run = NULL, *due = NULL;
   size_t n = collect(db,
-    "SELECT id, tenant_id, pid, restart_policy, coalesce(started_at, 0), restarts FROM containers c"
+    "SELECT id, tenant_id, pid, restart_policy, coalesce(started_at, 0), restarts, coalesce(pid_start, 0) FROM containers c"
     " WHERE state = 'running' AND pid IS NOT NULL"
     " AND NOT EXISTS (SELECT 1 FROM operations o WHERE o.container_id = c.id AND o.status IN ('pending', 'running'))", NULL, &run);
   for (size_t i = 0; i < n; i++) {
     struct pair *p = &run[i];
     int64_t ran = now - p->started, restarts = ran > 60 ? 0 : p->restarts;
     int code;
-    if (hd_init_alive(p->pid, &code))
+    if (hd_init_alive(p->pid, p->pid_start, &code))
       continue;
     /* An exit code we could not see (an adopted init) counts as a failure. */
     bool again = strcmp(p->policy, "always") == 0 || (strcmp(p->policy, "on-failure") == 0 && code != 0);

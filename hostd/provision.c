@@ -36,7 +36,7 @@ int hd_ctx_load(struct hd_ctx *c, sh_error *e)
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, e,
     "SELECT c.tenant_id, c.name, coalesce(i.name, ''), c.state, c.cpu_millis, c.memory_mib, c.pids, c.disk_mib,"
     " p.total_disk_mib, coalesce(r.host_start, 0), coalesce(m.c1, -1), coalesce(m.c2, -1), coalesce(c.pid, 0),"
-    " p.total_cpu_millis, p.total_memory_mib, p.max_containers * p.pids"
+    " p.total_cpu_millis, p.total_memory_mib, p.max_containers * p.pids, coalesce(c.pid_start, 0)"
     " FROM containers c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.id = t.plan_id"
     " LEFT JOIN images i ON i.id = c.image_id LEFT JOIN idmap_ranges r ON r.container_id = c.id"
     " LEFT JOIN mcs_pairs m ON m.container_id = c.id WHERE c.id = ?", "i", c->id);
@@ -63,13 +63,14 @@ int hd_ctx_load(struct hd_ctx *c, sh_error *e)
   c->total_cpu_millis = sqlite3_column_int64(s, 13);
   c->total_memory_mib = sqlite3_column_int64(s, 14);
   c->total_pids = sqlite3_column_int64(s, 15);
+  c->pid_start = sqlite3_column_int64(s, 16);
   return 0;
 }
 
 static int set_state(struct hd_ctx *c, const char *state, sh_error *e)
 {
-  int r = hd_db_exec(c->db, e, "UPDATE containers SET state = ?, pid = ?, etag = etag + 1 WHERE id = ?", "tIi", state,
-                     c->pid, c->id);
+  int r = hd_db_exec(c->db, e, "UPDATE containers SET state = ?, pid = ?, pid_start = ?, etag = etag + 1 WHERE id = ?", "tIIi",
+                     state, c->pid, c->pid ? c->pid_start : 0, c->id);
   if (r >= 0) {
     snprintf(c->state, sizeof c->state, "%s", state);
     json_t *b = json_pack("{s:I, s:s, s:s}", "id", (json_int_t) c->id, "name", c->name, "state", state);
@@ -333,7 +334,8 @@ static int runtime_create(struct hd_ctx *c, sh_error *e)
     r = sh_err(e, ESRCH, "create container", c->ref, "its init (pid %" PRId64 ") is gone right after create", c->pid);
   /* Recorded now, so a crash before "running" still finds (and reaps) it. */
   if (r == 0)
-    r = hd_db_exec(c->db, e, "UPDATE containers SET pid = ? WHERE id = ?", "ii", c->pid, c->id) < 0 ? -e->err : 0;
+    r = hd_db_exec(c->db, e, "UPDATE containers SET pid = ?, pid_start = ? WHERE id = ?", "iii", c->pid,
+                   c->pid_start = hd_proc_start(c->pid), c->id) < 0 ? -e->err : 0;
   return r;
 }
 
@@ -347,7 +349,23 @@ static int runtime_remove(struct hd_ctx *c, sh_error *e)
   return sbx_run(c, "delete container", (const char *const[]){ "delete", "--force", c->ref, NULL }, e);
 }
 
-bool hd_init_alive(int64_t pid, int *exit_code)
+int64_t hd_proc_start(int64_t pid)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%" PRId64 "/stat", pid);
+  _cleanup_free_ char *t = NULL;
+  if (sh_read_file_at(AT_FDCWD, path, &t, NULL, NULL) < 0)
+    return 0;
+  /* After the command's ")" (it may hold anything): state is field 3,
+   * starttime field 22. */
+  const char *p = strrchr(t, ')');
+  unsigned long long v = 0;
+  if (!p || sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &v) != 1)
+    return 0;
+  return (int64_t) v;
+}
+
+bool hd_init_alive(int64_t pid, int64_t start, int *exit_code)
 {
   *exit_code = -1;
   if (pid <= 0)
@@ -360,8 +378,11 @@ bool hd_init_alive(int64_t pid, int *exit_code)
   }
   if (w == 0)
     return true;
-  /* Not our child (adopted after a restart): is it there at all? */
-  return kill((pid_t) pid, 0) == 0 || errno == EPERM;
+  /* Not our child (adopted after a restart): is it there at all, and is it
+   * still the process we started (not another with its pid)? */
+  if (kill((pid_t) pid, 0) < 0 && errno != EPERM)
+    return false;
+  return !start || hd_proc_start(pid) == start;
 }
 
 /* SIGTERM to init, SIGKILL to everything after the timeout; the exit code
@@ -369,7 +390,7 @@ bool hd_init_alive(int64_t pid, int *exit_code)
 static int halt(struct hd_ctx *c, sh_error *e)
 {
   int code = -1;
-  bool alive = c->pid > 0 && hd_init_alive(c->pid, &code);
+  bool alive = c->pid > 0 && hd_init_alive(c->pid, c->pid_start, &code);
   if (alive) {
     json_int_t t = json_integer_value(json_object_get(c->args, "timeout"));
     int timeout = json_object_get(c->args, "timeout") ? (int) t : (int) c->h->cfg.stop_timeout;
@@ -377,14 +398,14 @@ static int halt(struct hd_ctx *c, sh_error *e)
     /* Once reaped, a second look would lose the exit code: keep the first. */
     for (int i = 0; alive && i < timeout * 20; i++) {
       nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-      alive = hd_init_alive(c->pid, &code);
+      alive = hd_init_alive(c->pid, c->pid_start, &code);
     }
     if (alive) {
       sh_info("%s: still running %d s after SIGTERM: SIGKILL", c->ref, timeout);
       sbx_run(c, "kill container", (const char *const[]){ "kill", "--all", c->ref, "KILL", NULL }, &(sh_error){0});
       for (int i = 0; alive && i < 100; i++) {
         nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-        alive = hd_init_alive(c->pid, &code);
+        alive = hd_init_alive(c->pid, c->pid_start, &code);
       }
     }
   }

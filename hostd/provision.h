@@ -23,6 +23,7 @@ struct hd_ctx {
   int64_t host_start;          /* its 65,536 host ids */
   int c1, c2;                  /* its MCS pair */
   int64_t pid;                 /* its init, 0 when none */
+  int64_t pid_start;           /* and its start time (hd_proc_start) */
   char snapshot[64];           /* snapshot operations: its name (args.snapshot) */
 };
 
@@ -61,4 +62,7 @@ bool hd_volume_lock_timed(int timeout_ms);
 void hd_volume_unlock(void);
 /* Whether the container's init still runs; reaps it if it is our child
  * (sandhostd is the containers' subreaper) and gives its exit code. */
-bool hd_init_alive(int64_t pid, int *exit_code);
+bool hd_init_alive(int64_t pid, int64_t start, int *exit_code);
+/* A process's start time in clock ticks after boot (/proc/<pid>/stat,
+ * field 22); 0 when there is no such process. */
+int64_t hd_proc_start(int64_t pid);

@@ -209,7 +209,11 @@ static const char *const migrations[] = {
   "  port INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),"
   "  PRIMARY KEY (proto, public_port)"
   ") STRICT;"
-  "CREATE INDEX forwards_container ON forwards (container_id);",
+  "CREATE INDEX forwards_container ON forwards (container_id);"
+  /* ...and the start time of a container's init (clock ticks after boot, as
+   * /proc/<pid>/stat has it): a pid is only its init while that matches,
+   * so a pid reused after a daemon restart is never taken for it. */
+  "ALTER TABLE containers ADD COLUMN pid_start INTEGER;",
 };
 
 int hd_schema_count(void)

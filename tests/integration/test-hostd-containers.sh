@@ -157,6 +157,21 @@ api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "stop"}' >/dev/null
 is "$(wait_op -t "$ta" "$(j .operation.id)")" success "the adopted container stops"
 ok $([ ! -d "/proc/$ipid" ]; echo $?) "its init is gone"
 
+# A pid is its init only while its start time matches: a pid that another
+# process took while sandhostd was down is not adopted as the container.
+api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
+wait_op -t "$ta" "$(j .operation.id)" >/dev/null
+api GET "/1.0/containers/$c1" >/dev/null
+rpid=$(j .pid)
+is "$(sqlite3 "$W/state/sandhost.db" "SELECT pid_start FROM containers WHERE id = $c1")" "$(sed 's/.*) //' "/proc/$rpid/stat" | cut -d' ' -f20)" \
+  "the init's start time is recorded beside its pid"
+kill "$pid"; wait "$pid"
+sqlite3 "$W/state/sandhost.db" "UPDATE containers SET pid_start = pid_start + 1 WHERE id = $c1"
+hd_start 2b
+for _ in $(seq 100); do api GET "/1.0/containers/$c1" >/dev/null; [ "$(j .state)" = stopped ] && break; sleep 0.1; done
+is "$(j .state)" stopped "after a restart, a recorded pid whose start time differs is not the container's init: it is cleaned up as ended"
+like "$(cat "$W/out.2b")" "c$c1: its init \(pid $rpid\) exited" "and the log says so"
+
 # ---- stop: SIGTERM, exit code recorded ----
 api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
 wait_op -t "$ta" "$(j .operation.id)" >/dev/null
