@@ -45,12 +45,12 @@ static const struct { const char *controller, *file; } v1_files[] = {
 };
 
 /* The mount of this hierarchy whose root is the cgroup or one of its parents. */
-static const struct probe_mount *find_mount(const struct probe_mounts *ms,
+static const struct sh_mountinfo *find_mount(const struct probe_mounts *ms,
                                             const struct probe_cgroup_line *l)
 {
-  const struct probe_mount *best = NULL;
+  const struct sh_mountinfo *best = NULL;
   for (size_t i = 0; i < ms->n; i++) {
-    const struct probe_mount *m = &ms->v[i];
+    const struct sh_mountinfo *m = &ms->v[i];
     bool match = l->hierarchy == 0 ? !strcmp(m->fstype, "cgroup2")
                                    : !strcmp(m->fstype, "cgroup") && *l->controllers;
     if (match && l->hierarchy != 0) {
@@ -59,7 +59,7 @@ static const struct probe_mount *find_mount(const struct probe_mounts *ms,
       snprintf(buf, sizeof buf, "%s", l->controllers);
       char *save = NULL;
       for (char *c = strtok_r(buf, ",", &save); c && match; c = strtok_r(NULL, ",", &save))
-        match = probe_has_option(m->super_options, c);
+        match = sh_has_option(m->super_options, c);
     }
     size_t rl = strlen(m->root);
     if (match && (!strcmp(m->root, "/") ||
@@ -91,7 +91,7 @@ static json_t *hierarchy_json(const struct probe_mounts *ms, const struct probe_
                         "path", probe_json_str(l->path));
   if (!o)
     return NULL;
-  const struct probe_mount *m = find_mount(ms, l);
+  const struct sh_mountinfo *m = find_mount(ms, l);
   if (!m) {
     probe_set(o, "dir", json_null()); /* not mounted where the probe can see it */
     return o;
@@ -111,7 +111,7 @@ static json_t *hierarchy_json(const struct probe_mounts *ms, const struct probe_
       probe_set(files, v2_files[i], read_value(dir, v2_files[i]));
   } else {
     for (size_t i = 0; i < sizeof v1_files / sizeof v1_files[0]; i++)
-      if (probe_has_option(l->controllers, v1_files[i].controller))
+      if (sh_has_option(l->controllers, v1_files[i].controller))
         probe_set(files, v1_files[i].file, read_value(dir, v1_files[i].file));
   }
   probe_set(o, "files", files);

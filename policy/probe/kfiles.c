@@ -137,11 +137,11 @@ static json_t *dir_json(const struct probe_mounts *ms, const char *path)
   if (d)
     closedir(d);
   probe_set(o, "write", json_string(access(path, W_OK) == 0 ? "ok" : probe_errno_name(errno)));
-  const struct probe_mount *m = ms ? probe_mount_covering(ms, path) : NULL;
+  const struct sh_mountinfo *m = ms ? probe_mount_covering(ms, path) : NULL;
   if (m) {
     probe_set(o, "mount_point", probe_json_str(m->mount_point));
     probe_set(o, "fstype", probe_json_str(m->fstype));
-    probe_set(o, "read_only_mount", json_boolean(probe_has_option(m->options, "ro")));
+    probe_set(o, "read_only_mount", json_boolean(sh_has_option(m->options, "ro")));
   }
   return o;
 }

@@ -16,105 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void unescape(char *s)
-{
-  char *o = s;
-  for (char *p = s; *p;) {
-    if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-        p[3] <= '7') {
-      *o++ = (char) (((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
-      p += 4;
-    } else {
-      *o++ = *p++;
-    }
-  }
-  *o = '\0';
-}
-
-/* The next space-separated field; NULL at the end of the line. */
-static char *field(char **p)
-{
-  while (**p == ' ')
-    (*p)++;
-  if (!**p)
-    return NULL;
-  char *start = *p;
-  while (**p && **p != ' ')
-    (*p)++;
-  if (**p)
-    *(*p)++ = '\0';
-  return start;
-}
-
-static bool parse_int(const char *s, int *out)
-{
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v < 0 || v > 0x7fffffff)
-    return false;
-  *out = (int) v;
-  return true;
-}
-
-bool probe_parse_mountinfo_line(char *line, struct probe_mount *m)
-{
-  char *p = line;
-  line[strcspn(line, "\n")] = '\0';
-  char *id = field(&p), *parent = field(&p), *dev = field(&p);
-  m->root = field(&p);
-  m->mount_point = field(&p);
-  m->options = field(&p);
-  if (!id || !parent || !dev || !m->options || !parse_int(id, &m->id) || !parse_int(parent, &m->parent))
-    return false;
-  char *colon = strchr(dev, ':'), *end;
-  if (!colon)
-    return false;
-  *colon = '\0';
-  m->major = (unsigned) strtoul(dev, &end, 10);
-  if (end == dev || *end)
-    return false;
-  m->minor = (unsigned) strtoul(colon + 1, &end, 10);
-  if (end == colon + 1 || *end)
-    return false;
-  /* Optional fields ("shared:1 master:2"), up to the "-" separator. */
-  while (*p == ' ')
-    p++;
-  if (p[0] == '-' && (p[1] == ' ' || p[1] == '\0')) {
-    m->optional = "";
-    p++;
-  } else {
-    char *sep = strstr(p, " - ");
-    if (!sep)
-      return false;
-    *sep = '\0';
-    m->optional = p;
-    p = sep + 2;
-  }
-  m->fstype = field(&p);
-  m->source = field(&p);
-  m->super_options = field(&p);
-  if (!m->fstype || !m->source || !m->super_options)
-    return false;
-  unescape(m->root);
-  unescape(m->mount_point);
-  unescape(m->source);
-  return true;
-}
-
-bool probe_has_option(const char *opts, const char *opt)
-{
-  size_t n = strlen(opt);
-  for (const char *p = opts; p && *p;) {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t) (comma - p) : strlen(p);
-    if (len == n && !strncmp(p, opt, n))
-      return true;
-    p = comma ? comma + 1 : NULL;
-  }
-  return false;
-}
-
 int probe_mounts_load(struct probe_mounts *out)
 {
   memset(out, 0, sizeof *out);
@@ -133,7 +34,7 @@ int probe_mounts_load(struct probe_mounts *out)
     char *nl = strchr(line, '\n');
     if (nl)
       *nl = '\0';
-    if (probe_parse_mountinfo_line(line, &out->v[out->n]))
+    if (sh_mountinfo_parse(line, &out->v[out->n]))
       out->n++;
     line = nl ? nl + 1 : NULL;
   }
@@ -147,9 +48,9 @@ void probe_mounts_free(struct probe_mounts *m)
   memset(m, 0, sizeof *m);
 }
 
-const struct probe_mount *probe_mount_covering(const struct probe_mounts *m, const char *path)
+const struct sh_mountinfo *probe_mount_covering(const struct probe_mounts *m, const char *path)
 {
-  const struct probe_mount *best = NULL;
+  const struct sh_mountinfo *best = NULL;
   size_t best_len = 0;
   for (size_t i = 0; i < m->n; i++) {
     const char *mp = m->v[i].mount_point;
@@ -200,7 +101,7 @@ static const char *create_and_remove(const char *dir)
   return "ok";
 }
 
-static json_t *write_test(const struct probe_mount *m)
+static json_t *write_test(const struct sh_mountinfo *m)
 {
   json_t *o = json_object();
   const char *mp = m->mount_point;
@@ -227,7 +128,7 @@ json_t *probe_section_mounts(void)
     return json_pack("{s:s}", "error", probe_errno_name(-r));
   json_t *arr = json_array();
   for (size_t i = 0; i < ms.n; i++) {
-    const struct probe_mount *m = &ms.v[i];
+    const struct sh_mountinfo *m = &ms.v[i];
     char dev[32];
     snprintf(dev, sizeof dev, "%u:%u", m->major, m->minor);
     json_t *o = json_pack("{s:i, s:i, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s, s:b}", "id", m->id,
@@ -235,7 +136,7 @@ json_t *probe_section_mounts(void)
                           "mount_point", probe_json_str(m->mount_point), "options", m->options,
                           "optional", m->optional, "fstype", m->fstype, "source",
                           probe_json_str(m->source), "super_options", m->super_options,
-                          "read_only", probe_has_option(m->options, "ro"));
+                          "read_only", sh_has_option(m->options, "ro"));
     if (o)
       probe_set(o, "write", write_test(m));
     probe_append(arr, o);

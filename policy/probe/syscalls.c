@@ -488,19 +488,21 @@ const struct probe_syscall_check probe_syscall_checks[] = {
   PLAIN("process_madvise", "process_madvise", SYS_process_madvise, 5, -1, 0, 0, 0, 0),
   PLAIN("migrate_pages", "migrate_pages", SYS_migrate_pages, 4, NO_PID, 0, 0, 0),
   PLAIN("move_pages", "move_pages", SYS_move_pages, 6, NO_PID, 0, 0, 0, 0, 0),
-  /* Device nodes (made in /tmp and removed; a FIFO is the control). */
+  /* Device nodes (made in /tmp and removed; a FIFO is the control).  The
+   * mknod-* names are mknodat, which every architecture has; the
+   * mknod-legacy-* ones the old call where it exists. */
+  CUSTOM("mknod-char", "mknodat", SYS_mknodat, 4, BIT(0) | BIT(2) | BIT(3), run_mknod, AT_FDCWD, 0,
+         S_IFCHR | 0600, OLD_DEV(1, 3)),
+  CUSTOM("mknod-block", "mknodat", SYS_mknodat, 4, BIT(0) | BIT(2) | BIT(3), run_mknod, AT_FDCWD, 0,
+         S_IFBLK | 0600, OLD_DEV(8, 0)),
+  CUSTOM("mknod-fifo", "mknodat", SYS_mknodat, 4, BIT(0) | BIT(2) | BIT(3), run_mknod, AT_FDCWD, 0,
+         S_IFIFO | 0600, 0),
 #ifdef SYS_mknod
-  CUSTOM("mknod-char", "mknod", SYS_mknod, 3, BIT(1) | BIT(2), run_mknod, 0, S_IFCHR | 0600,
+  CUSTOM("mknod-legacy-char", "mknod", SYS_mknod, 3, BIT(1) | BIT(2), run_mknod, 0, S_IFCHR | 0600,
          OLD_DEV(1, 3)),
-  CUSTOM("mknod-block", "mknod", SYS_mknod, 3, BIT(1) | BIT(2), run_mknod, 0, S_IFBLK | 0600,
+  CUSTOM("mknod-legacy-block", "mknod", SYS_mknod, 3, BIT(1) | BIT(2), run_mknod, 0, S_IFBLK | 0600,
          OLD_DEV(8, 0)),
 #endif
-  CUSTOM("mknodat-char", "mknodat", SYS_mknodat, 4, BIT(0) | BIT(2) | BIT(3), run_mknod, AT_FDCWD, 0,
-         S_IFCHR | 0600, OLD_DEV(1, 3)),
-  CUSTOM("mknodat-block", "mknodat", SYS_mknodat, 4, BIT(0) | BIT(2) | BIT(3), run_mknod, AT_FDCWD, 0,
-         S_IFBLK | 0600, OLD_DEV(8, 0)),
-  CUSTOM("mknodat-fifo", "mknodat", SYS_mknodat, 4, BIT(0) | BIT(2) | BIT(3), run_mknod, AT_FDCWD, 0,
-         S_IFIFO | 0600, 0),
   /* Sockets: every address family (with a type that fails before the
    * family's module would load), then raw and packet sockets for real. */
   PLAIN("socket-inet-stream", "socket", SYS_socket, 3, AF_INET, SOCK_STREAM, 0),

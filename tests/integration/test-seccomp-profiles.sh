@@ -77,7 +77,7 @@ for profile in default strict; do
   is "$(result clone-plain)" ok "$profile: fork-like clone works"
   is "$(result socket-inet-stream)" ok "$profile: a TCP socket can be made"
   is "$(result unshare-files)" ok "$profile: unshare(CLONE_FILES) works"
-  is "$(result mknodat-fifo)" ok "$profile: a FIFO can be made"
+  is "$(result mknod-fifo)" ok "$profile: a FIFO can be made"
 
   # The abilities summary agrees.
   is "$(jq -r .abilities.namespaces.user "$report")" EPERM "$profile: no user namespace can be made"

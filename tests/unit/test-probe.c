@@ -160,9 +160,9 @@ static void test_status(void)
 
 static void test_mountinfo(void)
 {
-  struct probe_mount m;
+  struct sh_mountinfo m;
   char l1[] = "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n";
-  ok(probe_parse_mountinfo_line(l1, &m), "mountinfo: the proc(5) example parses");
+  ok(sh_mountinfo_parse(l1, &m), "mountinfo: the proc(5) example parses");
   is_int(m.id, 36, "mountinfo: mount id");
   is_int(m.parent, 35, "mountinfo: parent id");
   ok(m.major == 98 && m.minor == 0, "mountinfo: major:minor 98:0");
@@ -175,40 +175,40 @@ static void test_mountinfo(void)
   is_str(m.super_options, "rw,errors=continue", "mountinfo: super options");
 
   char l2[] = "25 1 0:22 / /sys ro,nosuid,nodev,noexec,relatime - sysfs sysfs ro";
-  ok(probe_parse_mountinfo_line(l2, &m), "mountinfo: a line without optional fields");
+  ok(sh_mountinfo_parse(l2, &m), "mountinfo: a line without optional fields");
   is_str(m.optional, "", "mountinfo: no optional fields is the empty string");
   is_str(m.fstype, "sysfs", "mountinfo: fstype right after the separator");
-  ok(probe_has_option(m.options, "ro"), "mountinfo: ro is among the options");
-  ok(!probe_has_option(m.options, "rw"), "mountinfo: rw is not");
-  ok(!probe_has_option(m.options, "no"), "mountinfo: a prefix of an option is not the option");
+  ok(sh_has_option(m.options, "ro"), "mountinfo: ro is among the options");
+  ok(!sh_has_option(m.options, "rw"), "mountinfo: rw is not");
+  ok(!sh_has_option(m.options, "no"), "mountinfo: a prefix of an option is not the option");
 
   char l3[] = "40 25 0:50 /a\\040b /mnt/with\\040space\\011tab rw shared:3 master:4 - tmpfs my\\134src rw";
-  ok(probe_parse_mountinfo_line(l3, &m), "mountinfo: octal escapes and two optional fields");
+  ok(sh_mountinfo_parse(l3, &m), "mountinfo: octal escapes and two optional fields");
   is_str(m.root, "/a b", "mountinfo: \\040 in the root is a space");
   is_str(m.mount_point, "/mnt/with space\ttab", "mountinfo: \\040 and \\011 in the mount point");
   is_str(m.source, "my\\src", "mountinfo: \\134 is a backslash");
   is_str(m.optional, "shared:3 master:4", "mountinfo: both optional fields, as written");
 
   char bad1[] = "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 ext3 /dev/root rw";
-  ok(!probe_parse_mountinfo_line(bad1, &m), "mountinfo: no separator is malformed");
+  ok(!sh_mountinfo_parse(bad1, &m), "mountinfo: no separator is malformed");
   char bad2[] = "36 35 980 / / rw - ext3 /dev/root rw";
-  ok(!probe_parse_mountinfo_line(bad2, &m), "mountinfo: a device without a colon is malformed");
+  ok(!sh_mountinfo_parse(bad2, &m), "mountinfo: a device without a colon is malformed");
   char bad3[] = "x 35 98:0 / / rw - ext3 /dev/root rw";
-  ok(!probe_parse_mountinfo_line(bad3, &m), "mountinfo: a mount id that is not a number");
+  ok(!sh_mountinfo_parse(bad3, &m), "mountinfo: a mount id that is not a number");
   char bad4[] = "36 35 98:0 / / rw - ext3";
-  ok(!probe_parse_mountinfo_line(bad4, &m), "mountinfo: fields missing after the separator");
+  ok(!sh_mountinfo_parse(bad4, &m), "mountinfo: fields missing after the separator");
 
   /* Which mount a path is on: the longest mount point above it, the last
    * of several on the same point. */
   char t1[] = "1 0 0:1 / / rw - overlay overlay rw", t2[] = "2 1 0:2 / /proc rw - proc proc rw",
        t3[] = "3 2 0:3 / /proc/sys ro - proc proc rw", t4[] = "4 1 0:4 / /proc ro - tmpfs tmpfs rw",
        t5[] = "5 1 0:5 / /procfoo rw - tmpfs tmpfs rw";
-  struct probe_mount v[5];
-  ok(probe_parse_mountinfo_line(t1, &v[0]) && probe_parse_mountinfo_line(t2, &v[1]) &&
-     probe_parse_mountinfo_line(t3, &v[2]) && probe_parse_mountinfo_line(t4, &v[3]) &&
-     probe_parse_mountinfo_line(t5, &v[4]), "mountinfo: a table of five mounts parses");
+  struct sh_mountinfo v[5];
+  ok(sh_mountinfo_parse(t1, &v[0]) && sh_mountinfo_parse(t2, &v[1]) &&
+     sh_mountinfo_parse(t3, &v[2]) && sh_mountinfo_parse(t4, &v[3]) &&
+     sh_mountinfo_parse(t5, &v[4]), "mountinfo: a table of five mounts parses");
   struct probe_mounts ms = { NULL, v, 5 };
-  const struct probe_mount *c = probe_mount_covering(&ms, "/proc/sys/kernel/core_pattern");
+  const struct sh_mountinfo *c = probe_mount_covering(&ms, "/proc/sys/kernel/core_pattern");
   ok(c && c->id == 3, "covering: /proc/sys/kernel/core_pattern is on /proc/sys");
   c = probe_mount_covering(&ms, "/proc/self/status");
   ok(c && c->id == 4, "covering: of two mounts on /proc, the later one is on top");

@@ -234,23 +234,34 @@ static void test_small(void)
   json_decref(spec);
 }
 
+/* Loads and compiles policy/seccomp/NAME.json, checking its shape. */
+static bool compile_profile(const char *name, struct sbx_seccomp *s)
+{
+  char path[512], what[64];
+  json_error_t je;
+  snprintf(path, sizeof path, SRCDIR "/policy/seccomp/%s.json", name);
+  json_t *spec = json_load_file(path, 0, &je);
+  if (!ok(spec != NULL, "policy/seccomp/%s.json loads", name)) {
+    diag("%s", je.text);
+    return false;
+  }
+  sh_error e = {0};
+  int r = sbx_seccomp_compile(spec, NULL, s, &e);
+  json_decref(spec);
+  if (!is_int(r, 0, "policy/seccomp/%s.json compiles", name)) {
+    diag("%s: %s: %s", e.step, e.path, e.msg);
+    return false;
+  }
+  snprintf(what, sizeof what, "%s profile", name);
+  check_shape(s, what);
+  return true;
+}
+
 static void test_default_profile(void)
 {
-  json_error_t je;
-  json_t *spec = json_load_file(SRCDIR "/policy/seccomp/default.json", 0, &je);
-  if (!ok(spec != NULL, "policy/seccomp/default.json loads")) {
-    diag("%s", je.text);
-    return;
-  }
   struct sbx_seccomp s;
-  sh_error e = {0};
-  int r = sbx_seccomp_compile(spec, NULL, &s, &e);
-  json_decref(spec);
-  if (!is_int(r, 0, "policy/seccomp/default.json compiles")) {
-    diag("%s: %s: %s", e.step, e.path, e.msg);
+  if (!compile_profile("default", &s))
     return;
-  }
-  check_shape(&s, "default profile");
 #if defined(__x86_64__)
   const uint32_t x64 = AUDIT_ARCH_X86_64, i386 = AUDIT_ARCH_I386;
   is_int(verdict(&s, x64, __NR_read, 0, 0, 0), ALLOW, "default: read is allowed");
@@ -292,21 +303,9 @@ static void test_default_profile(void)
  * (the integration test asserts the same from inside a container). */
 static void test_strict_profile(void)
 {
-  json_error_t je;
-  json_t *spec = json_load_file(SRCDIR "/policy/seccomp/strict.json", 0, &je);
-  if (!ok(spec != NULL, "policy/seccomp/strict.json loads")) {
-    diag("%s", je.text);
-    return;
-  }
   struct sbx_seccomp s;
-  sh_error e = {0};
-  int r = sbx_seccomp_compile(spec, NULL, &s, &e);
-  json_decref(spec);
-  if (!is_int(r, 0, "policy/seccomp/strict.json compiles")) {
-    diag("%s: %s: %s", e.step, e.path, e.msg);
+  if (!compile_profile("strict", &s))
     return;
-  }
-  check_shape(&s, "strict profile");
 #if defined(__x86_64__)
   const uint32_t x64 = AUDIT_ARCH_X86_64, i386 = AUDIT_ARCH_I386;
   is_int(verdict(&s, x64, __NR_read, 0, 0, 0), ALLOW, "strict: read is allowed");
