@@ -196,7 +196,7 @@ int main(int argc, char **argv)
     return usage();
   const char *id = i < argc ? argv[i] : NULL;
   sh_error e = {0};
-  char *out = NULL;
+  _cleanup_free_ char *out = NULL;
 
   if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) {
     /* Re-exec from a sealed copy before any container process exists. */
