@@ -16,7 +16,9 @@ mount_probe=$(jq -cn --arg src "$SANDHOST_PROBE" --arg dst "$PROBE_IN" \
   '{destination: $dst, type: "bind", source: $src, options: ["bind", "ro", "nosuid", "nodev"]}')
 
 for profile in default strict; do
-  id=sec-$profile
+  # sbx names the cgroup after the id (sbx/ID below the caller's cgroup):
+  # the pid keeps runs of this test in other checkouts apart.
+  id=sec-$profile-$$
   b=$(make_bundle "$id" ".process.args = [\"/bin/sleep\", \"600\"] | .mounts += [$mount_probe]" --seccomp "$profile")
   jq .linux.seccomp "$b/config.json" > "$WORK/$profile.json"
   is "$(jq -S . "$WORK/$profile.json" | sha256sum)" "$(jq -S . "$SANDHOST_SRC/policy/seccomp/$profile.json" | sha256sum)" \
