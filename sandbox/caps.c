@@ -15,7 +15,7 @@ int sbx_caps_drop_bounding(uint64_t keep, sh_error *e)
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
       if (errno == EINVAL)
         break; /* past the kernel's last capability */
-      return sh_err(e, errno, "drop bounding capability", sbx_cap_name(cap), NULL);
+      return sh_err(e, errno, "drop bounding capability", sh_cap_name(cap), NULL);
     }
   }
   return 0;
@@ -34,6 +34,6 @@ int sbx_caps_apply(const struct sbx_caps *c, sh_error *e)
     return sh_errno(e, "clear ambient capabilities", NULL);
   for (int cap = 0; cap <= 63; cap++)
     if ((c->ambient & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
-      return sh_err(e, errno, "raise ambient capability", sbx_cap_name(cap), NULL);
+      return sh_err(e, errno, "raise ambient capability", sh_cap_name(cap), NULL);
   return 0;
 }

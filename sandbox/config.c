@@ -46,50 +46,6 @@ static int dupstr(json_t *o, const char *key, const char *ctx, char **out, sh_er
 
 /* ---- capabilities ---- */
 
-static const char *const cap_names[] = {
-  [CAP_CHOWN] = "CAP_CHOWN", [CAP_DAC_OVERRIDE] = "CAP_DAC_OVERRIDE",
-  [CAP_DAC_READ_SEARCH] = "CAP_DAC_READ_SEARCH", [CAP_FOWNER] = "CAP_FOWNER",
-  [CAP_FSETID] = "CAP_FSETID", [CAP_KILL] = "CAP_KILL", [CAP_SETGID] = "CAP_SETGID",
-  [CAP_SETUID] = "CAP_SETUID", [CAP_SETPCAP] = "CAP_SETPCAP",
-  [CAP_LINUX_IMMUTABLE] = "CAP_LINUX_IMMUTABLE",
-  [CAP_NET_BIND_SERVICE] = "CAP_NET_BIND_SERVICE", [CAP_NET_BROADCAST] = "CAP_NET_BROADCAST",
-  [CAP_NET_ADMIN] = "CAP_NET_ADMIN", [CAP_NET_RAW] = "CAP_NET_RAW",
-  [CAP_IPC_LOCK] = "CAP_IPC_LOCK", [CAP_IPC_OWNER] = "CAP_IPC_OWNER",
-  [CAP_SYS_MODULE] = "CAP_SYS_MODULE", [CAP_SYS_RAWIO] = "CAP_SYS_RAWIO",
-  [CAP_SYS_CHROOT] = "CAP_SYS_CHROOT", [CAP_SYS_PTRACE] = "CAP_SYS_PTRACE",
-  [CAP_SYS_PACCT] = "CAP_SYS_PACCT", [CAP_SYS_ADMIN] = "CAP_SYS_ADMIN",
-  [CAP_SYS_BOOT] = "CAP_SYS_BOOT", [CAP_SYS_NICE] = "CAP_SYS_NICE",
-  [CAP_SYS_RESOURCE] = "CAP_SYS_RESOURCE", [CAP_SYS_TIME] = "CAP_SYS_TIME",
-  [CAP_SYS_TTY_CONFIG] = "CAP_SYS_TTY_CONFIG", [CAP_MKNOD] = "CAP_MKNOD",
-  [CAP_LEASE] = "CAP_LEASE", [CAP_AUDIT_WRITE] = "CAP_AUDIT_WRITE",
-  [CAP_AUDIT_CONTROL] = "CAP_AUDIT_CONTROL", [CAP_SETFCAP] = "CAP_SETFCAP",
-  [CAP_MAC_OVERRIDE] = "CAP_MAC_OVERRIDE", [CAP_MAC_ADMIN] = "CAP_MAC_ADMIN",
-  [CAP_SYSLOG] = "CAP_SYSLOG", [CAP_WAKE_ALARM] = "CAP_WAKE_ALARM",
-  [CAP_BLOCK_SUSPEND] = "CAP_BLOCK_SUSPEND", [CAP_AUDIT_READ] = "CAP_AUDIT_READ",
-  [CAP_PERFMON] = "CAP_PERFMON", [CAP_BPF] = "CAP_BPF",
-  [CAP_CHECKPOINT_RESTORE] = "CAP_CHECKPOINT_RESTORE",
-};
-
-int sbx_cap_last(void)
-{
-  return (int) SH_ARRAY_SIZE(cap_names) - 1;
-}
-
-int sbx_cap_from_name(const char *name)
-{
-  for (size_t i = 0; i < SH_ARRAY_SIZE(cap_names); i++)
-    if (cap_names[i] && strcmp(cap_names[i], name) == 0)
-      return (int) i;
-  return -1;
-}
-
-const char *sbx_cap_name(int cap)
-{
-  if (cap < 0 || (size_t) cap >= SH_ARRAY_SIZE(cap_names))
-    return NULL;
-  return cap_names[cap];
-}
-
 static int parse_capset(json_t *caps, const char *key, const char *ctx, uint64_t *out, sh_error *e)
 {
   json_t *arr = NULL;
@@ -100,7 +56,7 @@ static int parse_capset(json_t *caps, const char *key, const char *ctx, uint64_t
   size_t i;
   json_t *v;
   json_array_foreach(arr, i, v) {
-    int c = json_is_string(v) ? sbx_cap_from_name(json_string_value(v)) : -1;
+    int c = json_is_string(v) ? sh_cap_from_name(json_string_value(v)) : -1;
     if (c < 0) {
       char q[CTX_MAX + 16];
       snprintf(q, sizeof q, "%s[%zu]", sh_json_path(p, sizeof p, ctx, key), i);

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "capnames.h"
 #include "error.h"
 
 struct sbx_idmap {
@@ -144,11 +145,6 @@ static inline void sbx_config_freep(struct sbx_config **c) { if (*c) sbx_config_
 /* A process object (config "process" or an exec process.json). */
 int sbx_process_parse(json_t *p, const char *ctx, struct sbx_process *out, sh_error *e);
 void sbx_process_clear(struct sbx_process *p);
-
-/* Capability name <-> number. */
-int sbx_cap_from_name(const char *name);
-const char *sbx_cap_name(int cap);
-int sbx_cap_last(void);
 
 /* Validate id maps: no root→host-root, no overlaps, sizes sane. */
 int sbx_idmap_validate(const struct sbx_idmap *m, size_t n, const char *what, sh_error *e);

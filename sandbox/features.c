@@ -26,9 +26,9 @@ int sbx_features(char **json_out, sh_error *e)
     json_array_append_new(mo, json_string(mount_opts[i]));
   for (size_t i = 0; i < SH_ARRAY_SIZE(namespaces); i++)
     json_array_append_new(ns, json_string(namespaces[i]));
-  for (int c = 0; c <= sbx_cap_last(); c++)
-    if (sbx_cap_name(c))
-      json_array_append_new(ca, json_string(sbx_cap_name(c)));
+  for (int c = 0; c <= sh_cap_last(); c++)
+    if (sh_cap_name(c))
+      json_array_append_new(ca, json_string(sh_cap_name(c)));
   for (size_t i = 0; i < SH_ARRAY_SIZE(actions); i++)
     json_array_append_new(ac, json_string(actions[i]));
   for (size_t i = 0; i < SH_ARRAY_SIZE(operators); i++)

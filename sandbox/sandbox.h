@@ -17,6 +17,14 @@ int sbx_ensure_sealed_exe(int argc, char **argv, sh_error *e);
  * default seccomp profile, cgroup limits and a device allowlist. */
 int sbx_spec_generate(bool hardened, char **json_out, sh_error *e);
 
+struct sbx_spec_opts {
+  bool hardened;
+  /* A built-in seccomp profile ("default", "strict"); NULL: "default" when
+   * hardened, none otherwise. */
+  const char *seccomp;
+};
+int sbx_spec_generate_opts(const struct sbx_spec_opts *o, char **json_out, sh_error *e);
+
 struct sbx_create_opts {
   const char *root;           /* state root, e.g. /run/sbx */
   const char *id;

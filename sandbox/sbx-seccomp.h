@@ -19,3 +19,8 @@ int sbx_seccomp_load(const struct sbx_seccomp *s, sh_error *e);
 int sbx_seccomp_save(const struct sbx_seccomp *s, int dirfd, const char *name, sh_error *e);
 int sbx_seccomp_read(int dirfd, const char *name, struct sbx_seccomp *out, sh_error *e);
 void sbx_seccomp_clear(struct sbx_seccomp *s);
+
+/* The built-in profiles by name: "default" (system containers) and
+ * "strict" (app containers).  *out gets a new reference to the profile's
+ * linux.seccomp object; an unknown name is EINVAL, naming it. */
+int sbx_seccomp_profile(const char *name, json_t **out, sh_error *e);

@@ -31,7 +31,8 @@ static int usage(void)
   fprintf(stderr,
     "usage: sbx [--root DIR] [--log FILE] [--log-format text|json] COMMAND ...\n"
     "commands:\n"
-    "  spec [--hardened]                 write config.json for ./rootfs\n"
+    "  spec [--hardened] [--seccomp default|strict]\n"
+    "                                    write config.json for ./rootfs\n"
     "  create [--bundle B] [--pid-file F] [--console-socket S] [--preserve-fds N] ID\n"
     "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID\n"
     "  run [--bundle B] [--pid-file F] [--console-socket S] [--detach] [--keep] ID\n"
@@ -43,7 +44,8 @@ static int usage(void)
 /* One getopt table for the options every create-like command shares. */
 enum { O_BUNDLE = 'b', O_PIDFILE = 'p', O_CONSOLE = 'c', O_PRESERVE = 'P', O_DETACH = 'd',
        O_KEEP = 'k', O_FORCE = 'f', O_ALL = 'a', O_HARDENED = 'H', O_TTY = 't', O_ENV = 'e',
-       O_CWD = 'C', O_USER = 'u', O_PROCESS = 'x', O_NOPIVOT = 'N', O_NONEWKEYRING = 'K' };
+       O_CWD = 'C', O_USER = 'u', O_PROCESS = 'x', O_NOPIVOT = 'N', O_NONEWKEYRING = 'K',
+       O_SECCOMP = 'S' };
 
 static const struct option cmd_opts[] = {
   {"bundle", required_argument, NULL, O_BUNDLE}, {"pid-file", required_argument, NULL, O_PIDFILE},
@@ -55,11 +57,12 @@ static const struct option cmd_opts[] = {
   {"cwd", required_argument, NULL, O_CWD}, {"user", required_argument, NULL, O_USER},
   {"process", required_argument, NULL, O_PROCESS},
   {"no-pivot", no_argument, NULL, O_NOPIVOT}, {"no-new-keyring", no_argument, NULL, O_NONEWKEYRING},
+  {"seccomp", required_argument, NULL, O_SECCOMP},
   {NULL, 0, NULL, 0},
 };
 
 struct cmd_args {
-  const char *bundle, *pid_file, *console, *cwd, *user, *process;
+  const char *bundle, *pid_file, *console, *cwd, *user, *process, *seccomp;
   int preserve;
   bool detach, keep, force, all, hardened, tty;
   char **env;
@@ -85,6 +88,7 @@ static int parse_cmd(int argc, char **argv, struct cmd_args *a)
     case O_CWD: a->cwd = optarg; break;
     case O_USER: a->user = optarg; break;
     case O_PROCESS: a->process = optarg; break;
+    case O_SECCOMP: a->seccomp = optarg; break;
     case O_NOPIVOT:
       fprintf(stderr, "sbx: --no-pivot is refused: pivot_root is part of the isolation\n");
       return -1;
@@ -192,7 +196,7 @@ int main(int argc, char **argv)
     return usage();
   const char *id = i < argc ? argv[i] : NULL;
   sh_error e = {0};
-  char *out = NULL;
+  _cleanup_free_ char *out = NULL;
 
   if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) {
     /* Re-exec from a sealed copy before any container process exists. */
@@ -201,7 +205,8 @@ int main(int argc, char **argv)
   }
 
   if (strcmp(cmd, "spec") == 0) {
-    if (sbx_spec_generate(a.hardened, &out, &e) < 0)
+    struct sbx_spec_opts so = { .hardened = a.hardened, .seccomp = a.seccomp };
+    if (sbx_spec_generate_opts(&so, &out, &e) < 0)
       return fail(&e);
     int fd = open("config.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {

@@ -1,10 +1,10 @@
 /* `sbx spec`: a config.json for ./rootfs, like `runc spec`, but always with a
  * user namespace.  --hardened adds the project's seccomp profile, cgroup
- * limits and a device allowlist. */
+ * limits and a device allowlist; --seccomp picks the profile. */
 #include "sandbox.h"
 #include "cleanup.h"
 #include "jsonutil.h"
-#include "seccomp-default.h"
+#include "sbx-seccomp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -71,6 +71,14 @@ static json_t *split_opts(const char *s)
 
 int sbx_spec_generate(bool hardened, char **json_out, sh_error *e)
 {
+  struct sbx_spec_opts o = { .hardened = hardened };
+  return sbx_spec_generate_opts(&o, json_out, e);
+}
+
+int sbx_spec_generate_opts(const struct sbx_spec_opts *o, char **json_out, sh_error *e)
+{
+  bool hardened = o->hardened;
+  const char *seccomp = o->seccomp ? o->seccomp : hardened ? "default" : NULL;
   const char *const *caps = hardened ? hardened_caps : basic_caps;
   size_t ncaps = hardened ? SH_ARRAY_SIZE(hardened_caps) : SH_ARRAY_SIZE(basic_caps);
   json_t *mounts = json_array();
@@ -108,13 +116,15 @@ int sbx_spec_generate(bool hardened, char **json_out, sh_error *e)
   if (!spec)
     return sh_err(e, ENOMEM, "spec", NULL, NULL);
 
-  if (hardened) {
-    json_error_t je;
-    json_t *profile = json_loads(sbx_seccomp_default_json, 0, &je);
-    if (!profile)
-      return sh_err(e, EINVAL, "spec", "policy/seccomp/default.json", "embedded profile: %s", je.text);
-    json_t *linux_ = json_object_get(spec, "linux");
+  json_t *linux_ = json_object_get(spec, "linux");
+  if (seccomp) {
+    json_t *profile = NULL;
+    int r = sbx_seccomp_profile(seccomp, &profile, e);
+    if (r < 0)
+      return r;
     json_object_set_new(linux_, "seccomp", profile);
+  }
+  if (hardened) {
     json_t *devs = json_array();
     json_array_append_new(devs, json_pack("{s:b,s:s}", "allow", 0, "access", "rwm"));
     for (size_t i = 0; i < SH_ARRAY_SIZE(allowed_devices); i++) {

@@ -8,6 +8,7 @@
 #include "fdutil.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "mountinfo.h"
 #include "rmtree.h"
 
 #include <errno.h>
@@ -258,22 +259,6 @@ int sbx_tenant_usage(sbx_pool *p, uint64_t tenant, struct sbx_usage *u, sh_error
 
 /* ---- mounts ---- */
 
-/* "\040" and friends in mountinfo fields. */
-static void unescape(char *s)
-{
-  char *o = s;
-  for (char *i = s; *i;) {
-    if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' && i[3] >= '0' &&
-        i[3] <= '7') {
-      *o++ = (char) ((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
-      i += 4;
-    } else {
-      *o++ = *i++;
-    }
-  }
-  *o = 0;
-}
-
 /* Mount points (in this namespace) of the volume: the driver tells them
  * from the mountinfo line, beside the pool's own mount.  With want set,
  * only a mount at that path counts. */
@@ -293,23 +278,20 @@ static int find_mounts(sbx_pool *p, const char *id, const char *want, char **fir
   for (int pass = 0; pass < 2; pass++) {
     rewind(f);
     while (getline(&line, &cap, f) > 0) {
-      uint64_t mnt_id;
-      char mdev[32], root[4096], point[4096], fstype[64], options[4096] = "";
-      const char *sep = strstr(line, " - ");
-      if (sscanf(line, "%" SCNu64 " %*u %31s %4095s %4095s", &mnt_id, mdev, root, point) != 4 || !sep ||
-          sscanf(sep + 3, "%63s %*s %4095s", fstype, options) < 1)
+      struct sh_mountinfo m;
+      char mdev[32];
+      if (!sh_mountinfo_parse(line, &m))
         continue;
-      unescape(root);
-      unescape(point);
-      if (pass == 0 && mnt_id == sx.stx_mnt_id) {
+      snprintf(mdev, sizeof mdev, "%u:%u", m.major, m.minor);
+      if (pass == 0 && (uint64_t) m.id == sx.stx_mnt_id) {
         snprintf(dev, sizeof dev, "%s", mdev);
-        snprintf(data_root, sizeof data_root, "%s", strcmp(root, "/") == 0 ? "" : root);
+        snprintf(data_root, sizeof data_root, "%s", strcmp(m.root, "/") == 0 ? "" : m.root);
         break;
       }
-      struct mnt_line l = { mdev, root, point, fstype, options, dev, data_root };
-      if (pass == 1 && p->drv->is_mount(p, &l, id) && (!want || strcmp(want, point) == 0))
+      struct mnt_line l = { mdev, m.root, m.mount_point, m.fstype, m.super_options, dev, data_root };
+      if (pass == 1 && p->drv->is_mount(p, &l, id) && (!want || strcmp(want, m.mount_point) == 0))
         if ((*count)++ == 0 && first)
-          *first = strdup(point);
+          *first = strdup(m.mount_point);
     }
     if (pass == 0 && !dev[0])
       return sh_err(e, ENOENT, "find pool mount", p->data, "not in /proc/self/mountinfo");

@@ -1,6 +1,6 @@
 # Shared set-up for tests that run containers with sbx.  Needs root.
 # Provides: $SBX, $SBX_ROOT, $WORK, $ROOTFS (busybox, owned by 100000),
-# make_bundle NAME [jq-filter] -> prints the bundle dir, sbx (wrapper with --root).
+# make_bundle NAME [jq-filter [sbx-spec-args...]] -> prints the bundle dir, sbx (wrapper with --root).
 . "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root"
@@ -21,12 +21,13 @@ fi
 
 sbx() { "$SBX" --root "$SBX_ROOT" "$@"; }
 
-# make_bundle NAME [JQ-FILTER]: a hardened bundle sharing the test rootfs.
+# make_bundle NAME [JQ-FILTER [SPEC-ARGS...]]: a hardened bundle sharing the
+# test rootfs; SPEC-ARGS go to `sbx spec --hardened` (--seccomp strict).
 make_bundle() {
   local b=$WORK/$1 filter=${2:-.}
   mkdir -p "$b"
   ln -sfn "$ROOTFS" "$b/rootfs"
-  (cd "$b" && "$SBX" spec --hardened)
+  (cd "$b" && "$SBX" spec --hardened "${@:3}")
   # SBX_TEST_FILTER: an extra jq filter for debugging (e.g. 'del(.linux.seccomp)').
   jq '.process.terminal = false | .root.path = "rootfs"' "$b/config.json" | jq "$filter" |
     jq "${SBX_TEST_FILTER:-.}" > "$b/config.new"

@@ -234,23 +234,34 @@ static void test_small(void)
   json_decref(spec);
 }
 
+/* Loads and compiles policy/seccomp/NAME.json, checking its shape. */
+static bool compile_profile(const char *name, struct sbx_seccomp *s)
+{
+  char path[512], what[64];
+  json_error_t je;
+  snprintf(path, sizeof path, SRCDIR "/policy/seccomp/%s.json", name);
+  json_t *spec = json_load_file(path, 0, &je);
+  if (!ok(spec != NULL, "policy/seccomp/%s.json loads", name)) {
+    diag("%s", je.text);
+    return false;
+  }
+  sh_error e = {0};
+  int r = sbx_seccomp_compile(spec, NULL, s, &e);
+  json_decref(spec);
+  if (!is_int(r, 0, "policy/seccomp/%s.json compiles", name)) {
+    diag("%s: %s: %s", e.step, e.path, e.msg);
+    return false;
+  }
+  snprintf(what, sizeof what, "%s profile", name);
+  check_shape(s, what);
+  return true;
+}
+
 static void test_default_profile(void)
 {
-  json_error_t je;
-  json_t *spec = json_load_file(SRCDIR "/policy/seccomp/default.json", 0, &je);
-  if (!ok(spec != NULL, "policy/seccomp/default.json loads")) {
-    diag("%s", je.text);
-    return;
-  }
   struct sbx_seccomp s;
-  sh_error e = {0};
-  int r = sbx_seccomp_compile(spec, NULL, &s, &e);
-  json_decref(spec);
-  if (!is_int(r, 0, "policy/seccomp/default.json compiles")) {
-    diag("%s: %s: %s", e.step, e.path, e.msg);
+  if (!compile_profile("default", &s))
     return;
-  }
-  check_shape(&s, "default profile");
 #if defined(__x86_64__)
   const uint32_t x64 = AUDIT_ARCH_X86_64, i386 = AUDIT_ARCH_I386;
   is_int(verdict(&s, x64, __NR_read, 0, 0, 0), ALLOW, "default: read is allowed");
@@ -284,6 +295,49 @@ static void test_default_profile(void)
   is_int(verdict(&s, i386, 310, CLONE_NEWUSER, 0, 0), ERRNO(1), "default: i386 unshare(CLONE_NEWUSER) is EPERM");
   uint32_t foreign = verdict(&s, AUDIT_ARCH_AARCH64, 63, 0, 0, 0);
   ok(foreign != ALLOW && foreign != 0xDEADBEEF, "default: a foreign architecture is not allowed (0x%x)", foreign);
+#endif
+  sbx_seccomp_clear(&s);
+}
+
+/* The strict profile as libseccomp compiles it: what the JSON means to say
+ * (the integration test asserts the same from inside a container). */
+static void test_strict_profile(void)
+{
+  struct sbx_seccomp s;
+  if (!compile_profile("strict", &s))
+    return;
+#if defined(__x86_64__)
+  const uint32_t x64 = AUDIT_ARCH_X86_64, i386 = AUDIT_ARCH_I386;
+  is_int(verdict(&s, x64, __NR_read, 0, 0, 0), ALLOW, "strict: read is allowed");
+  is_int(verdict(&s, x64, __NR_mount, 0, 0, 0), ERRNO(1), "strict: mount is EPERM");
+  is_int(verdict(&s, x64, __NR_fsopen, 0, 0, 0), ERRNO(1), "strict: fsopen is EPERM");
+  is_int(verdict(&s, x64, __NR_setns, 0, 0, 0), ERRNO(1), "strict: setns is EPERM");
+  is_int(verdict(&s, x64, __NR_ptrace, 0, 0, 0), ERRNO(1), "strict: ptrace is EPERM");
+  is_int(verdict(&s, x64, __NR_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, 0, 0), ALLOW,
+         "strict: clone of a thread is allowed");
+  is_int(verdict(&s, x64, __NR_clone, CLONE_NEWNS | SIGCHLD, 0, 0), ERRNO(1), "strict: clone(CLONE_NEWNS) is EPERM");
+  is_int(verdict(&s, x64, __NR_clone, CLONE_NEWNET | CLONE_NEWPID | SIGCHLD, 0, 0), ERRNO(1),
+         "strict: clone with two namespace flags is EPERM");
+  is_int(verdict(&s, x64, __NR_unshare, CLONE_FILES, 0, 0), ALLOW, "strict: unshare(CLONE_FILES) is allowed");
+  is_int(verdict(&s, x64, __NR_unshare, 0x80, 0, 0), ERRNO(1), "strict: unshare(CLONE_NEWTIME) is EPERM");
+  is_int(verdict(&s, x64, __NR_socket, 2, 1 | 04000 | 02000000, 0), ALLOW,
+         "strict: socket(AF_INET, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC) is allowed");
+  is_int(verdict(&s, x64, __NR_socket, 10, 2, 0), ALLOW, "strict: socket(AF_INET6, SOCK_DGRAM) is allowed");
+  is_int(verdict(&s, x64, __NR_socket, 2, 3, 1), ERRNO(1), "strict: socket(AF_INET, SOCK_RAW) is EPERM");
+  is_int(verdict(&s, x64, __NR_socket, 17, 3, 0), ERRNO(97), "strict: socket(AF_PACKET) is EAFNOSUPPORT");
+  is_int(verdict(&s, x64, __NR_socket, 40, 1, 0), ERRNO(97), "strict: socket(AF_VSOCK) is EAFNOSUPPORT");
+  is_int(verdict(&s, x64, __NR_socket, 1, 1, 0), ALLOW, "strict: socket(AF_UNIX) is allowed");
+  is_int(verdict(&s, x64, __NR_mknodat, (uint64_t) -100, 0, 0010600), ALLOW, "strict: mknodat of a FIFO is allowed");
+  is_int(verdict(&s, x64, __NR_mknodat, (uint64_t) -100, 0, 0020600), ERRNO(1),
+         "strict: mknodat of a character device is EPERM");
+  is_int(verdict(&s, x64, __NR_personality, 0xffffffff, 0, 0), ALLOW, "strict: personality query is allowed");
+  is_int(verdict(&s, x64, __NR_personality, 0x0040000, 0, 0), ERRNO(38),
+         "strict: personality(ADDR_NO_RANDOMIZE) falls to ENOSYS");
+  is_int(verdict(&s, x64, __NR_reboot, 0xfee1dead, 672274793, 0x01234567), ERRNO(1), "strict: every reboot is EPERM");
+  is_int(verdict(&s, i386, 102, 1, 0, 0), ERRNO(1), "strict: i386 socketcall is EPERM");
+  is_int(verdict(&s, i386, 21, 0, 0, 0), ERRNO(1), "strict: i386 mount is EPERM");
+  is_int(verdict(&s, i386, 3, 0, 0, 0), ALLOW, "strict: i386 read is allowed");
+  is_int(verdict(&s, x64, __NR_mount | 0x40000000, 0, 0, 0), ERRNO(1), "strict: x32 mount is EPERM");
 #endif
   sbx_seccomp_clear(&s);
 }
@@ -494,6 +548,7 @@ int main(void)
 {
   test_small();
   test_default_profile();
+  test_strict_profile();
   test_bad();
   test_cache();
   return tap_done();

@@ -2,6 +2,7 @@
  * hardened defaults. */
 #include "config.h"
 #include "sandbox.h"
+#include "sbx-seccomp.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -93,6 +94,44 @@ static void check_spec(bool hardened, const char *bundle)
   free(text);
 }
 
+/* --seccomp picks a built-in profile; an unknown name is an error naming it. */
+static void check_profiles(void)
+{
+  json_t *strict = NULL, *def = NULL;
+  sh_error e = {0};
+  is_int(sbx_seccomp_profile("strict", &strict, &e), 0, "profile: strict is built in");
+  is_int(sbx_seccomp_profile("default", &def, &e), 0, "profile: default is built in");
+  ok(strict && def && !json_equal(strict, def), "profile: strict and default differ");
+
+  char *text = NULL;
+  struct sbx_spec_opts o = { .hardened = true, .seccomp = "strict" };
+  is_int(sbx_spec_generate_opts(&o, &text, &e), 0, "profile: a hardened spec with --seccomp strict");
+  json_t *spec = text ? json_loads(text, 0, NULL) : NULL;
+  ok(spec && json_equal(json_object_get(json_object_get(spec, "linux"), "seccomp"), strict),
+     "profile: its linux.seccomp is the strict profile");
+  ok(json_is_object(json_object_get(json_object_get(json_object_get(spec, "linux"), "resources"), "memory")),
+     "profile: and the hardened limits are still there");
+  json_decref(spec);
+  free(text);
+  text = NULL;
+
+  o = (struct sbx_spec_opts) { .hardened = false, .seccomp = NULL };
+  is_int(sbx_spec_generate_opts(&o, &text, &e), 0, "profile: a plain spec");
+  spec = text ? json_loads(text, 0, NULL) : NULL;
+  ok(spec && !json_object_get(json_object_get(spec, "linux"), "seccomp"), "profile: a plain spec has no seccomp");
+  json_decref(spec);
+  free(text);
+  text = NULL;
+
+  sh_error bad = {0};
+  o = (struct sbx_spec_opts) { .hardened = true, .seccomp = "lax" };
+  is_int(sbx_spec_generate_opts(&o, &text, &bad), -EINVAL, "profile: an unknown profile is EINVAL");
+  is_str(bad.path, "lax", "profile: the error names it");
+  ok(text == NULL, "profile: and no spec is written");
+  json_decref(strict);
+  json_decref(def);
+}
+
 int main(void)
 {
   char bundle[] = "/tmp/sbx-unit-spec-XXXXXX";
@@ -102,6 +141,7 @@ int main(void)
   }
   check_spec(false, bundle);
   check_spec(true, bundle);
+  check_profiles();
   rmdir(bundle);
   return tap_done();
 }
