@@ -384,6 +384,9 @@ static json_t *container_checks(struct audit *a, sqlite3 *db, const struct ct *c
   json_t *declared = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:s?, s:s}", "state", c->state, "idmap", x.idmap, "cpu_millis",
                                (json_int_t) c->cpu, "memory_mib", (json_int_t) c->mem, "pids", (json_int_t) c->pids, "seccomp",
                                c->seccomp, "label", x.label[0] ? x.label : NULL, "policy", text ? text : "");
+  if (strcmp(c->seccomp, "unconfined") == 0)
+    finding(a, HIGH, x.scope, "seccomp", "create it again without \"seccomp\": \"unconfined\" (a debugging setting)",
+            "it is declared without seccomp: a provider admin turned its filter off");
   if (strcmp(c->state, "running") == 0)
     running_checks(&x);
   else
@@ -412,7 +415,7 @@ json_t *hd_audit_report(struct hd_host *h, sqlite3 *db, int64_t tenant, int64_t 
   {
     _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, e,
       "SELECT c.id, c.tenant_id, coalesce(c.pid, 0), coalesce(r.host_start, 0), c.cpu_millis, c.memory_mib, c.pids,"
-      " coalesce(m.c1, -1), coalesce(m.c2, -1), c.name, c.state, p.seccomp"
+      " coalesce(m.c1, -1), coalesce(m.c2, -1), c.name, c.state, coalesce(c.seccomp, p.seccomp)"
       " FROM containers c JOIN tenants t ON t.id = c.tenant_id JOIN plans p ON p.id = t.plan_id"
       " LEFT JOIN idmap_ranges r ON r.container_id = c.id LEFT JOIN mcs_pairs m ON m.container_id = c.id"
       " WHERE (? = 0 OR c.tenant_id = ?) AND (? = 0 OR c.id = ?) ORDER BY c.tenant_id, c.id", "iiii", tenant, tenant, container, container);

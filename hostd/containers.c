@@ -150,13 +150,13 @@ static bool new_body(struct hd_call *c, const char *const *keys, const char **na
  * addresses, and queue the operation (kind, args) that makes its volume:
  * 202.  All in the call's transaction. */
 static void provision_new(struct hd_call *c, int64_t tenant, const char *name, int64_t image_id, const int64_t size[N_SIZES],
-                          const char *restart, const char *kind, json_t *args)
+                          const char *restart, const char *seccomp, const char *kind, json_t *args)
 {
   sh_error e = {0};
   int r = hd_db_exec(c->db, &e,
                      "INSERT INTO containers (tenant_id, name, image_id, state, cpu_millis, memory_mib, pids, disk_mib,"
-                     " bandwidth_mbit, restart_policy, created_at) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?)",
-                     "itIiiiiiti", tenant, name, image_id, size[0], size[1], size[2], size[3], size[4], restart, hd_now());
+                     " bandwidth_mbit, restart_policy, seccomp, created_at) VALUES (?, ?, ?, 'creating', ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "itIiiiiitti", tenant, name, image_id, size[0], size[1], size[2], size[3], size[4], restart, seccomp, hd_now());
   if (r < 0) {
     if (strstr(e.msg, "UNIQUE"))
       hd_api_fail(c, 409, "name", "name: the tenant already has a container named \"%s\"", name);
@@ -179,14 +179,25 @@ static void provision_new(struct hd_call *c, int64_t tenant, const char *name, i
 void hd_container_create(struct hd_call *c)
 {
   static const char *const keys[] = { "name", "image", "tenant_id", "cpu_millis", "memory_mib", "pids", "disk_mib",
-                                      "bandwidth_mbit", "restart_policy", NULL };
+                                      "bandwidth_mbit", "restart_policy", "seccomp", NULL };
   sh_error e = {0};
-  const char *name = NULL, *image = "busybox", *restart = "never";
+  const char *name = NULL, *image = "busybox", *restart = "never", *seccomp = NULL;
   int64_t tenant = c->who.tenant_id;
   if (!new_body(c, keys, &name, &restart))
     return;
-  if (sh_json_get_str(c->body, "image", NULL, &image, &e) < 0 || sh_json_get_i64(c->body, "tenant_id", NULL, &tenant, &e) < 0) {
+  if (sh_json_get_str(c->body, "image", NULL, &image, &e) < 0 || sh_json_get_i64(c->body, "tenant_id", NULL, &tenant, &e) < 0 ||
+      sh_json_get_str(c->body, "seccomp", NULL, &seccomp, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
+    return;
+  }
+  /* A tenant may narrow its plan's profile; only a provider admin may turn
+   * it off, to debug (the audit reports such a container as a finding). */
+  if (seccomp && strcmp(seccomp, "default") && strcmp(seccomp, "strict") && strcmp(seccomp, "unconfined")) {
+    hd_api_fail(c, 400, "seccomp", "seccomp: default, strict or (provider admins, to debug) unconfined");
+    return;
+  }
+  if (seccomp && strcmp(seccomp, "unconfined") == 0 && c->who.role != HD_ROLE_ADMIN) {
+    hd_api_fail(c, 403, "seccomp", "seccomp: only a provider admin may create a container without seccomp");
     return;
   }
   bool hide;
@@ -211,7 +222,7 @@ void hd_container_create(struct hd_call *c)
   }
   int64_t image_id = sqlite3_column_int64(img, 0);
   sqlite3_reset(img);
-  provision_new(c, tenant, name, image_id, size, restart, "create", NULL);
+  provision_new(c, tenant, name, image_id, size, restart, seccomp, "create", NULL);
 }
 
 /* The container, with the caller allowed to operate it; 0 on failure. */
@@ -354,7 +365,8 @@ void hd_container_clone(struct hd_call *c)
   if (!plan_sizes(c, tenant, 0, base, size))
     return;
   _cleanup_json_ json_t *args = json_pack("{s:I}", "source", (json_int_t) c->ids[0]);
-  provision_new(c, tenant, name, image_id, size, restart, "clone", args);
+  /* A clone runs under its plan's profile, whatever its source had. */
+  provision_new(c, tenant, name, image_id, size, restart, NULL, "clone", args);
 }
 
 /* ---- sizes, live ---- */

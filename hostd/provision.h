@@ -24,6 +24,7 @@ struct hd_ctx {
   int c1, c2;                  /* its MCS pair */
   int64_t pid;                 /* its init, 0 when none */
   int64_t pid_start;           /* and its start time (hd_proc_start) */
+  char seccomp[16];            /* its profile: its own, or its plan's */
   char snapshot[64];           /* snapshot operations: its name (args.snapshot) */
 };
 

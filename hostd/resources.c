@@ -110,7 +110,7 @@ static const struct hd_column container_cols[] = {
   /* Sizes change through hd_container_patch (the plan's checks, then live). */
   SIZE("cpu_millis"), SIZE("memory_mib"), SIZE("pids"), SIZE("disk_mib"), RO("bandwidth_mbit", 'i'),
   { "restart_policy", 't', COL_MUTABLE, 0, 0, restart_choices, NULL },
-  RO("last_exit", 'i'), RO("pid", 'i'), RO("restarts", 'i'),
+  RO("last_exit", 'i'), RO("pid", 'i'), RO("restarts", 'i'), RO("seccomp", 't'),
 };
 /* Created, started, stopped and deleted through operations (hostd/containers.c). */
 const struct hd_resource hd_res_containers = {

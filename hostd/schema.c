@@ -213,7 +213,10 @@ static const char *const migrations[] = {
   /* ...and the start time of a container's init (clock ticks after boot, as
    * /proc/<pid>/stat has it): a pid is only its init while that matches,
    * so a pid reused after a daemon restart is never taken for it. */
-  "ALTER TABLE containers ADD COLUMN pid_start INTEGER;",
+  "ALTER TABLE containers ADD COLUMN pid_start INTEGER;"
+  /* ...and a container's own seccomp profile (NULL: its plan's); only a
+   * provider admin may set 'unconfined', a debugging aid the audit flags. */
+  "ALTER TABLE containers ADD COLUMN seccomp TEXT CHECK (seccomp IN ('default', 'strict', 'unconfined'));",
 };
 
 int hd_schema_count(void)

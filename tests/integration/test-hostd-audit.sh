@@ -94,6 +94,20 @@ is "$(report | jq '.summary.high')" 0 "after a restart of each, no high finding 
 is "$?" 0 "and sandhost audit exits 0"
 like "$(head -c 200 "$W/cli.html")" '<!doctype html>' "--format html prints the page"
 
+# ---- a deliberately weakened container is flagged ----
+api POST /1.0/containers "{\"name\": \"debug\", \"tenant_id\": $ta, \"seccomp\": \"unconfined\"}" >/dev/null
+weak=$(j .operation.container_id)
+wait_op "$(j .operation.id)" >/dev/null
+api PUT "/1.0/containers/$weak/state" '{"action": "start"}' >/dev/null
+wait_op "$(j .operation.id)" >/dev/null
+report "?container=$weak" > "$W/r3.json"
+is "$(jq -r '.tenants[0].containers[0].actual.seccomp' "$W/r3.json")" 0 "a provider admin's debug container without seccomp runs so"
+is "$(jq -r '[.findings[] | select(.check == "seccomp" and .severity == "high")] | length' "$W/r3.json")" 2 \
+  "and is flagged twice, high: declared without seccomp, and running without a filter"
+"$CLI" --socket "$S" audit --container debug >/dev/null
+is "$?" 3 "sandhost audit exits 3 for it"
+api DELETE "/1.0/containers/$weak" >/dev/null; wait_op "$(j .operation.id)" >/dev/null
+
 # ---- who may read it ----
 api POST /1.0/users '{"name": "sec", "role": "auditor"}' >/dev/null; aud=$(j .id)
 api POST "/1.0/users/$aud/tokens" '{"name": "t"}' >/dev/null; tk_aud=$(j .token)
@@ -105,6 +119,12 @@ like "$(api -t "$tk_aud" GET /1.0/audit/report)" '^200 .*"containers":4' "an aud
 like "$(api -t "$tk_own" GET /1.0/audit/report)" '^200 .*"tenants":1,"containers":1' "a tenant's owner reads their tenant's part"
 like "$(api -t "$tk_own" GET "/1.0/audit/report?container=$b")" '^404 ' "another tenant's container: 404"
 like "$(api -t "$tk_mem" GET /1.0/audit/report)" '^403 ' "a member may not"
+like "$(api -t "$tk_own" POST /1.0/containers '{"name": "nofilter", "seccomp": "unconfined"}')" '^403 .*only a provider admin' \
+  "a tenant may not turn seccomp off"
+like "$(api -t "$tk_own" POST /1.0/containers '{"name": "narrow", "seccomp": "strict"}')" '^202 ' "but may choose the strict profile"
+wait_op -t "$tk_own" "$(j .operation.id)" >/dev/null
+api -t "$tk_own" GET "/1.0/containers/$(j .container_id)" >/dev/null
+is "$(j .seccomp)" strict "recorded as the container's own"
 like "$(api GET '/1.0/audit/report?format=pdf')" '^400 .*format=json\|text\|html' "an unknown format: 400 naming the ones there are"
 
 # ---- the HTML report: tenants' names escaped ----
@@ -116,5 +136,5 @@ like "$(tr -d '\n' < "$W/r.html")" '<h2>Tenant [0-9]+: acme-x.*<h3>c[0-9]+ web-a
 like "$(tr -d '\n' < "$W/r.html")" 'default out deny&#10;|default out deny' "with what was declared beside the kernel's facts"
 ok $(grep -q '<script' "$W/r.html"; [ $? = 1 ]; echo $?) "and no script at all"
 curl -s --unix-socket "$S" "http://sandhost/1.0/audit/report?format=text" > "$W/r.txt"
-like "$(head -3 "$W/r.txt" | tr '\n' ' ')" 'Sandhost security audit.*3 tenant\(s\), 4 container\(s\)' "format=text is for a terminal"
+like "$(head -3 "$W/r.txt" | tr '\n' ' ')" 'Sandhost security audit.*3 tenant\(s\), 5 container\(s\)' "format=text is for a terminal"
 done_testing
