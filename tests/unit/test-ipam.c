@@ -79,10 +79,11 @@ static void test_subnets(void)
   sh_error_clear(&e);
   is_int(nf_subnet_alloc(&pool, 8, NULL, 0, &out, &e), -EINVAL, "a subnet larger than the pool is refused");
 
-  /* Deterministic: 1000 allocations in a row give 1000 distinct /28s in order. */
-  static struct sh_prefix many[1000];
+  /* Deterministic: 300 allocations in a row give 300 distinct /28s in order
+   * (each scans those before it: the test is cubic, keep it short). */
+  static struct sh_prefix many[300];
   bool distinct = true, ordered = true;
-  for (int i = 0; i < 1000; i++) {
+  for (int i = 0; i < 300; i++) {
     if (nf_subnet_alloc(&pool, 28, many, (size_t) i, &many[i], &e) < 0) {
       distinct = false;
       break;
@@ -95,7 +96,7 @@ static void test_subnets(void)
     if (strcmp(F(&many[i]), want) != 0)
       ordered = false;
   }
-  ok(distinct, "1000 allocations never overlap");
+  ok(distinct, "300 allocations never overlap");
   ok(ordered, "and come in address order");
 
   struct sh_prefix v6pool = P("fd00:5a::/48");
