@@ -16,6 +16,8 @@ up: sandhostd is starting.  From another shell, as root:
   build/hostd/sandhost create web1 --tenant 1
   build/hostd/sandhost start web1
   build/hostd/sandhost list
+  build/hostd/sandhost exec -t web1 sh
+  build/hostd/sandhost audit
   curl -s --unix-socket /run/sandhost/sandhostd.sock http://sandhost/1.0/metrics
 (docs/hostd.md has the rest.)
 MSG
