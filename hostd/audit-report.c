@@ -203,6 +203,7 @@ void hd_audit_get(struct hd_call *c)
   }
   long long tenant = everyone ? 0 : c->who.tenant_id, container = 0;
   const char *format = "json";
+  bool probe = false;
   for (const char *q = c->query; q && *q;) {
     size_t n = strcspn(q, "&");
     long long v;
@@ -214,6 +215,8 @@ void hd_audit_get(struct hd_call *c)
       tenant = v;
     } else if (sscanf(q, "container=%lld", &v) == 1 && v > 0) {
       container = v;
+    } else if (n == 7 && strncmp(q, "probe=1", n) == 0) {
+      probe = true;
     } else if (n == 11 && strncmp(q, "format=json", n) == 0) {
       format = "json";
     } else if (n == 11 && strncmp(q, "format=text", n) == 0) {
@@ -221,7 +224,7 @@ void hd_audit_get(struct hd_call *c)
     } else if (n == 11 && strncmp(q, "format=html", n) == 0) {
       format = "html";
     } else {
-      hd_api_fail(c, 400, NULL, "unknown query parameter \"%.*s\" (tenant, container, format=json|text|html)", (int) n, q);
+      hd_api_fail(c, 400, NULL, "unknown query parameter \"%.*s\" (tenant, container, probe=1, format=json|text|html)", (int) n, q);
       return;
     }
     q += n + (q[n] == '&');
@@ -236,7 +239,7 @@ void hd_audit_get(struct hd_call *c)
     }
   }
   sh_error e = {0};
-  json_t *r = hd_audit_report(NULL, c->db, tenant, container, &e);
+  json_t *r = hd_audit_report(NULL, c->db, tenant, container, probe, &e);
   if (!r) {
     hd_api_fail(c, 500, NULL, "audit: %s", e.msg);
     return;

@@ -13,9 +13,14 @@
 #include "netpolicy.h"
 #include "netpolicy-compile.h"
 #include "nft.h"
+#include "rtspawn.h"
 #include "tenant-cg.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -44,6 +49,7 @@ static const char *const sev_names[] = { "high", "medium", "low", "info" };
 struct audit {
   json_t *findings;
   int counts[4];
+  bool probe;          /* run the probe inside running containers */
 };
 
 static void finding(struct audit *a, enum sev s, const char *scope, const char *check, const char *fix, const char *fmt, ...)
@@ -343,6 +349,108 @@ static void bpf_checks(struct ctx *x)
   }
 }
 
+/* The probe's report from inside a running container: `sbx exec` of the
+ * read-only probe every container has (HD_PROBE_PATH).  NULL on failure,
+ * with the reason in why. */
+static json_t *probe_run(const struct ct *c, char *why, size_t why_len)
+{
+  if (!host || !host->probe[0]) {
+    snprintf(why, why_len, "this host has no sandhost-probe");
+    return NULL;
+  }
+  char ref[24];
+  hd_container_ref(c->id, ref);
+  const char *argv[] = { host->sbx, "--root", host->sbx_root, "exec", ref, HD_PROBE_PATH, "--only",
+                         "ids,capabilities,seccomp,syscalls,lsm,kernel_files,abilities", NULL };
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) {
+    snprintf(why, why_len, "pipe: %s", strerror(errno));
+    return NULL;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int r = hd_spawn(&pid, argv, &fa);
+  posix_spawn_file_actions_destroy(&fa);
+  close(p[1]);
+  if (r != 0) {
+    close(p[0]);
+    snprintf(why, why_len, "cannot run the runtime: %s", strerror(r));
+    return NULL;
+  }
+  /* At most 4 MiB and 60 s: a container cannot hold the audit up for long. */
+  _cleanup_free_ char *out = NULL;
+  size_t len = 0, cap = 0;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  bool timed_out = false;
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long left = 60000 - ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+    if (left <= 0 || poll(&(struct pollfd){ p[0], POLLIN, 0 }, 1, (int) left) <= 0) {
+      timed_out = true;
+      break;
+    }
+    if (len + 65536 + 1 > cap) {
+      if (cap >= (4u << 20))
+        break;
+      char *n = realloc(out, cap = cap ? cap * 2 : 131072);
+      if (!n)
+        break;
+      out = n;
+    }
+    ssize_t k = read(p[0], out + len, cap - len - 1);
+    if (k <= 0)
+      break;
+    len += (size_t) k;
+  }
+  close(p[0]);
+  if (timed_out)
+    kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  json_error_t je;
+  json_t *rep = out ? (out[len] = 0, json_loads(out, 0, &je)) : NULL;
+  if (!rep)
+    snprintf(why, why_len, "%s", timed_out ? "it gave no report within 60 s" : "its report did not parse");
+  return rep;
+}
+
+/* What the probe saw that the container must not have. */
+static void probe_findings(struct ctx *x, json_t *rep)
+{
+  struct audit *a = x->a;
+  json_t *ids = json_object_get(rep, "ids");
+  if (json_is_true(json_object_get(ids, "initial_user_ns")))
+    finding(a, HIGH, x->scope, "probe", "stop and start the container", "inside, the probe runs in the host's user namespace");
+  size_t i;
+  json_t *m;
+  json_array_foreach(json_object_get(ids, "uid_map"), i, m)
+    if (json_integer_value(json_object_get(m, "outside")) == 0)
+      finding(a, HIGH, x->scope, "probe", "stop and start the container", "inside, the uid map reaches host root");
+  /* Interfaces the host acts on as root: never writable from a container. */
+  static const char *const host_files[] = { "/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe", "/sys/kernel/uevent_helper",
+                                            "/proc/sys/fs/binfmt_misc/register", "/proc/sysrq-trigger", "/sys" };
+  json_t *kf;
+  json_array_foreach(json_object_get(rep, "kernel_files"), i, kf) {
+    const char *path = json_string_value(json_object_get(kf, "path")) ?: "";
+    const char *w = json_string_value(json_object_get(kf, "write")) ?: "";
+    for (size_t k = 0; k < SH_ARRAY_SIZE(host_files); k++)
+      if (strcmp(path, host_files[k]) == 0 && strcmp(w, "ok") == 0)
+        finding(a, HIGH, x->scope, "probe", "start it from the hardened spec (masked and read-only paths)",
+                "inside, %s is writable: the host acts on it as root", path);
+    if (strcmp(path, "/dev/kmsg") == 0 && strcmp(json_string_value(json_object_get(kf, "read")) ?: "", "ok") == 0)
+      finding(a, MEDIUM, x->scope, "probe", "start it from the hardened spec (no /dev/kmsg)", "inside, the host's kernel log is readable");
+    if (strcmp(path, "/proc/kallsyms") == 0 && strcmp(json_string_value(json_object_get(kf, "read")) ?: "", "ok") == 0 &&
+        json_is_false(json_object_get(kf, "addresses_zeroed")))
+      finding(a, MEDIUM, x->scope, "probe", "set kernel.kptr_restrict=1 on the host", "inside, kernel symbol addresses are readable");
+  }
+}
+
 static void running_checks(struct ctx *x)
 {
   _cleanup_free_ char *status = proc_read(x->c->pid, "status");
@@ -357,6 +465,16 @@ static void running_checks(struct ctx *x)
     bpf_checks(x);
   }
   json_object_set_new(x->actual, "nft_port", json_pack("{s:s, s:b}", "ifname", x->ifname, "anti_spoofing", x->in_nft));
+  if (x->a->probe) {
+    char why[200];
+    json_t *rep = probe_run(x->c, why, sizeof why);
+    if (rep) {
+      probe_findings(x, rep);
+      json_object_set_new(x->actual, "probe", rep);
+    } else {
+      finding(x->a, MEDIUM, x->scope, "probe", "see sandhostd's log; run sbx exec with the probe by hand", "the probe could not run inside: %s", why);
+    }
+  }
   if (!x->in_nft)
     finding(x->a, HIGH, x->scope, "nft", "restart sandhostd (it applies nft from the database)",
             "its port %s is not in the anti-spoofing set: it could send from addresses not its own", x->ifname);
@@ -398,10 +516,10 @@ static json_t *container_checks(struct audit *a, sqlite3 *db, const struct ct *c
                    "actual", x.actual);
 }
 
-json_t *hd_audit_report(struct hd_host *h, sqlite3 *db, int64_t tenant, int64_t container, sh_error *e)
+json_t *hd_audit_report(struct hd_host *h, sqlite3 *db, int64_t tenant, int64_t container, bool probe, sh_error *e)
 {
   (void) h;
-  struct audit a = { .findings = json_array() };
+  struct audit a = { .findings = json_array(), .probe = probe };
   json_t *hostj = host_checks(&a);
   idmap_checks(&a, db);
   char (*ports)[IFNAMSIZ] = NULL;

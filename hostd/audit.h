@@ -15,8 +15,9 @@
 
 void hd_audit_init(struct hd_host *h);
 /* The report (docs/policy.md, "The audit"): tenant and container narrow
- * it (0: everything). */
-json_t *hd_audit_report(struct hd_host *h, sqlite3 *db, int64_t tenant, int64_t container, sh_error *e);
+ * it (0: everything); with probe, sandhost-probe runs inside each running
+ * container in scope and its report joins the kernel's facts. */
+json_t *hd_audit_report(struct hd_host *h, sqlite3 *db, int64_t tenant, int64_t container, bool probe, sh_error *e);
 /* The report as text or a self-contained HTML page (malloc'd). */
 char *hd_audit_text(json_t *report);
 char *hd_audit_html(json_t *report);

@@ -201,8 +201,9 @@ static void usage(FILE *f)
              "  create NAME [--tenant ID] [--image IMG] [--memory MIB] [--cpu MILLIS] [--disk MIB]\n"
              "  start | stop | restart NAME|ID [--timeout S]\n"
              "  delete NAME|ID\n"
-             "  audit [--tenant ID] [--container NAME|ID] [--format text|json|html]\n"
-             "                                        the security audit: declared beside the kernel;\n"
+             "  audit [--tenant ID] [--container NAME|ID] [--probe] [--format text|json|html]\n"
+             "                                        the security audit: declared beside the kernel\n"
+             "                                        (--probe: and the probe's report from inside);\n"
              "                                        exits 3 when it has a high finding\n"
              "  audit-log [LIMIT]                     who changed what, newest first\n"
              "  api METHOD PATH [JSON]                any call; prints the reply\n"
@@ -229,6 +230,10 @@ static int audit_main(int argc, char **argv)
   size_t n = strlen(path);
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (strcmp(argv[i], "--probe") == 0) {
+      n += (size_t) snprintf(path + n, sizeof path - n, "&probe=1");
+      continue;
+    }
     if (strcmp(argv[i], "--format") == 0 && v && (!strcmp(v, "text") || !strcmp(v, "json") || !strcmp(v, "html"))) {
       format = v;
     } else if (strcmp(argv[i], "--tenant") == 0 && v && atoll(v) > 0) {
@@ -239,7 +244,7 @@ static int audit_main(int argc, char **argv)
         return 1;
       n += (size_t) snprintf(path + n, sizeof path - n, "&container=%" JSON_INTEGER_FORMAT, id);
     } else {
-      fprintf(stderr, "sandhost audit: %s: expected --tenant ID, --container NAME|ID or --format text|json|html\n", argv[i]);
+      fprintf(stderr, "sandhost audit: %s: expected --tenant ID, --container NAME|ID, --probe or --format text|json|html\n", argv[i]);
       return 2;
     }
     i++;

@@ -35,6 +35,7 @@ static const struct key {
   { "pool_size", K_SIZE, offsetof(struct hd_config, pool_size), sizeof(uint64_t), 0, 0 },
   STR("pool_driver", pool_driver, K_NAME),
   STR("sbx", sbx, K_PATH),
+  STR("probe", probe, K_PATH),
   U32("stop_timeout", stop_timeout, 0, 3600),
   U32("usage_interval", usage_interval, 1, 3600),
   U32("workers", workers, 1, 64),

@@ -17,6 +17,7 @@ struct hd_config {
   uint64_t pool_size;        /* the default storage pool's loop file, bytes */
   char pool_driver[16];      /* "btrfs" or "overlay" */
   char sbx[256];             /* the runtime binary ("": beside sandhostd, else on PATH) */
+  char probe[256];           /* sandhost-probe ("": the build tree's or libexec's beside sandhostd) */
   uint32_t stop_timeout;     /* seconds from SIGTERM to SIGKILL on stop */
   uint32_t usage_interval;   /* seconds between usage samples of running containers */
   uint32_t workers;          /* threads that run operations side by side */

@@ -1,5 +1,6 @@
 /* The host's storage and runtime, set up once at start. */
 #include "host.h"
+#include "cleanup.h"
 
 #include "db.h"
 #include "log.h"
@@ -30,30 +31,39 @@ static int dir(const char *path, mode_t mode, sh_error *e)
   return 0;
 }
 
-/* The runtime: as configured, else next to sandhostd (installed side by
- * side, or the build tree's sandbox/), else sbx on PATH. */
-static void find_sbx(struct hd_host *h)
+/* A helper binary: as configured, else the first of rel (relative to
+ * sandhostd's directory: installed side by side, or the build tree) that
+ * exists, else fallback. */
+static void find_beside(const char *configured, const char *const *rel, size_t n_rel, const char *fallback, char out[300])
 {
-  if (h->cfg.sbx[0]) {
-    snprintf(h->sbx, sizeof h->sbx, "%s", h->cfg.sbx);
+  if (configured[0]) {
+    snprintf(out, 300, "%s", configured);
     return;
   }
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    self[n] = 0;
-    char *slash = strrchr(self, '/');
-    if (slash) {
-      *slash = 0;
-      static const char *const rel[] = { "sbx", "../sandbox/sbx", "../bin/sbx" };
-      for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        snprintf(h->sbx, sizeof h->sbx, "%s/%s", self, rel[i]);
-        if (access(h->sbx, X_OK) == 0)
-          return;
-      }
+  char *slash = n > 0 ? (self[n] = 0, strrchr(self, '/')) : NULL;
+  if (slash) {
+    *slash = 0;
+    for (size_t i = 0; i < n_rel; i++) {
+      snprintf(out, 300, "%s/%s", self, rel[i]);
+      if (access(out, X_OK) == 0)
+        return;
     }
   }
-  snprintf(h->sbx, sizeof h->sbx, "sbx");
+  snprintf(out, 300, "%s", fallback);
+}
+
+/* The runtime: next to sandhostd or in the build tree's sandbox/, else sbx
+ * on PATH; the probe: the build tree's, or libexec's. */
+static void find_helpers(struct hd_host *h)
+{
+  static const char *const sbx[] = { "sbx", "../sandbox/sbx", "../bin/sbx" };
+  static const char *const probe[] = { "../policy/probe/sandhost-probe", "../libexec/sandhost/sandhost-probe" };
+  find_beside(h->cfg.sbx, sbx, SH_ARRAY_SIZE(sbx), "sbx", h->sbx);
+  find_beside(h->cfg.probe, probe, SH_ARRAY_SIZE(probe), "", h->probe);
+  if (h->probe[0] && access(h->probe, X_OK) < 0)
+    h->probe[0] = 0;
 }
 
 /* The pin directory must be on bpffs: a directory of a bpffs (production:
@@ -86,7 +96,7 @@ int hd_host_paths(struct hd_host *h, sh_error *e)
   snprintf(h->pool_dir, sizeof h->pool_dir, "%s/default", pools);
   snprintf(h->bundles, sizeof h->bundles, "%s/bundles", h->cfg.state_dir);
   snprintf(h->sbx_root, sizeof h->sbx_root, "%s/sbx", h->cfg.runtime_dir);
-  find_sbx(h);
+  find_helpers(h);
   /* Pins go where the host keeps bpffs (systemd mounts /sys/fs/bpf);
    * without one, on a bpffs instance of our own in the runtime directory.
    * Either way they live until reboot, past any daemon restart. */

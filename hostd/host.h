@@ -8,6 +8,9 @@
 #include "error.h"
 #include "storage.h"
 
+/* Where the probe appears inside every container. */
+#define HD_PROBE_PATH "/.sandhost-probe"
+
 struct hd_host {
   struct hd_config cfg;
   char db_path[300];
@@ -15,6 +18,7 @@ struct hd_host {
   char bundles[300];      /* <state>/bundles: c<id>/config.json and rootfs/ */
   char sbx_root[300];     /* <runtime>/sbx: the runtime's state (tmpfs) */
   char sbx[300];          /* the runtime binary */
+  char probe[300];        /* sandhost-probe, mounted into containers ("" when there is none) */
   sbx_pool *pool;
 };
 

@@ -278,6 +278,12 @@ static int write_config(struct hd_ctx *c, sh_error *e)
   json_object_set_new(proc, "terminal", json_false());
   if (unconfined)   /* a provider admin's debugging aid; the audit flags it */
     json_object_del(linux_, "seccomp");
+  /* The probe, read-only, for the audit to run inside (it cannot be mounted
+   * into a running container later). */
+  if (c->h->probe[0])
+    json_array_append_new(json_object_get(spec, "mounts"),
+                          json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "destination", HD_PROBE_PATH, "type", "bind", "source",
+                                    c->h->probe, "options", "bind", "ro", "nosuid", "nodev"));
   /* Until images carry their own init: a shell that waits, and leaves on SIGTERM. */
   json_object_set_new(proc, "args", json_pack("[s, s, s]", "/bin/sh", "-c",
                                               "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"));

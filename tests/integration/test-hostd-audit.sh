@@ -55,6 +55,17 @@ is "$(jq -c '.tenants[] | .containers[] | select(.name == "idle") | .actual' "$W
 uniq_maps=$(jq -r '.tenants[].containers[] | select(.state == "running") | .actual.uid_map' "$W/r1.json" | sort -u | wc -l)
 is "$uniq_maps" 3 "three running containers, three distinct id ranges in the kernel"
 
+# ---- the probe, from inside each running container ----
+report "?probe=1" > "$W/rp.json"
+is "$(jq '.summary.high' "$W/rp.json")" 0 "with the probe run inside every running container, still no high finding"
+is "$(c0 "" "$W/rp.json" | jq -r '.actual.probe.seccomp.mode')" 2 "the probe, inside, sees seccomp mode 2"
+is "$(c0 "" "$W/rp.json" | jq -r '.actual.probe.ids.uid_map[0].outside')" "$(c0 "" "$W/rp.json" | jq -r '.declared.idmap' | cut -d' ' -f2)" \
+  "and its uid map from inside is the declared range"
+like "$(c0 "" "$W/rp.json" | jq -r '.actual.probe.kernel_files[] | select(.path == "/proc/sys/kernel/core_pattern") | .write')" '^E' \
+  "and the host's core_pattern refuses it"
+is "$(c0 "" "$W/rp.json" | jq '[.actual.probe.syscalls[] | select(.name == "keyctl" or .name == "bpf")] | map(.result != "ok") | (length == 2 and all)')" true \
+  "and keyctl and bpf are refused to it"
+
 # ---- drift, made by hand: each is found ----
 a=${ids[0]} b=${ids[1]} c=${ids[2]}
 api GET "/1.0/containers/$a" >/dev/null
@@ -100,8 +111,9 @@ weak=$(j .operation.container_id)
 wait_op "$(j .operation.id)" >/dev/null
 api PUT "/1.0/containers/$weak/state" '{"action": "start"}' >/dev/null
 wait_op "$(j .operation.id)" >/dev/null
-report "?container=$weak" > "$W/r3.json"
+report "?container=$weak&probe=1" > "$W/r3.json"
 is "$(jq -r '.tenants[0].containers[0].actual.seccomp' "$W/r3.json")" 0 "a provider admin's debug container without seccomp runs so"
+is "$(jq -r '.tenants[0].containers[0].actual.probe.seccomp.mode' "$W/r3.json")" 0 "as the probe inside sees too"
 is "$(jq -r '[.findings[] | select(.check == "seccomp" and .severity == "high")] | length' "$W/r3.json")" 2 \
   "and is flagged twice, high: declared without seccomp, and running without a filter"
 "$CLI" --socket "$S" audit --container debug >/dev/null
