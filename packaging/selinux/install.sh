@@ -6,14 +6,14 @@
 # installed, is overridden by the version this package was built against.
 #
 # usage: install.sh [--root DIR] [--remove] [MODULE_DIR]
-#   MODULE_DIR  where container.pp and sandhost.cil are
-#               (default: /usr/share/sandhost/selinux)
+#   MODULE_DIR  where container.pp and sandhost.cil are (default: this
+#               script's own directory, where meson installs all three)
 #   --root DIR  work on a copy of this host's policy store made under DIR
 #               (DIR/etc/selinux, DIR/var/lib/selinux; copied when absent)
 #               and do not load the result: for tests and image builds
 #   --remove    remove both modules
-# Debian maintainer scripts: postinst runs `install.sh` when the policy store
-# exists (/var/lib/selinux/<type>), prerm on remove runs `install.sh --remove`.
+# For Debian maintainer scripts: postinst calls `install.sh` when the policy
+# store exists (/var/lib/selinux/<type>), prerm on remove `install.sh --remove`.
 set -euo pipefail
 prog=sandhost-selinux-install
 root="" remove=0
@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
   esac
 done
-mods=${1:-/usr/share/sandhost/selinux}
+mods=${1:-$(dirname "$(readlink -f "$0")")}
 priority=200
 
 command -v semodule >/dev/null || { echo "$prog: semodule not found (apt-get install policycoreutils)" >&2; exit 1; }
