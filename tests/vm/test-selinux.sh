@@ -53,8 +53,9 @@ defer "umount /etc/selinux"
 load_policy
 ok $? "load_policy loads Debian's policy with both modules"
 # The kernel knows refpolicy's container types, and sandhost.cil's rules are in.
-echo -n "$(proc_label s0:c1,c2)" > /sys/fs/selinux/context 2>/dev/null
-ok $? "container_t:s0:c1,c2 is a valid context"
+valid() { printf %s "$1" 2>/dev/null > /sys/fs/selinux/context && echo valid || echo invalid; }
+is "$(valid "$(proc_label s0:c1,c2)")" valid "container_t:s0:c1,c2 is a valid context"
+is "$(valid system_u:system_r:no_such_container_t:s0:c1,c2)" invalid "(an unknown type is not)"
 like "$(compute_av system_u:system_r:kernel_t:s0 "$(proc_label s0:c1,c2)" process)" "allowed=.*\btransition\b" \
   "sandhost.cil lets the runtime's domain enter container_t"
 # The VM's devtmpfs was made before the policy was loaded; a booted host has
@@ -95,10 +96,10 @@ sbx run --detach --bundle "$ba" a
 ok $? "container a runs at $A"
 
 pa=$(sbx state a | jq -r .pid) pb=$(sbx state b | jq -r .pid)
-is "$(tr -d '\0' < /proc/$pa/attr/current)" "$(proc_label "$A")" "a's init runs as container_t at a's pair (seen from the host)"
-is "$(tr -d '\0' < /proc/$pb/attr/current)" "$(proc_label "$B")" "b's init runs as container_t at b's pair"
+is "$(tr -d '\0' < /proc/"$pa"/attr/current)" "$(proc_label "$A")" "a's init runs as container_t at a's pair (seen from the host)"
+is "$(tr -d '\0' < /proc/"$pb"/attr/current)" "$(proc_label "$B")" "b's init runs as container_t at b's pair"
 isnt() { if [ "$1" != "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "#   both: '$1'"; fi; }
-isnt "$(tr -d '\0' < /proc/$pa/attr/current)" "$(tr -d '\0' < /proc/$pb/attr/current)" "the two containers' labels differ"
+isnt "$(tr -d '\0' < /proc/"$pa"/attr/current)" "$(tr -d '\0' < /proc/"$pb"/attr/current)" "the two containers' labels differ"
 is "$(stat -c %C "$WORK/rootfs-a/bin/busybox")" "$(file_label "$A")" \
   "a's rootfs is labelled container_file_t at a's pair"
 is "$(stat -c %C "$WORK/rootfs-b/bin/busybox")" "$(file_label "$B")" \
