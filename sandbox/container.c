@@ -65,6 +65,14 @@ static int write_time_offsets(const struct sbx_config *c, sh_error *e)
   return 0;
 }
 
+static bool has_mqueue(const struct sbx_config *c)
+{
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (c->mounts[i].type && strcmp(c->mounts[i].type, "mqueue") == 0)
+      return true;
+  return false;
+}
+
 /* The container's init before execve.  Errors go to the runtime over sync_fd. */
 __attribute__((noreturn)) static void child_main(struct child_args *a)
 {
@@ -81,6 +89,9 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
   if (a->cg->mode == SBX_CG_HYBRID && sbx_cgroup_enter_self_v1(a->cg, e) < 0)
     goto fail;
   if (sbx_rootfs_open(c, &root_fd, &bind_fds, e) < 0)
+    goto fail;
+  if (a->selinux && c->mount_label && (c->ns_new_flags & CLONE_NEWIPC) && has_mqueue(c) &&
+      sbx_rootfs_label_mqueue(c->mount_label, e) < 0)
     goto fail;
   /* Become root of the new user namespace before touching any file, so we
    * never act with the host-root uid we were cloned with. */
@@ -309,6 +320,19 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
   if (!selinux && (c->process.selinux_label || c->mount_label))
     json_object_set_new(ann_out, "org.sandhost.warning.selinux",
                         json_string("SELinux is disabled on this host; selinuxLabel and mountLabel were not applied"));
+  if (selinux) {
+    /* The rootfs carries the container's file label before any of its
+     * processes exists; tmpfs, devpts and mqueue mounts get it through
+     * context=, files the setup child creates through fscreate. */
+    char *ml = NULL;
+    if ((r = sbx_selinux_mount_label(c->process.selinux_label, c->mount_label, &ml, e)) < 0)
+      goto fail;
+    free(c->mount_label);
+    c->mount_label = ml;
+    if (ml && (r = sbx_selinux_label_tree(c->root_path, ml, e)) < 0)
+      goto fail;
+    sh_debug("rootfs labelled %s", ml ? ml : "(no label)");
+  }
 
   /* Everything from here on is undone on failure. */
   if ((r = sh_mkdir_p(o->root, 0700)) < 0) {

@@ -36,6 +36,10 @@ int sbx_rootfs_open(const struct sbx_config *c, int *root_fd, int **bind_fds, sh
 /* In the setup child, after it became root of its user namespace:
  * build the rootfs and pivot into it. */
 int sbx_rootfs_setup(const struct sbx_rootfs_opts *o, sh_error *e);
+/* In the setup child, in its new ipc namespace, before it leaves the host
+ * uid that owns the namespace's mqueue root: label that root, so queues the
+ * container creates inherit the label. */
+int sbx_rootfs_label_mqueue(const char *label, sh_error *e);
 /* After pivot_root: make the pty for terminal:true, mount it on /dev/console
  * and return the master. */
 int sbx_console_setup(int *master, bool mount_console, sh_error *e);
@@ -65,6 +69,16 @@ int sbx_console_connect(const char *path, sh_error *e);
 /* ---- selinux.c ---- */
 bool sbx_selinux_enabled(void);
 int sbx_selinux_set_exec_label(const char *label, sh_error *e);
+/* Files this thread creates get label until its next execve. */
+int sbx_selinux_set_create_label(const char *label, sh_error *e);
+/* The label of the container's files, canonical, malloc'd in *out (NULL when
+ * both are NULL): mount_label (linux.mountLabel) if given, else
+ * process_label's user and level with object_r:container_file_t. */
+int sbx_selinux_mount_label(const char *process_label, const char *mount_label, char **out, sh_error *e);
+/* Label the file at path (following symlinks: /proc/self/fd/N works for O_PATH fds). */
+int sbx_selinux_set_label(const char *path, const char *label, sh_error *e);
+/* Label the tree at root (not crossing mounts) unless root carries it already. */
+int sbx_selinux_label_tree(const char *root, const char *label, sh_error *e);
 
 /* ---- state.c: /run/sbx/<id>/state.json ---- */
 struct sbx_state {

@@ -132,9 +132,10 @@ static int do_mount(int root, const struct sbx_mount *m, int src_fd, const struc
     return attach(mfd, dest, m->destination, e);
   }
 
+  /* Not mqueue: its superblock is the ipc namespace's, made (and labelled)
+   * with the namespace, so context= would conflict (sbx_rootfs_label_mqueue). */
   const char *label = o->selinux && o->c->mount_label &&
-                      (strcmp(type, "tmpfs") == 0 || strcmp(type, "devpts") == 0 ||
-                       strcmp(type, "mqueue") == 0) ? o->c->mount_label : NULL;
+                      (strcmp(type, "tmpfs") == 0 || strcmp(type, "devpts") == 0) ? o->c->mount_label : NULL;
   if (strcmp(type, "sysfs") == 0 && o->sysfs_from_host) {
     /* A joined network namespace is not ours: sysfs cannot be mounted, so
      * bind the host's read-only instead. */
@@ -153,6 +154,15 @@ static int do_mount(int root, const struct sbx_mount *m, int src_fd, const struc
   if ((r = set_attr(mfd, false, 0, 0, m->propagation, m->destination, e)) < 0)
     return r;
   return attach(mfd, dest, m->destination, e);
+}
+
+int sbx_rootfs_label_mqueue(const char *label, sh_error *e)
+{
+  _cleanup_close_ int mfd = fs_create("mqueue", "mqueue", NULL, NULL, 0, "/dev/mqueue", e);
+  if (mfd < 0)
+    return mfd;
+  char path[SH_FD_PATH_MAX];
+  return sbx_selinux_set_label(sh_fd_path(mfd, path), label, e);
 }
 
 static bool dev_is_tmpfs(const struct sbx_config *c)
@@ -222,7 +232,7 @@ static int write_sysctls(int root, const struct sbx_config *c, sh_error *e)
   return 0;
 }
 
-static int mask_paths(int root, char **paths, sh_error *e)
+static int mask_paths(int root, char **paths, const char *label, sh_error *e)
 {
   for (char **p = paths; p && *p; p++) {
     _cleanup_close_ int fd = sh_open_in_root(root, *p, O_PATH, 0, SH_RESOLVE_NO_SYMLINKS, NULL);
@@ -236,7 +246,7 @@ static int mask_paths(int root, char **paths, sh_error *e)
       return sh_errno(e, "mask path", *p);
     _cleanup_close_ int mfd = -1;
     if (S_ISDIR(st.st_mode))
-      mfd = fs_create("tmpfs", "tmpfs", NULL, NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+      mfd = fs_create("tmpfs", "tmpfs", NULL, label, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
                       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, *p, e);
     else
       mfd = clone_tree(AT_FDCWD, "/dev/null", false, *p, e);
@@ -298,7 +308,11 @@ int sbx_rootfs_open(const struct sbx_config *c, int *root_fd, int **bind_fds, sh
 int sbx_rootfs_setup(const struct sbx_rootfs_opts *o, sh_error *e)
 {
   const struct sbx_config *c = o->c;
+  const char *mount_label = o->selinux ? c->mount_label : NULL;
   int r;
+  /* Mount points and /dev links we create belong to the container too. */
+  if (mount_label && (r = sbx_selinux_set_create_label(mount_label, e)) < 0)
+    return r;
   /* Nothing we mount may propagate back to the host. */
   if (mount(NULL, "/", NULL, c->rootfs_propagation, NULL) < 0)
     return sh_errno(e, "set mount propagation", "/");
@@ -319,7 +333,7 @@ int sbx_rootfs_setup(const struct sbx_rootfs_opts *o, sh_error *e)
   if (cwd < 0)
     return cwd;
   if ((r = write_sysctls(root, c, e)) < 0 ||
-      (r = mask_paths(root, c->masked, e)) < 0 ||
+      (r = mask_paths(root, c->masked, mount_label, e)) < 0 ||
       (r = readonly_paths(root, c->readonly, e)) < 0)
     return r;
 

@@ -12,6 +12,7 @@ packages=(
   btrfs-progs e2fsprogs zstd mmdebstrap attr
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils
+  selinux-policy-default selinux-policy-dev selinux-policy-src selinux-utils policycoreutils semodule-utils checkpolicy
   hyperfine runc crun lxc bubblewrap uidmap nftables iproute2 iperf3
 )
 missing=()
