@@ -18,6 +18,7 @@
 #include "tenant-cg.h"
 
 #include <errno.h>
+#include <selinux/selinux.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -337,6 +338,15 @@ static int runtime_create(struct hd_ctx *c, sh_error *e)
   bundle_path(c, "console.log.1", old, sizeof old);
   if (stat(log, &st) == 0 && st.st_size > (8 << 20))
     rename(log, old);
+  /* On an SELinux host the container's init writes its output there: the
+   * file carries the container's own label, or SELinux closes it at exec. */
+  if (c->c1 >= 0 && is_selinux_enabled() > 0) {
+    char con[96];
+    snprintf(con, sizeof con, "system_u:object_r:container_file_t:s0:c%d,c%d", c->c1, c->c2);
+    _cleanup_close_ int lfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (lfd < 0 || fsetfilecon(lfd, con) < 0)
+      return sh_errno(e, "label the container's log", log);
+  }
   /* A leftover from an interrupted start goes first. */
   sbx_run(c, "remove stale runtime state", (const char *const[]){ "delete", "--force", c->ref, NULL }, &(sh_error){0});
   int r = sbx_run(c, "create container", (const char *const[]){ "create", "--bundle", bundle, "--pid-file", pidf, c->ref, NULL }, e);
