@@ -35,6 +35,7 @@
 struct child_args {
   struct sbx_config *c;
   int sync_fd;
+  int cgroup_fd;          /* closed before the container's paths are resolved */
   int fifo_fd;
   int console_fd;
   int preserve_fds;
@@ -138,6 +139,16 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
   if ((r = sbx_rootfs_setup(&ro, e)) < 0)
     goto fail;
   sh_debug("init: rootfs ready");
+  /* The old rootfs directory, the bind sources and the cgroup are host
+   * directories: none may stay open while the process's cwd and
+   * executable are resolved (CVE-2024-21626). */
+  close(root_fd);
+  for (size_t i = 0; i < c->n_mounts; i++)
+    if (bind_fds[i] >= 0)
+      close(bind_fds[i]);
+  free(bind_fds);
+  if (a->cgroup_fd >= 0)
+    close(a->cgroup_fd);
   if (c->process.terminal) {
     _cleanup_close_ int master = -1;
     if ((r = sbx_console_setup(&master, true, e)) < 0)
@@ -409,7 +420,7 @@ int sbx_create(const struct sbx_create_opts *o, pid_t *pid_out, sh_error *e)
   sp[1] = sbx_fd_above(sp[1], minfd);
 
   struct child_args a = {
-    .c = c, .sync_fd = sp[1], .fifo_fd = fifo, .console_fd = console,
+    .c = c, .sync_fd = sp[1], .cgroup_fd = cgfd, .fifo_fd = fifo, .console_fd = console,
     .preserve_fds = o->preserve_fds, .seccomp = sc.prog ? &sc : NULL,
     .cg = &x.cg,
     .unshare_cgroupns = x.cg.mode == SBX_CG_HYBRID && (c->ns_new_flags & CLONE_NEWCGROUP),

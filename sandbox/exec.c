@@ -105,7 +105,7 @@ struct exec_child {
   const struct sbx_state *s;
   const struct sbx_process *p;
   const struct sbx_seccomp *sc;
-  int pidfd, sync_fd, console_fd, preserve_fds;
+  int pidfd, cgroup_fd, sync_fd, console_fd, preserve_fds;
 };
 
 __attribute__((noreturn)) static void grandchild(const struct exec_child *x)
@@ -151,6 +151,10 @@ __attribute__((noreturn)) static void intermediary(const struct exec_child *x)
     sh_errno(&err, "join the container's namespaces", x->s->id);
     sbx_sync_fail(x->sync_fd, &err);
   }
+  /* The grandchild holds no host directory while it resolves the
+   * container's paths (CVE-2024-21626): only the sync and console fds. */
+  close(x->pidfd);
+  close(x->cgroup_fd);
   /* A pid namespace applies to children; the grandchild becomes the caller's child. */
   struct clone_args ca = { .flags = CLONE_PARENT, .exit_signal = 0 };
   pid_t pid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
@@ -214,11 +218,11 @@ int sbx_exec(const char *root, const char *id, const struct sbx_exec_opts *o, pi
     goto out;
   }
   sp[1] = sbx_fd_above(sp[1], minfd);
-  struct exec_child x = { &s, &p, sc.prog ? &sc : NULL, pidfd, sp[1], console, o->preserve_fds };
   if ((cgfd = sbx_fd_above(sbx_cgroup_open_leaf(&s.cg, e), minfd)) < 0) {
     r = cgfd;
     goto out;
   }
+  struct exec_child x = { &s, &p, sc.prog ? &sc : NULL, pidfd, cgfd, sp[1], console, o->preserve_fds };
   struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t) cgfd };
   pid_t mid = (pid_t) syscall(SYS_clone3, &ca, sizeof ca);
   if (mid < 0) {

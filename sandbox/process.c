@@ -81,6 +81,23 @@ static int wait_start(int fifo_fd, sh_error *e)
   return 0;
 }
 
+/* The working directory is resolved inside the root without magic links:
+ * a "/proc/self/fd/N" naming a directory fd still open in this process
+ * (the runtime's, or a caller's stdin) would otherwise leave it in a host
+ * directory (CVE-2024-21626). */
+static int enter_cwd(const char *cwd, sh_error *e)
+{
+  _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return sh_errno(e, "open", "/");
+  _cleanup_close_ int fd = sh_open_in_root(root, cwd, O_PATH | O_DIRECTORY, 0, SH_RESOLVE_IN_ROOT, NULL);
+  if (fd < 0)
+    return sh_err(e, errno, "chdir", cwd, "not a directory inside the container (magic links are not followed)");
+  if (fchdir(fd) < 0)
+    return sh_errno(e, "chdir", cwd);
+  return 0;
+}
+
 int sbx_process_exec(const struct sbx_exec_ctx *x, sh_error *e)
 {
   const struct sbx_process *p = x->p;
@@ -102,8 +119,8 @@ int sbx_process_exec(const struct sbx_exec_ctx *x, sh_error *e)
   if ((r = sbx_caps_apply(&p->caps, e)) < 0)
     return r;
   umask(p->user.umask_set ? p->user.umask : 022);
-  if (chdir(p->cwd) < 0)
-    return sh_errno(e, "chdir", p->cwd);
+  if ((r = enter_cwd(p->cwd, e)) < 0)
+    return r;
   _cleanup_free_ char *exe = NULL;
   if ((r = sbx_find_exe(p->args[0], p->env, &exe, e)) < 0)
     return r;

@@ -242,6 +242,9 @@ int sbx_backup_import(sbx_pool *p, int in_fd, const char *id, uint64_t tenant, u
   _cleanup_(import_ctx_done) struct import_ctx c = { .p = p, .tenant = tenant, .stagefd = -1,
                                                      .rootfd = -1, .e = e };
   _cleanup_json_ json_t *hdr = NULL;
+  /* Declared before the first goto: a jump into its scope would free an
+   * indeterminate pointer at "fail". */
+  _cleanup_free_ char *text = NULL;
   if ((c.stagefd = pool_open_dir(tmpfd, stage, e)) < 0) {
     r = c.stagefd;
     goto fail;
@@ -257,7 +260,6 @@ int sbx_backup_import(sbx_pool *p, int in_fd, const char *id, uint64_t tenant, u
   if ((r = sh_archive_extract(in_fd, c.rootfd, &xo, &st, e)) < 0)
     goto fail;
 
-  _cleanup_free_ char *text = NULL;
   if ((r = pool_meta_read(c.stagefd, "backup.json", &text, e)) < 0) {
     r = sh_err(e, EINVAL, "import backup", "backup.json", "missing: not a Sandhost backup");
     goto fail;

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Build, runtime, test and benchmark dependencies, by Debian package name.
 packages=(
-  meson ninja-build pkg-config gcc libc6-dev python3 jq clang bpftool
+  meson ninja-build pkg-config gcc libc6-dev python3 jq clang libclang-rt-14-dev bpftool
   libseccomp-dev libselinux1-dev libbpf-dev libnftnl-dev libmnl-dev libssl-dev
   libsqlite3-dev libjansson-dev libh2o-evloop-dev libwslay-dev libcurl4-openssl-dev curl sqlite3 python3-yaml python3-websocket libarchive-dev libbtrfsutil-dev
   btrfs-progs e2fsprogs zstd mmdebstrap attr

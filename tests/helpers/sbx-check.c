@@ -53,25 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static inline void closep(int *fd)
-{
-  if (*fd >= 0) {
-    int saved = errno;
-    close(*fd);
-    errno = saved;
-  }
-}
-static inline void closedirp(DIR **d)
-{
-  if (*d)
-    closedir(*d);
-}
-static inline void freep(void *p) { free(*(void **) p); }
-#define _cleanup_close_ __attribute__((cleanup(closep)))
-#define _cleanup_closedir_ __attribute__((cleanup(closedirp)))
-#define _cleanup_free_ __attribute__((cleanup(freep)))
+#include "helper-common.h"
 
 #define MIB (1024 * 1024)
 #define READ_CAP MIB
