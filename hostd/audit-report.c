@@ -24,19 +24,34 @@ static long long num(json_t *o, const char *k)
   return (long long) json_integer_value(json_object_get(o, k));
 }
 
+/* What both forms start from: the stream the page is written to, and the
+ * report's summary, host and time. */
+struct page {
+  FILE *f;
+  char *out;
+  size_t len;
+  json_t *sum, *host;
+  char when[64];
+};
+
+static bool page_open(json_t *r, struct page *pg)
+{
+  *pg = (struct page){ .sum = json_object_get(r, "summary"), .host = json_object_get(r, "host") };
+  time_t at = (time_t) num(r, "generated_at");
+  strftime(pg->when, sizeof pg->when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&at));
+  return (pg->f = open_memstream(&pg->out, &pg->len)) != NULL;
+}
+
 /* ---- text ---- */
 
 char *hd_audit_text(json_t *r)
 {
-  char *out = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&out, &len);
-  if (!f)
+  struct page pg;
+  if (!page_open(r, &pg))
     return NULL;
-  json_t *sum = json_object_get(r, "summary"), *host = json_object_get(r, "host");
-  time_t at = (time_t) num(r, "generated_at");
-  char when[64];
-  strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&at));
+  FILE *f = pg.f;
+  json_t *sum = pg.sum, *host = pg.host;
+  const char *when = pg.when;
   fprintf(f, "Sandhost security audit, %s\n", when);
   fprintf(f, "host: kernel %s, SELinux %s, cgroups %s\n", str(host, "kernel"), str(host, "selinux"), str(host, "cgroups"));
   fprintf(f, "%lld tenant(s), %lld container(s): %lld high, %lld medium, %lld low, %lld info finding(s)\n\n", num(sum, "tenants"),
@@ -59,7 +74,7 @@ char *hd_audit_text(json_t *r)
     }
   }
   fclose(f);
-  return out;
+  return pg.out;
 }
 
 /* ---- HTML ---- */
@@ -94,15 +109,12 @@ static void cell(FILE *f, json_t *v)
 
 char *hd_audit_html(json_t *r)
 {
-  char *out = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&out, &len);
-  if (!f)
+  struct page pg;
+  if (!page_open(r, &pg))
     return NULL;
-  json_t *sum = json_object_get(r, "summary"), *host = json_object_get(r, "host");
-  time_t at = (time_t) num(r, "generated_at");
-  char when[64];
-  strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&at));
+  FILE *f = pg.f;
+  json_t *sum = pg.sum, *host = pg.host;
+  const char *when = pg.when;
   fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Sandhost security audit</title>\n<style>\n"
         "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#1b1f24}\n"
@@ -189,7 +201,7 @@ char *hd_audit_html(json_t *r)
   }
   fputs("</body></html>\n", f);
   fclose(f);
-  return out;
+  return pg.out;
 }
 
 /* ---- the route ---- */

@@ -137,10 +137,19 @@ static const char *header(const struct phr_header *h, size_t n, const char *name
   return NULL;
 }
 
-static int send_all(int fd, const char *p, size_t n)
+/* All of it, to a socket (never SIGPIPE: a lost server is an exit code)
+ * or to stdout (a reader gone is SIGPIPE, as for any filter). */
+static int write_all(int fd, const void *buf, size_t n)
 {
+  const char *p = buf;
   while (n) {
     ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+    if (k < 0 && errno == ENOTSOCK)
+      k = write(fd, p, n);
+    if (k < 0 && errno == EAGAIN) {
+      poll(&(struct pollfd){ fd, POLLOUT, 0 }, 1, -1);
+      continue;
+    }
     if (k < 0 && errno == EINTR)
       continue;
     if (k < 0)
@@ -223,7 +232,7 @@ static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws,
     fprintf(stderr, "sandhost: exec: the token is too long\n");
     return CLI_EXEC_USAGE;
   }
-  int r = send_all(fd, req, (size_t) n);
+  int r = write_all(fd, req, (size_t) n);
   if (r < 0) {
     fprintf(stderr, "sandhost: exec: sending the request: %s\n", strerror(-r));
     return CLI_EXEC_CONNECTION;
@@ -332,23 +341,6 @@ static int ws_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
   return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-  while (n) {
-    ssize_t k = write(fd, p, n);
-    if (k < 0 && errno == EAGAIN) {
-      poll(&(struct pollfd){ fd, POLLOUT, 0 }, 1, -1);
-      continue;
-    }
-    if (k < 0 && errno == EINTR)
-      continue;
-    if (k < 0)
-      return -errno;
-    p += k;
-    n -= (size_t) k;
-  }
-  return 0;
-}
 
 static void ws_message(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg, void *u)
 {
