@@ -12,7 +12,7 @@ packages=(
   btrfs-progs e2fsprogs zstd mmdebstrap attr
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils
-  hyperfine runc crun lxc bubblewrap uidmap nftables iproute2 iperf3
+  hyperfine runc crun lxc bubblewrap uidmap nftables iproute2 iperf3 podman netavark iptables util-linux-extra
 )
 missing=()
 for p in "${packages[@]}"; do

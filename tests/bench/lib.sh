@@ -16,8 +16,10 @@
 #   bench_hostd_start [--set K=V]...  sandhostd of the benchmark's own (below).
 #   bench_hostd_stop  takes it all down; also run at exit.
 #   bench_api METHOD PATH [BODY]  one request to it; prints the body.
-#   bench_podman_conf DIR  podman kept in DIR: writes DIR/containers.conf and exports
-#                     CONTAINERS_CONF; run it as podman --root DIR/root --runroot DIR/run.
+#   bench_podman_start DIR ROOTFS  podman with all its state in DIR and its containers' network in
+#                     a network namespace of its own; ROOTFS imported as the image
+#                     localhost/sandhost-bench-busybox. bench_podman ARGS... runs podman there;
+#                     bench_podman_stop removes its containers and all of it (also at exit).
 #
 # sandhostd under benchmark runs in a network namespace of the benchmark's own
 # ($BENCH_WORK/hostns: its bridges, veths, nft tables), with its state, runtime directory and
@@ -167,15 +169,20 @@ bench_hostd_stop() {
 # podman's state in DIR: locks in files (not a root-wide /dev/shm segment), events in a file,
 # cgroupfs (containers get a relative cgroup-parent, below ours), runc through a wrapper that
 # drops the spec's rlimits: podman asks for more than our hard limits, and runc's prlimit()
-# of its init is refused here (no CAP_SYS_RESOURCE). netavark's network configuration in DIR;
-# its IPAM database (/run/containers/networks) and the image blob cache
-# (/var/lib/containers/cache) are at fixed paths for root: removed at exit if they were not there.
-bench_podman_conf() {
+# of its init is refused here (no CAP_SYS_RESOURCE). netavark's configuration is in DIR, its
+# bridge and NAT rules in DIR/netns; its IPAM database (/run/containers/networks) and the image
+# blob cache (/var/lib/containers/cache) are at fixed paths for root: removed at exit if they
+# were not there before.
+BENCH_PODMAN=""
+bench_podman_start() {
   local d=$1
+  command -v podman >/dev/null || { echo "podman: not installed" >&2; return 1; }
+  BENCH_PODMAN=$d
+  bench_defer bench_podman_stop
   [ -e /run/containers ] || bench_defer 'rm -f /run/containers/networks/ipam.db; rmdir /run/containers/networks /run/containers 2>/dev/null'
   [ -e /var/lib/containers ] ||
     bench_defer 'rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb; rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null'
-  mkdir -p "$d/bin"
+  mkdir -p "$d/bin" && touch "$d/netns" && unshare --net="$d/netns" true || return 1
   cat > "$d/bin/runc" <<'EOF'
 #!/bin/sh
 b="" prev=""
@@ -199,6 +206,20 @@ network_config_dir = "$d/net"
 runc = ["$d/bin/runc"]
 EOF
   export CONTAINERS_CONF=$d/containers.conf
+  tar -C "$2" -c . | bench_podman import - localhost/sandhost-bench-busybox > /dev/null
+}
+
+bench_podman() {
+  nsenter --net="$BENCH_PODMAN/netns" podman --root "$BENCH_PODMAN/root" --runroot "$BENCH_PODMAN/run" --storage-driver overlay "$@"
+}
+
+bench_podman_stop() {
+  local m
+  [ -d "$BENCH_PODMAN" ] || return 0
+  bench_podman rm -af -t 0 > /dev/null 2>&1
+  bench_podman system reset -f > /dev/null 2>&1
+  for m in $(awk -v w="$BENCH_PODMAN/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do umount -l "$m"; done
+  rm -rf "$BENCH_PODMAN"
 }
 
 bench_machine() {
