@@ -178,10 +178,11 @@ bench_podman_start() {
   local d=$1
   command -v podman >/dev/null || { echo "podman: not installed" >&2; return 1; }
   BENCH_PODMAN=$d
-  bench_defer bench_podman_stop
+  # Deferred steps run last first: these after bench_podman_stop (its rm writes the IPAM database).
   [ -e /run/containers ] || bench_defer 'rm -f /run/containers/networks/ipam.db; rmdir /run/containers/networks /run/containers 2>/dev/null'
   [ -e /var/lib/containers ] ||
     bench_defer 'rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb; rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null'
+  bench_defer bench_podman_stop
   mkdir -p "$d/bin" && touch "$d/netns" && unshare --net="$d/netns" true || return 1
   cat > "$d/bin/runc" <<'EOF'
 #!/bin/sh
