@@ -217,7 +217,6 @@ def metrics(s):
     mi = s["meminfo"]
     m = {
         "host": host_used(s),
-        "host+mapped": host_used(s) + mi.get("Mapped", 0),
         "host-others": mi["MemTotal"] - mi["MemFree"] - s["others"],
         "memcg": s["memcg"]["usage"],
         "memcg kmem": s["memcg"]["kmem"],
