@@ -275,7 +275,7 @@ def report(path, extra_path=None):
     sl = {r: slopes(by[r]) for r in order if r in by and len(by[r]) >= 2}
     g = lambda r, k: sl.get(r, {}).get(k, (None, None))[0]
 
-    print("| runtime | N | host: MemTotal − MemAvailable (R²) | host: used less the other sessions' cgroups (R²) |"
+    print("| runtime | N | host: used less the other sessions' cgroups (R²) | host: MemTotal − MemAvailable (R²) |"
           " charged to our cgroup | own processes (PSS) | **beyond own** | runtime's processes (PSS) | sandhostd ÷ runtime |")
     print("|---|---|---|---|---|---|---|---|---|")
     base = g("sandhostd", "host-others")
@@ -290,7 +290,7 @@ def report(path, extra_path=None):
         own = g(r, "own Pss")
         ratio = f"{base / ho:.1f}" if base and ho and ho > 0 else "–"
         err = f" (stopped: {e['error']})" if e.get("error") else ""
-        print(f"| {r}{err} | {'/'.join(map(str, ns))} | {mib(host)} ({r2:.3f}) | {mib(ho)} ({r2o:.3f}) | {mib(g(r, 'memcg'))} |"
+        print(f"| {r}{err} | {'/'.join(map(str, ns))} | {mib(ho)} ({r2o:.3f}) | {mib(host)} ({r2:.3f}) | {mib(g(r, 'memcg'))} |"
               f" {mib(own)} | **{mib(ho - own)}** | {mib(g(r, 'rt Pss'))} | {ratio} |")
     print()
     print("MiB per container, least-squares slopes over N. Each container:")
