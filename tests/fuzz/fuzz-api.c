@@ -64,7 +64,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   sh_error e = {0};
   static struct hd_config cfg;  /* the daemon's defaults: id ranges, subnets */
   hd_config_defaults(&cfg);
-  hd_containers_init(&cfg);
+  hd_containers_init(&cfg, NULL);   /* no daemon: no pool, no runtime */
   FUZZ_CHECK(hd_db_open(":memory:", &db, &e) == 0, "open the database: %s", e.msg);
   seed("POST", "/1.0/plans", "{\"name\":\"basic\",\"cpu_millis\":1000,\"memory_mib\":512,\"pids\":256,\"disk_mib\":1024,"
        "\"bandwidth_mbit\":50,\"max_containers\":3,\"total_cpu_millis\":2000,\"total_memory_mib\":1024,"
