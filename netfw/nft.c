@@ -487,17 +487,25 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
   return MNL_CB_OK;
 }
 
+/* A bound netfilter netlink socket for reading our tables; NULL (e set) on failure. */
+static struct mnl_socket *nft_socket(sh_error *e)
+{
+  struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0)
+    return nl;
+  sh_errno(e, "read nftables", "netlink");
+  if (nl)
+    mnl_socket_close(nl);
+  return NULL;
+}
+
 /* Chains and sets of our table in family, by a netlink dump. */
 static int held_read(uint16_t family, const char *const *bases, struct held *h, sh_error *e)
 {
   *h = (struct held){0};
-  struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-  if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-    int r = sh_errno(e, "read nftables", "netlink");
-    if (nl)
-      mnl_socket_close(nl);
-    return r;
-  }
+  struct mnl_socket *nl = nft_socket(e);
+  if (!nl)
+    return -e->err;
   struct dump_ctx c = { h, bases, 0 };
   static char buf[RECV_SIZE];
   int r = 0;
@@ -1172,13 +1180,9 @@ int nf_nft_ports(char (**names)[IFNAMSIZ], size_t *n, sh_error *e)
 {
   *names = NULL;
   *n = 0;
-  struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-  if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-    int r = sh_errno(e, "read nftables", "netlink");
-    if (nl)
-      mnl_socket_close(nl);
-    return r;
-  }
+  struct mnl_socket *nl = nft_socket(e);
+  if (!nl)
+    return -e->err;
   _cleanup_free_ char *buf = malloc(RECV_SIZE);   /* not static: the audit reads beside the workers */
   struct ports_ctx c = {0};
   uint32_t seq = (uint32_t) time(NULL);
