@@ -20,6 +20,7 @@ struct hd_call {
   const char *raw;           /* or an application/octet-stream body, as it came */
   size_t raw_len;            /* (routes that take one: a file's bytes) */
   const char *if_match;      /* the If-Match header, or NULL */
+  const char *if_none_match; /* the If-None-Match header (lists), or NULL */
   const char *source;        /* where from, for the audit log */
   int refuse_status;         /* the transport refused the request (bad body): */
   const char *refuse_msg;    /* answered and audited as such */
@@ -30,7 +31,7 @@ struct hd_call {
   size_t text_len;           /* ...of this many bytes (0: up to its NUL; binary bodies set it)... */
   const char *content_type;  /* ...of this type */
   char detail[320];          /* what a change did, for the audit log (an error's message wins) */
-  char etag[32];             /* set for single objects */
+  char etag[64];             /* set for single objects and lists */
   char location[96];         /* set for 201 Created and 202 Accepted */
   bool kick;                 /* new operations: wake the worker after commit */
   int64_t wait_op;           /* /wait: answer once this operation is done... */

@@ -58,7 +58,7 @@ static const char *reason(int status)
   static const struct { int s; const char *r; } t[] = {
     { 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
     { 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
-    { 412, "Precondition Failed" }, { 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
+    { 304, "Not Modified" }, { 412, "Precondition Failed" }, { 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
     { 422, "Unprocessable Entity" }, { 500, "Internal Server Error" }, { 503, "Service Unavailable" },
     { 507, "Insufficient Storage" },
   };
@@ -94,7 +94,7 @@ static void respond(h2o_req_t *req, struct hd_call *c)
     h2o_send_inline(req, c->text, len);
     return;
   }
-  if (c->status == 204 || !c->result) {
+  if (c->status == 204 || c->status == 304 || !c->result) {
     req->res.content_length = 0;
     h2o_send_inline(req, "", 0);
     return;
@@ -282,6 +282,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
   if (req->query_at != SIZE_MAX)
     c.query = h2o_strdup(&req->pool, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1).base;
   c.if_match = header(req, H2O_TOKEN_IF_MATCH);
+  c.if_none_match = header(req, H2O_TOKEN_IF_NONE_MATCH);
   json_t *body = NULL;
   char msg[256];
   if (req->entity.base && req->entity.len > 0) {

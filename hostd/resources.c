@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,22 +226,153 @@ void hd_res_get(struct hd_call *c, const struct hd_resource *r)
   c->result = o;
 }
 
+/* A list's validator.  The database's data version moves with every commit
+ * of any connection (a read refreshes it first), and what a principal sees
+ * depends only on its role, tenant and user: together they say whether the
+ * list as this principal would read it can have changed. */
+static bool list_etag(struct hd_call *c, const struct hd_resource *r, char *etag, size_t len)
+{
+  unsigned version = 0;
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL);
+  if (!s || sqlite3_step(s) == SQLITE_ERROR ||
+      sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)
+    return false;
+  snprintf(etag, len, "\"%.12s.%u.%d.%" PRId64 ".%" PRId64 "\"", r->name, version, (int) c->who.role, c->who.tenant_id, c->who.user_id);
+  return true;
+}
+
+/* The last few lists as sent, by entity tag and query: a list polled by
+ * many clients is read and encoded once per change, not once per request. */
+static struct {
+  pthread_mutex_t lock;
+  unsigned next;
+  struct { char key[160]; char *body; size_t len; } slot[8];
+} list_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void cache_key(const struct hd_call *c, const struct hd_resource *r, const char *etag, char *key, size_t len)
+{
+  snprintf(key, len, "%s %s?%.100s", etag, r->name, c->query ? c->query : "");
+}
+
+static bool cache_get(struct hd_call *c, const char *key)
+{
+  pthread_mutex_lock(&list_cache.lock);
+  bool hit = false;
+  for (size_t i = 0; i < SH_ARRAY_SIZE(list_cache.slot) && !hit; i++) {
+    if (!list_cache.slot[i].body || strcmp(list_cache.slot[i].key, key) != 0)
+      continue;
+    c->text = malloc(list_cache.slot[i].len);
+    if (c->text) {
+      memcpy(c->text, list_cache.slot[i].body, list_cache.slot[i].len);
+      c->text_len = list_cache.slot[i].len;
+      c->content_type = "application/json";
+      c->status = 200;
+      hit = true;
+    }
+  }
+  pthread_mutex_unlock(&list_cache.lock);
+  return hit;
+}
+
+/* Encode the call's list into its text body, and keep a copy. */
+static void cache_put(struct hd_call *c, const char *key)
+{
+  char *body = json_dumps(c->result, JSON_COMPACT);
+  size_t len = body ? strlen(body) : 0;
+  char *copy = body ? malloc(len + 1) : NULL;
+  if (!copy) {
+    free(body);
+    return;   /* the call still has its result */
+  }
+  body[len] = 0;
+  memcpy(copy, body, len);
+  copy[len] = '\n';
+  json_decref(c->result);
+  c->result = NULL;
+  c->text = copy;
+  c->text_len = len + 1;
+  c->content_type = "application/json";
+  pthread_mutex_lock(&list_cache.lock);
+  unsigned i = list_cache.next++ % SH_ARRAY_SIZE(list_cache.slot);
+  free(list_cache.slot[i].body);
+  snprintf(list_cache.slot[i].key, sizeof list_cache.slot[i].key, "%s", key);
+  body[len] = '\n';
+  list_cache.slot[i].body = body;   /* json_dumps left room for the NUL: the newline takes it */
+  list_cache.slot[i].len = len + 1;
+  pthread_mutex_unlock(&list_cache.lock);
+}
+
+/* Whether an If-None-Match list holds this entity tag (or is "*"). */
+static bool none_match(const char *header, const char *etag)
+{
+  size_t n = strlen(etag);
+  for (const char *p = header; p && *p;) {
+    p += strspn(p, " \t,");
+    if (strncmp(p, "W/", 2) == 0)
+      p += 2;   /* If-None-Match compares weakly */
+    if (*p == '*' || (strncmp(p, etag, n) == 0 && (p[n] == 0 || p[n] == ',' || p[n] == ' ')))
+      return true;
+    p = strchr(p, ',');
+  }
+  return false;
+}
+
+/* Lists take ?limit=N (1..1000) and ?after=ID (ids ascending); a page that
+ * may not be the last one says where the next begins. */
+static bool list_page(struct hd_call *c, int64_t *limit, int64_t *after)
+{
+  char key[16], val[24];
+  size_t len;
+  *limit = 0;
+  *after = 0;
+  for (const char *q = c->query; hd_query_next(&q, key, sizeof key, val, sizeof val, &len);) {
+    int64_t *to = strcmp(key, "limit") == 0 ? limit : strcmp(key, "after") == 0 ? after : NULL;
+    if (!to)
+      continue;
+    char *end;
+    long long v = strtoll(val, &end, 10);
+    if (!*val || *end || v < 0 || (to == limit && (v < 1 || v > 1000))) {
+      hd_api_fail(c, 400, key, to == limit ? "limit: %.20s is not a number from 1 to 1000" : "after: %.20s is not an id", val);
+      return false;
+    }
+    *to = v;
+  }
+  return true;
+}
+
 void hd_res_list(struct hd_call *c, const struct hd_resource *r)
 {
-  char sql[1200];
+  int64_t limit, after;
+  if (!list_page(c, &limit, &after))
+    return;
+  char etag[sizeof c->etag], key[160] = "";
+  if (list_etag(c, r, etag, sizeof etag)) {
+    snprintf(c->etag, sizeof c->etag, "%s", etag);
+    if (c->if_none_match && none_match(c->if_none_match, etag)) {
+      c->status = 304;
+      return;
+    }
+    cache_key(c, r, etag, key, sizeof key);
+    if (cache_get(c, key))
+      return;
+  }
+  char sql[1300];
   select_sql(r, sql, sizeof sql);
   sh_error e = {0};
   bool everyone = c->who.role == HD_ROLE_ADMIN || c->who.role == HD_ROLE_AUDITOR;
   _cleanup_stmt_ sqlite3_stmt *s = NULL;
+  size_t n = strlen(sql);
+  /* Visibility is checked row by row below, so a page can hold fewer rows
+   * than the limit: it is cut by rows read, and "next" follows the last. */
+  const char *page = limit ? " AND id > ? ORDER BY id LIMIT ?" : " AND id > ? ORDER BY id";
   if (r->tenant_expr && !everyone) {
     /* A tenant's users see their tenant's rows, and their own. */
-    size_t n = strlen(sql);
-    snprintf(sql + n, sizeof sql - n, " WHERE %s = ? OR %s = ? ORDER BY id", r->tenant_expr,
-             r->self_expr ? r->self_expr : "0");
-    s = hd_db_query(c->db, &e, sql, "ii", c->who.tenant_id, c->who.user_id ? c->who.user_id : -1);
+    snprintf(sql + n, sizeof sql - n, " WHERE (%s = ? OR %s = ?)%s", r->tenant_expr, r->self_expr ? r->self_expr : "0", page);
+    s = hd_db_query(c->db, &e, sql, limit ? "iiii" : "iii", c->who.tenant_id, c->who.user_id ? c->who.user_id : -1, after,
+                    limit);
   } else {
-    strcat(sql, " ORDER BY id");
-    s = hd_db_query(c->db, &e, sql, NULL);
+    snprintf(sql + n, sizeof sql - n, " WHERE 1%s", page);
+    s = hd_db_query(c->db, &e, sql, limit ? "ii" : "i", after, limit);
   }
   if (!s) {
     hd_api_fail(c, 500, NULL, "listing %s: %s", r->name, e.msg);
@@ -248,10 +380,13 @@ void hd_res_list(struct hd_call *c, const struct hd_resource *r)
   }
   json_t *list = json_array();
   int rc;
+  int64_t rows = 0, last = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    int64_t t, self, etag;
+    int64_t t, self, row_etag;
     bool hide;
-    json_t *o = row_json(r, s, &t, &self, &etag);
+    json_t *o = row_json(r, s, &t, &self, &row_etag);
+    last = sqlite3_column_int64(s, 0);
+    rows++;
     if (may_see(c, r, t, self, HD_READ, &hide))
       json_array_append_new(list, o);
     else
@@ -259,11 +394,19 @@ void hd_res_list(struct hd_call *c, const struct hd_resource *r)
   }
   if (rc != SQLITE_DONE) {
     json_decref(list);
+    c->etag[0] = 0;
     hd_api_fail(c, 500, NULL, "listing %s: %s", r->name, sqlite3_errmsg(c->db));
     return;
   }
   c->status = 200;
   c->result = json_pack("{s:o}", r->name, list);
+  if (limit && rows == limit) {
+    char next[128];
+    snprintf(next, sizeof next, "/1.0/%s?limit=%" PRId64 "&after=%" PRId64, r->name, limit, last);
+    json_object_set_new(c->result, "next", json_string(next));
+  }
+  if (key[0])
+    cache_put(c, key);
 }
 
 /* ---- writing ---- */

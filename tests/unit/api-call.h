@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static inline int api_call(sqlite3 *db, const struct hd_principal *who, const char *method, const char *path, const char *body,
-                           const char *if_match, const char *raw, json_t **out)
+/* With an If-None-Match too, and the answer's ETag copied to etag (64 bytes, or NULL). */
+static inline int api_call_tagged(sqlite3 *db, const struct hd_principal *who, const char *method, const char *path,
+                                  const char *body, const char *if_match, const char *if_none_match, const char *raw,
+                                  json_t **out, char *etag)
 {
-  struct hd_call c = { .db = db, .who = *who, .method = method, .if_match = if_match, .source = "test", .raw = raw,
-                       .raw_len = raw ? strlen(raw) : 0 };
+  struct hd_call c = { .db = db, .who = *who, .method = method, .if_match = if_match, .if_none_match = if_none_match,
+                       .source = "test", .raw = raw, .raw_len = raw ? strlen(raw) : 0 };
   char p[512];
   snprintf(p, sizeof p, "%s", path);
   char *q = strchr(p, '?');
@@ -25,11 +27,22 @@ static inline int api_call(sqlite3 *db, const struct hd_principal *who, const ch
   c.body = body ? json_loads(body, 0, &je) : NULL;
   hd_api_handle(&c);
   int st = c.status;
-  if (out)
-    *out = json_incref(c.result);
+  if (out) {
+    /* Lists come encoded (as sent, from hostd's list cache). */
+    json_error_t te;
+    *out = c.result ? json_incref(c.result) : c.text ? json_loadb(c.text, c.text_len, 0, &te) : NULL;
+  }
+  if (etag)
+    snprintf(etag, 64, "%s", c.etag);
   hd_call_clear(&c);
   json_decref(c.body);
   return st;
+}
+
+static inline int api_call(sqlite3 *db, const struct hd_principal *who, const char *method, const char *path, const char *body,
+                           const char *if_match, const char *raw, json_t **out)
+{
+  return api_call_tagged(db, who, method, path, body, if_match, NULL, raw, out, NULL);
 }
 
 /* The field an error names ("" for none). */
