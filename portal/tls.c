@@ -56,7 +56,11 @@ int pt_tls_context(const char *cert, const char *key, SSL_CTX **out, sh_error *e
     return ossl_err(e, "load private key", key);
   if (SSL_CTX_check_private_key(ctx) != 1)
     return ossl_err(e, "check that the key matches the certificate", key);
-  h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+  /* HTTP/1.1 only: h2o 2.2's HTTP/2 answers a body over the limit with
+   * RST_STREAM(REFUSED_STREAM), which clients retry, not with a 413; and
+   * websockets need HTTP/1.1 anyway (no extended CONNECT in h2o 2.2). */
+  static const h2o_iovec_t alpn[] = { { H2O_STRLIT("http/1.1") }, { NULL, 0 } };
+  h2o_ssl_register_alpn_protocols(ctx, alpn);
   *out = steal_ptr(ctx);
   return 0;
 }

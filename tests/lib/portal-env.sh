@@ -34,7 +34,8 @@ pcurl() { innet curl -sk "$@"; }
 pt_start() { # pt_start [--set K=V...]: the portal's output in $W/portal.out; waits until it answers
   mkdir -p "$W/run"
   chmod 0711 "$W/run"
-  innet "$SANDHOST_PORTAL" --foreground --set listen=127.0.0.1:8443 --set "api_socket=$W/run/portal.sock" \
+  # nsenter execs the portal: $! is the portal's own pid (signals, /proc).
+  nsenter --net="$W/hostns" "$SANDHOST_PORTAL" --foreground --set listen=127.0.0.1:8443 --set "api_socket=$W/run/portal.sock" \
     --set "cert=$P/cert.pem" --set "key=$P/key.pem" --set "assets=$P/assets" "$@" >> "$W/portal.out" 2>&1 &
   ppid=$!
   for _ in $(seq 100); do
