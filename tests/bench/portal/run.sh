@@ -52,9 +52,10 @@ sqlite3 "$W/state/sandhost.db" "PRAGMA busy_timeout = 5000;
 # The portal: the benchmark's own certificate, port 8443 in the namespace.
 chmod 0711 "$W" "$W/run"
 mkdir -m 0755 "$W/portal"
-innet "$PORTAL" --foreground --set listen=127.0.0.1:8443 --set "api_socket=$PS" --set "cert=$W/portal/cert.pem" \
+nsenter --net="$W/hostns" "$PORTAL" --foreground --set listen=127.0.0.1:8443 --set "api_socket=$PS" --set "cert=$W/portal/cert.pem" \
   --set "key=$W/portal/key.pem" --set "assets=$W/portal" > "$W/portal.log" 2>&1 &
-bench_track $!
+pt_pid=$!   # nsenter execs the portal: its own pid
+bench_track "$pt_pid"
 for _ in $(seq 100); do innet curl -sk -o /dev/null https://127.0.0.1:8443/ && break; sleep 0.1; done
 URL=https://127.0.0.1:8443/1.0/containers
 n_ct=$(innet curl -sk -H "Authorization: Bearer $tok" "$URL" | jq '.containers | length')
@@ -119,7 +120,13 @@ read -r ref_rps ref_p50 ref_p99 <<< "$(pyrun unix "$PS" "$conns")"
 echo "portal bench: one client each"
 read -r one_s_rps one_s_p50 one_s_p99 <<< "$(pyrun unix "$PS" 1)"
 read -r one_p_rps one_p_p50 one_p_p99 <<< "$(pyrun https x 1)"
-portal_cpu=$(awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/${BENCH_PIDS[-1]}/stat")
+# The front's own ceiling: GET /1.0, a small answer sandhostd makes without the database.
+echo "portal bench: wrk on GET /1.0"
+small_out=$(innet wrk -t2 -c"$conns" -d"${dur}s" --latency -H "Authorization: Bearer $tok" https://127.0.0.1:8443/1.0)
+small_rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<< "$small_out")
+small_p50=$(ms "$(awk '$1 == "50%" {print $2}' <<< "$small_out")")
+small_p99=$(ms "$(awk '$1 == "99%" {print $2}' <<< "$small_out")")
+portal_cpu=$(awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/$pt_pid/stat")
 
 {
   echo
@@ -131,8 +138,9 @@ portal_cpu=$(awk '{printf "%.1f", ($14 + $15) / 100}' "/proc/${BENCH_PIDS[-1]}/s
   echo "| sandhostd's portal socket directly (reference) | $conns Python clients | $ref_rps | $ref_p50 | $ref_p99 |"
   echo "| HTTPS through sandhost-portal | 1 Python client | $one_p_rps | $one_p_p50 | $one_p_p99 |"
   echo "| sandhostd's portal socket directly | 1 Python client | $one_s_rps | $one_s_p50 | $one_s_p99 |"
+  echo "| GET /1.0 (small answer) through sandhost-portal | wrk -t2 -c$conns | $small_rps | $small_p50 | $small_p99 |"
   echo
   [ -n "$wrk_err" ] && echo "wrk: $wrk_err"
-  echo "portal CPU over the run: ${portal_cpu} s; sandhostd is single-threaded for requests, so it bounds both paths"
+  echo "portal CPU over all runs: ${portal_cpu} s; sandhostd serves requests on one thread, so it bounds every path"
   echo "machine: $(bench_machine); $(wrk --version 2>&1 | head -1)"
 } >&3
