@@ -179,8 +179,11 @@ is "$(jq -r .error.code "$W/b")" csrf "code csrf"
 is "$(get "/1.0/users/$pat/tokens" -H "Cookie: $sess" -H "X-CSRF-Token: wrong$csrf" -H 'Content-Type: application/json' \
   --data-binary '{"name": "x"}')" 403 "a wrong X-CSRF-Token: 403"
 st=$(get "/1.0/users/$pat/tokens" -H "Cookie: $sess" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
-  --data-binary '{"name": "x"}')
+  -H 'X-Forwarded-For: 192.0.2.66' --interface 127.0.0.11 --data-binary '{"name": "x"}')
 like "$st" '^20[01]$' "with the token: done ($st)"
+api GET "/1.0/audit?limit=5" >/dev/null
+is "$(j "[.entries[] | select(.path == \"/1.0/users/$pat/tokens\" and .status == $st)][0] | .source")" "portal:ip=127.0.0.11" \
+  "sandhostd's audit names the client's address, which the portal appended to a forged X-Forwarded-For"
 is "$(get /1.0/auth/logout -X POST -H "Cookie: $sess" -H "X-CSRF-Token: $csrf")" 200 "logout: 200"
 like "$(hdr set-cookie)" '^__Host-sandhost-session=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict$' \
   "and the cookie is cleared (Max-Age=0)"
