@@ -174,11 +174,12 @@ test('usage graphs have data points', async () => {
   let points = 0;
   for (let i = 0; i < 30 && points < 2; i++) {
     await alice.locator('#usage-period').selectOption('5m');
-    await alice.locator('canvas.chart').first().waitFor();
-    points = Number(await alice.locator('canvas.chart').nth(1).getAttribute('data-points'));
+    // The charts of this choice, drawn (a change replaces them).
+    await alice.waitForFunction(() => !document.querySelector('.charts .loading') && document.querySelectorAll('.charts canvas.chart[data-drawn]').length === 4);
+    points = Number(await alice.locator('canvas.chart').nth(2).getAttribute('data-points'));
     if (points < 2) await alice.waitForTimeout(2000), await alice.reload();
   }
-  assert.ok(points >= 2, `memory chart has ${points} points`);
+  assert.ok(points >= 2, `the disk chart (one series) has ${points} points`);
   // The canvas has ink in the series colour, not just axes.
   await alice.locator('canvas.chart[data-drawn]').nth(1).waitFor();
   const blue = await alice.locator('canvas.chart').nth(1).evaluate(c => {

@@ -49,7 +49,7 @@ export async function usageCharts(el, c) {
     try { data = await buckets(select.value, c.tenant_id); } catch (e) { add(clear(out), errorBox(e)); return; }
     const span = { from: data.from, to: data.to };
     add(clear(out), 
-      lineChart('CPU (CPUs in use)', [{ label: 'cpu', points: seriesOf(data, c.id, 'cpu_seconds', true) }], v => v.toFixed(2), span),
+      lineChart('CPU (CPUs in use)', [{ label: 'cpu', points: seriesOf(data, c.id, 'cpu_seconds', true) }], v => (v && v < 0.01 ? v.toExponential(1) : v.toFixed(2)), span),
       lineChart('Memory', [{ label: 'average', points: seriesOf(data, c.id, 'memory_avg_bytes') },
         { label: 'maximum', points: seriesOf(data, c.id, 'memory_max_bytes') }], fmtBytes, span),
       lineChart('Disk', [{ label: 'used', points: seriesOf(data, c.id, 'disk_max_bytes') }], fmtBytes, span),
