@@ -8,6 +8,7 @@
 #include "events.h"
 #include "files.h"
 #include "log.h"
+#include "login.h"
 #include "metrics.h"
 #include "ops.h"
 #include "usage.h"
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <ctype.h>
+#include <openssl/crypto.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,8 +27,14 @@
 static const struct { int status; const char *code; } codes[] = {
   { 202, "accepted" }, { 400, "bad_request" }, { 401, "unauthorized" }, { 403, "forbidden" }, { 404, "not_found" },
   { 405, "method_not_allowed" }, { 409, "conflict" }, { 412, "precondition_failed" },
-  { 413, "payload_too_large" }, { 415, "unsupported_media_type" }, { 422, "quota_exceeded" },
+  { 413, "payload_too_large" }, { 415, "unsupported_media_type" }, { 422, "quota_exceeded" }, { 429, "too_many_requests" },
   { 500, "internal" }, { 503, "unavailable" }, { 507, "insufficient_storage" },
+};
+/* Codes of their own, given through hd_api_fail_code (listed here for the
+ * openapi test, which reads this file). */
+static const struct { int status; const char *code; } auth_codes[] __attribute__((unused)) = {
+  { 401, "bad_credentials" }, { 401, "totp_required" }, { 401, "bad_totp" }, { 401, "session_expired" },
+  { 403, "csrf" }, { 403, "totp_enrollment_required" }, { 429, "locked" },
 };
 
 const char *hd_api_code(int status)
@@ -37,20 +45,36 @@ const char *hd_api_code(int status)
   return "error";
 }
 
+static void vfail(struct hd_call *c, int status, const char *code, const char *field, const char *fmt, va_list ap)
+  __attribute__((format(printf, 5, 0)));
+
 void hd_api_fail(struct hd_call *c, int status, const char *field, const char *fmt, ...)
 {
-  char msg[512];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  vfail(c, status, hd_api_code(status), field, fmt, ap);
   va_end(ap);
+}
+
+void hd_api_fail_code(struct hd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vfail(c, status, code, field, fmt, ap);
+  va_end(ap);
+}
+
+static void vfail(struct hd_call *c, int status, const char *code, const char *field, const char *fmt, va_list ap)
+{
+  char msg[512];
+  vsnprintf(msg, sizeof msg, fmt, ap);
   json_decref(c->result);
   free(c->text);
   c->text = NULL;
   c->text_len = 0;
   c->status = status;
   c->etag[0] = c->location[0] = 0;
-  json_t *err = json_pack("{s:i, s:s, s:s}", "status", status, "code", hd_api_code(status), "message", msg);
+  json_t *err = json_pack("{s:i, s:s, s:s}", "status", status, "code", code, "message", msg);
   if (field && *field)
     json_object_set_new(err, "field", json_string(field));
   c->result = json_pack("{s:o}", "error", err);
@@ -156,7 +180,15 @@ static const struct route {
   const struct hd_resource *res;
   bool bodyless;      /* a POST that takes no body */
   bool raw;           /* takes an application/octet-stream body (or none) */
+  bool open;          /* needs no principal (login, logout) */
 } routes[] = {
+  { "POST", "/1.0/auth/login", hd_login, NULL, NULL, false, false, true },
+  { "POST", "/1.0/auth/logout", hd_logout, NULL, NULL, true, false, true },
+  { "GET", "/1.0/auth/session", hd_session_get, NULL, NULL },
+  { "PUT", "/1.0/users/#/password", hd_password_put, NULL, NULL },
+  { "POST", "/1.0/users/#/totp", hd_totp_post, NULL, NULL, true },
+  { "POST", "/1.0/users/#/totp/confirm", hd_totp_confirm, NULL, NULL },
+  { "DELETE", "/1.0/users/#/totp", hd_totp_delete, NULL, NULL },
   { "GET", "/1.0", server_info, NULL, NULL },
   { "GET", "/1.0/audit", audit_list, NULL, NULL },
   { "GET", "/1.0/audit/report", hd_audit_get, NULL, NULL },
@@ -177,7 +209,12 @@ static const struct route {
   { "GET", "/1.0/images", NULL, hd_res_list, &hd_res_images },
   { "GET", "/1.0/images/#", NULL, hd_res_get, &hd_res_images },
   { "PATCH", "/1.0/images/#", NULL, hd_res_patch, &hd_res_images },
-  CRUD("users", hd_res_users),
+  /* Users: created with an optional password (hostd/login.c). */
+  { "GET", "/1.0/users", NULL, hd_res_list, &hd_res_users },
+  { "POST", "/1.0/users", hd_user_create, NULL, NULL },
+  { "GET", "/1.0/users/#", NULL, hd_res_get, &hd_res_users },
+  { "PATCH", "/1.0/users/#", NULL, hd_res_patch, &hd_res_users },
+  { "DELETE", "/1.0/users/#", NULL, hd_res_delete, &hd_res_users },
   { "GET", "/1.0/containers", NULL, hd_res_list, &hd_res_containers },
   { "POST", "/1.0/containers", hd_container_create, NULL, NULL },
   { "GET", "/1.0/containers/#", NULL, hd_res_get, &hd_res_containers },
@@ -256,6 +293,35 @@ static bool mutating(const char *method)
   return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
+/* What a session (not a token) must also pass: the CSRF token on every
+ * request that may change something, and TOTP enrollment first where the
+ * role requires it. */
+static bool session_checks(struct hd_call *c)
+{
+  const struct hd_principal *w = &c->who;
+  if (!w->session)
+    return true;
+  if (mutating(c->method) && strcmp(c->method, "OPTIONS") != 0) {
+    size_t n = strlen(w->csrf);
+    if (!c->csrf || strlen(c->csrf) != n || n == 0 || CRYPTO_memcmp(c->csrf, w->csrf, n) != 0) {
+      hd_api_fail_code(c, 403, "csrf", "X-CSRF-Token", "X-CSRF-Token: missing or not this session's CSRF token");
+      return false;
+    }
+  }
+  if (w->must_enroll) {
+    char own[64];
+    int n = snprintf(own, sizeof own, "/1.0/users/%lld/totp", (long long) w->user_id);
+    bool allowed = strncmp(c->path, "/1.0/auth/", 10) == 0 ||
+                   (strncmp(c->path, own, (size_t) n) == 0 && (!c->path[n] || strcmp(c->path + n, "/confirm") == 0));
+    if (!allowed) {
+      hd_api_fail_code(c, 403, "totp_enrollment_required", NULL,
+                       "role %s must set up two-factor authentication first (POST %s)", hd_role_name(w->role), own);
+      return false;
+    }
+  }
+  return true;
+}
+
 /* Every mutating request, whatever its result.  A change and its entry
  * commit together (hd_api_handle), so no change goes unrecorded. */
 static int audit(struct hd_call *c, sh_error *e)
@@ -286,10 +352,6 @@ static void dispatch(struct hd_call *c)
     hd_api_fail(c, c->refuse_status, NULL, "%s", c->refuse_msg);
     return;
   }
-  if (c->who.role == HD_ROLE_NONE) {
-    hd_api_fail(c, 401, NULL, "authentication required: a bearer API token, or the unix socket as root or the admin group");
-    return;
-  }
   bool path_known = false;
   const struct route *rt = NULL;
   for (size_t i = 0; i < SH_ARRAY_SIZE(routes) && !rt; i++)
@@ -298,6 +360,20 @@ static void dispatch(struct hd_call *c)
       if (strcmp(routes[i].method, c->method) == 0)
         rt = &routes[i];
     }
+  if (rt && rt->open) {
+    /* Logout checks a live session's CSRF token; login carries its own
+     * credentials (and must work for a page that lost its token). */
+    if (c->who.session && rt->fn != hd_login && !session_checks(c))
+      return;
+  } else if (c->who.role == HD_ROLE_NONE) {
+    if (c->who.fail == HD_AUTH_EXPIRED)
+      hd_api_fail_code(c, 401, "session_expired", NULL, "the session expired or was ended: log in again");
+    else
+      hd_api_fail(c, 401, NULL, "authentication required: a session, a bearer API token, or the admin socket as root or the admin group");
+    return;
+  } else if (!session_checks(c)) {
+    return;
+  }
   if (!rt) {
     if (path_known)
       hd_api_fail(c, 405, NULL, "%s is not allowed on %s", c->method, c->path);
@@ -358,6 +434,10 @@ void hd_api_handle(struct hd_call *c)
   c->stream_since = 0;
   c->exec.container = 0;
   c->etag[0] = c->location[0] = 0;
+  c->set_session = false;
+  c->retry_after = 0;
+  c->finally = NULL;
+  c->failed_user = 0;
   hd_db_fault_take();   /* whatever came before (a token's last use) is not this call's */
   if (!mutating(c->method)) {
     dispatch(c);
@@ -383,6 +463,8 @@ void hd_api_handle(struct hd_call *c)
      * SQLite may have rolled the transaction back already. */
     fault = hd_db_fault_take();
     hd_db_rollback(c->db);  /* a no-op after a commit */
+    if (c->finally)
+      c->finally(c);
     if (c->status < 400 && !fault) {
       if (c->kick)
         hd_worker_kick();

@@ -21,6 +21,7 @@ struct hd_call {
   size_t raw_len;            /* (routes that take one: a file's bytes) */
   const char *if_match;      /* the If-Match header, or NULL */
   const char *source;        /* where from, for the audit log */
+  const char *csrf;          /* the X-CSRF-Token header, or NULL */
   int refuse_status;         /* the transport refused the request (bad body): */
   const char *refuse_msg;    /* answered and audited as such */
   /* out */
@@ -43,6 +44,13 @@ struct hd_call {
     unsigned cols, rows;
   } exec;
   int64_t audit_tenant;      /* the tenant the object touched belongs to */
+  bool set_session;          /* send the Sandhost-Session header (login, logout)... */
+  char session_out[64];      /* ...with this value ("": the session is gone) */
+  int retry_after;           /* > 0: the Retry-After header (a locked account) */
+  /* Run after the call's transaction committed or rolled back: what must
+   * last even when the call fails (a failed login counts). */
+  void (*finally)(struct hd_call *c);
+  int64_t failed_user;       /* (login: whose failure counts) */
   /* routing, filled by hd_api_handle */
   int64_t ids[4];
   int n_ids;
@@ -53,6 +61,9 @@ void hd_api_handle(struct hd_call *c);
 /* The one error shape: {"error": {"status", "code", "message", "field"?}}. */
 void hd_api_fail(struct hd_call *c, int status, const char *field, const char *fmt, ...)
   __attribute__((format(printf, 4, 5)));
+/* The same with a code of its own instead of the status's ("csrf"). */
+void hd_api_fail_code(struct hd_call *c, int status, const char *code, const char *field, const char *fmt, ...)
+  __attribute__((format(printf, 5, 6)));
 /* The stable code for an HTTP status ("not_found"). */
 const char *hd_api_code(int status);
 void hd_call_clear(struct hd_call *c);

@@ -2,6 +2,7 @@
 #include "auth.h"
 
 #include "cleanup.h"
+#include "config.h"
 #include "db.h"
 
 #include <errno.h>
@@ -82,19 +83,74 @@ void hd_auth_peer(uid_t uid, gid_t gid, gid_t admin_gid, struct hd_principal *ou
     out->role = HD_ROLE_ADMIN;
 }
 
-static int token_hash(const char *token, uint8_t out[32])
+struct hd_auth_settings hd_auth_cfg = {
+  .session_idle = 1800, .session_max = 43200, .max_failures = 5, .lockout = 30, .min_password = 10,
+};
+
+void hd_auth_configure(const struct hd_config *cfg)
+{
+  hd_auth_cfg = (struct hd_auth_settings){
+    .session_idle = cfg->session_idle, .session_max = cfg->session_max, .max_failures = cfg->login_max_failures,
+    .lockout = cfg->login_lockout, .min_password = cfg->password_min_length,
+  };
+  hd_role_mask(cfg->totp_required_roles, &hd_auth_cfg.totp_roles);
+}
+
+int hd_role_mask(const char *list, unsigned *mask)
+{
+  unsigned m = 0;
+  for (const char *p = list; p && *p;) {
+    size_t n = strcspn(p, ",");
+    char role[16];
+    snprintf(role, sizeof role, "%.*s", (int) (n < sizeof role ? n : sizeof role - 1), p);
+    enum hd_role r = hd_role_parse(role);
+    if (r == HD_ROLE_NONE || n >= sizeof role)
+      return -EINVAL;
+    m |= 1u << r;
+    p += n + (p[n] == ',');
+  }
+  if (mask)
+    *mask = m;
+  return 0;
+}
+
+int hd_secret_hash(const char *secret, uint8_t out[32])
 {
   unsigned len = 0;
-  return EVP_Digest(token, strlen(token), out, &len, EVP_sha256(), NULL) == 1 && len == 32 ? 0 : -EIO;
+  return EVP_Digest(secret, strlen(secret), out, &len, EVP_sha256(), NULL) == 1 && len == 32 ? 0 : -EIO;
+}
+
+int hd_random_secret(const char *prefix, char out[64])
+{
+  uint8_t raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    return -EIO;
+  static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  char *p = stpcpy(out, prefix);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < sizeof raw; i++) {
+    acc = (acc << 8) | raw[i];
+    bits += 8;
+    while (bits >= 6) {
+      *p++ = b64url[(acc >> (bits - 6)) & 63];
+      bits -= 6;
+    }
+  }
+  if (bits > 0)
+    *p++ = b64url[(acc << (6 - bits)) & 63];
+  *p = 0;
+  return 0;
 }
 
 int hd_auth_token(sqlite3 *db, const char *token, struct hd_principal *out, sh_error *e)
 {
   uint8_t h[32];
-  if (strncmp(token, "sht_", 4) != 0 || strlen(token) > 100 || token_hash(token, h) < 0)
+  if (strncmp(token, "sht_", 4) != 0 || strlen(token) > 100 || hd_secret_hash(token, h) < 0)
     return sh_err(e, EACCES, "authenticate", "token", "not a valid API token");
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, e,
-    "SELECT u.id, u.name, u.role, coalesce(u.tenant_id, 0), t.id FROM api_tokens t JOIN users u ON u.id = t.user_id"
+    "SELECT u.id, u.name, u.role, coalesce(u.tenant_id, 0), t.id, coalesce(t.last_used_at, 0) FROM api_tokens t"
+    " JOIN users u ON u.id = t.user_id"
     " WHERE t.hash = ?", "b", h, 32);
   if (!s)
     return -e->err;
@@ -109,34 +165,20 @@ int hd_auth_token(sqlite3 *db, const char *token, struct hd_principal *out, sh_e
     .tenant_id = sqlite3_column_int64(s, 3),
   };
   snprintf(out->name, sizeof out->name, "%s", (const char *) sqlite3_column_text(s, 1));
-  int64_t tid = sqlite3_column_int64(s, 4);
+  int64_t tid = sqlite3_column_int64(s, 4), last = sqlite3_column_int64(s, 5), now = hd_now();
   sqlite3_reset(s);   /* no read snapshot held across the write */
-  hd_db_exec(db, NULL, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", "ii", hd_now(), tid);
+  /* last_used_at to the minute: no database write for every request. */
+  if (now - last >= 60)
+    hd_db_exec(db, NULL, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", "ii", now, tid);
   return 0;
 }
 
 int hd_token_create(sqlite3 *db, int64_t user_id, const char *name, char secret[64], int64_t *id, sh_error *e)
 {
-  uint8_t raw[32], h[32];
-  if (RAND_bytes(raw, sizeof raw) != 1)
+  uint8_t h[32];
+  if (hd_random_secret("sht_", secret) < 0)
     return sh_err(e, EIO, "create token", "random", "no random bytes");
-  static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  /* "sht_" and 43 base64url characters of 256 random bits. */
-  char *p = stpcpy(secret, "sht_");
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < sizeof raw; i++) {
-    acc = (acc << 8) | raw[i];
-    bits += 8;
-    while (bits >= 6) {
-      *p++ = b64url[(acc >> (bits - 6)) & 63];
-      bits -= 6;
-    }
-  }
-  if (bits > 0)
-    *p++ = b64url[(acc << (6 - bits)) & 63];
-  *p = 0;
-  if (token_hash(secret, h) < 0)
+  if (hd_secret_hash(secret, h) < 0)
     return sh_err(e, EIO, "create token", "sha256", NULL);
   int r = hd_db_exec(db, e, "INSERT INTO api_tokens (user_id, name, hash, created_at) VALUES (?, ?, ?, ?)", "itbi",
                      user_id, name, h, 32, hd_now());

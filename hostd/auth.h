@@ -12,12 +12,39 @@
 
 enum hd_role { HD_ROLE_NONE, HD_ROLE_ADMIN, HD_ROLE_AUDITOR, HD_ROLE_OWNER, HD_ROLE_MEMBER };
 
+/* Why a credential that was presented did not authenticate. */
+enum hd_auth_fail { HD_AUTH_OK, HD_AUTH_BAD, HD_AUTH_EXPIRED };
+
 struct hd_principal {
   enum hd_role role;
   int64_t user_id;      /* 0 for unix peers */
   int64_t tenant_id;    /* 0 for admins and auditors */
   char name[80];        /* "unix:uid=0" or the user's name */
+  /* Sessions (the portal's logins, hostd/session.c): */
+  bool session;         /* authenticated by one: CSRF applies */
+  bool must_enroll;     /* its role requires TOTP, not set up yet */
+  bool has_sid;         /* a session was presented (valid or not)... */
+  uint8_t sid[32];      /* ...with this hash: logout and login drop it */
+  char csrf[48];        /* the session's CSRF token */
+  enum hd_auth_fail fail;
 };
+
+struct hd_config;
+/* The rules of logging in, from the configuration (hd_auth_configure);
+ * the defaults until then. */
+struct hd_auth_settings {
+  uint32_t session_idle, session_max, max_failures, lockout, min_password;
+  unsigned totp_roles;  /* 1u << enum hd_role for each role that must use TOTP */
+};
+extern struct hd_auth_settings hd_auth_cfg;
+void hd_auth_configure(const struct hd_config *cfg);
+/* "admin,owner" as 1u << role bits in *mask (may be NULL); -EINVAL for
+ * anything but role names. */
+int hd_role_mask(const char *list, unsigned *mask);
+/* prefix and 43 base64url characters of 256 random bits (out: 64 bytes). */
+int hd_random_secret(const char *prefix, char out[64]);
+/* SHA-256 of a secret, as stored for tokens and sessions. */
+int hd_secret_hash(const char *secret, uint8_t out[32]);
 
 /* What a route does to an object. */
 enum hd_access {

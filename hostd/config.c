@@ -1,6 +1,7 @@
 /* The configuration file: a table of keys, each with where it goes. */
 #include "config.h"
 
+#include "auth.h"
 #include "cleanup.h"
 #include "prefix.h"
 #include "storage.h"
@@ -45,6 +46,14 @@ static const struct key {
   STR("bpf_dir", bpf_dir, K_PATH),   /* "" (the default): chosen at start */
   STR("cgroup_name", cgroup_name, K_NAME),
   STR("forward_ports", forward_ports, K_NAME),
+  STR("portal_socket", portal_socket, K_PATH),
+  STR("portal_group", portal_group, K_NAME),
+  U32("session_idle", session_idle, 1, 30 * 86400),
+  U32("session_max", session_max, 1, 365 * 86400),
+  U32("login_max_failures", login_max_failures, 1, 1000),
+  U32("login_lockout", login_lockout, 1, 3600),
+  U32("password_min_length", password_min_length, 1, 1024),
+  STR("totp_required_roles", totp_required_roles, K_NAME),
 #undef STR
 #undef U32
 };
@@ -70,6 +79,14 @@ void hd_config_defaults(struct hd_config *c)
     .bpf_dir = "",   /* /sys/fs/bpf/sandhost, or <runtime_dir>/bpf (hostd/host.c) */
     .cgroup_name = "sandhost",
     .forward_ports = "10000-29999",
+    .portal_socket = "",
+    .portal_group = "sandhost-portal",
+    .session_idle = 1800,
+    .session_max = 43200,
+    .login_max_failures = 5,
+    .login_lockout = 30,
+    .password_min_length = 10,
+    .totp_required_roles = "",
   };
 }
 
@@ -140,6 +157,12 @@ int hd_config_finish(struct hd_config *c, const char *path, sh_error *e)
 {
   if (!c->socket[0])
     snprintf(c->socket, sizeof c->socket, "%s/sandhostd.sock", c->runtime_dir);
+  if (!c->portal_socket[0])
+    snprintf(c->portal_socket, sizeof c->portal_socket, "%s/portal.sock", c->runtime_dir);
+  if (strcmp(c->portal_socket, c->socket) == 0)
+    return sh_err(e, EINVAL, "read configuration", path, "portal_socket: must not be the admin socket %s", c->socket);
+  if (hd_role_mask(c->totp_required_roles, NULL) < 0)
+    return sh_err(e, EINVAL, "read configuration", path, "totp_required_roles: a comma list of admin, auditor, owner, member");
   static const struct { const char *key; int family; unsigned max_len; } pools[] = {
     { "network_pool4", AF_INET, 24 }, { "network_pool6", AF_INET6, 64 },
   };

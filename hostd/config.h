@@ -28,6 +28,16 @@ struct hd_config {
   char forward_ports[16];    /* public ports tenants may forward: "10000-29999" */
   uint16_t forward_lo, forward_hi;   /* (parsed) */
   char cgroup_name[32];      /* the cgroup below sandhostd's own that holds tenants: "sandhost" */
+  /* The portal (issue 7): a second socket where only sessions and API
+   * tokens authenticate, and the rules of logging in. */
+  char portal_socket[256];   /* <runtime_dir>/portal.sock */
+  char portal_group[64];     /* the portal's group: it may connect to portal_socket */
+  uint32_t session_idle;     /* seconds a session lives unused */
+  uint32_t session_max;      /* seconds a session lives at most */
+  uint32_t login_max_failures;   /* failed logins in a row before the account locks */
+  uint32_t login_lockout;    /* seconds of the first lock (doubling, at most an hour) */
+  uint32_t password_min_length;
+  char totp_required_roles[64];  /* "admin,owner": their sessions must set up TOTP first */
 };
 
 void hd_config_defaults(struct hd_config *c);

@@ -9,6 +9,7 @@
 #include "events.h"
 #include "exec-ws.h"
 #include "log.h"
+#include "session.h"
 
 #include <errno.h>
 #include <h2o.h>
@@ -26,10 +27,11 @@ struct hd_http {
   h2o_globalconf_t config;
   h2o_context_t ctx;
   h2o_accept_ctx_t accept_ctx;
-  h2o_socket_t *listener, *signals;
+  h2o_socket_t *listener, *portal_listener, *signals;
   sqlite3 *db;
   gid_t admin_gid;
   char path[108];
+  char portal_path[108];     /* the portal's socket: no peer credentials count there */
   volatile bool stop;
   struct hd_exec_env exec;
   h2o_timeout_entry_t reaper;
@@ -59,7 +61,7 @@ static const char *reason(int status)
     { 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" }, { 400, "Bad Request" }, { 401, "Unauthorized" },
     { 403, "Forbidden" }, { 404, "Not Found" }, { 405, "Method Not Allowed" }, { 409, "Conflict" },
     { 412, "Precondition Failed" }, { 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
-    { 422, "Unprocessable Entity" }, { 500, "Internal Server Error" }, { 503, "Service Unavailable" },
+    { 422, "Unprocessable Entity" }, { 429, "Too Many Requests" }, { 500, "Internal Server Error" }, { 503, "Service Unavailable" },
     { 507, "Insufficient Storage" },
   };
   for (size_t i = 0; i < SH_ARRAY_SIZE(t); i++)
@@ -87,6 +89,16 @@ static void respond(h2o_req_t *req, struct hd_call *c)
   if (c->location[0])
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_LOCATION, NULL, c->location, strlen(c->location));
   h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+  if (c->set_session) {
+    /* The session's secret only here, never in a body (the portal makes it a cookie). */
+    char *v = h2o_strdup(&req->pool, c->session_out, SIZE_MAX).base;
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sandhost-session"), 0, NULL, v, strlen(v));
+  }
+  if (c->retry_after > 0) {
+    char *v = h2o_mem_alloc_pool(&req->pool, 16);
+    int n = snprintf(v, 16, "%d", c->retry_after);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_RETRY_AFTER, NULL, v, (size_t) n);
+  }
   if (c->text) {
     size_t len = c->text_len ? c->text_len : strlen(c->text);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, c->content_type, strlen(c->content_type));
@@ -109,24 +121,60 @@ static void respond(h2o_req_t *req, struct hd_call *c)
   h2o_send_inline(req, nl, len + 1);
 }
 
-/* Who is on the other end: the peer's credentials, or its bearer token. */
+/* Whether the connection came in on the portal's socket (an accepted unix
+ * socket has its listener's address). */
+static bool from_portal(struct hd_http *h, int fd)
+{
+  struct sockaddr_un a;
+  socklen_t l = sizeof a;
+  if (getsockname(fd, (struct sockaddr *) &a, &l) < 0 || l <= offsetof(struct sockaddr_un, sun_path))
+    return true;   /* unsure: the side that grants less */
+  return strncmp(a.sun_path, h->portal_path, sizeof a.sun_path) == 0;
+}
+
+/* The last element of X-Forwarded-For (what the portal appended), if it
+ * looks like an address: nothing else reaches the audit log. */
+static void forwarded_for(h2o_req_t *req, char *out, size_t len)
+{
+  const char *xff = header(req, H2O_TOKEN_X_FORWARDED_FOR), *last = xff ? strrchr(xff, ',') : NULL;
+  last = last ? last + 1 : xff;
+  while (last && *last == ' ')
+    last++;
+  size_t n = last ? strspn(last, "0123456789abcdefABCDEF:.") : 0;
+  if (!n || n > 45 || last[n + strspn(last + n, " ")])
+    snprintf(out, len, "portal:ip=unknown");
+  else
+    snprintf(out, len, "portal:ip=%.*s", (int) n, last);
+}
+
+/* Who is on the other end: a session, a bearer token or, on the admin
+ * socket only, the peer's credentials. */
 static void principal(struct hd_http *h, h2o_req_t *req, struct hd_call *c, char *source, size_t source_len)
 {
   struct ucred cr = { .pid = 0, .uid = (uid_t) -1, .gid = (gid_t) -1 };
   socklen_t l = sizeof cr;
   h2o_socket_t *sock = req->conn->callbacks->get_socket ? req->conn->callbacks->get_socket(req->conn) : NULL;
-  if (!sock || getsockopt(h2o_socket_get_fd(sock), SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
-    cr.uid = (uid_t) -1;
-  snprintf(source, source_len, "unix:uid=%d,pid=%d", (int) cr.uid, (int) cr.pid);
-  const char *auth = header(req, H2O_TOKEN_AUTHORIZATION);
-  if (auth) {
-    /* A token speaks for its user, whoever carries it (the portal does). */
-    sh_error e = {0};
-    if (strncasecmp(auth, "Bearer ", 7) != 0 || hd_auth_token(h->db, auth + 7, &c->who, &e) < 0)
-      c->who = (struct hd_principal){ .role = HD_ROLE_NONE };
-    return;
+  bool portal = !sock || from_portal(h, h2o_socket_get_fd(sock));
+  if (portal)
+    forwarded_for(req, source, source_len);
+  else {
+    if (getsockopt(h2o_socket_get_fd(sock), SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
+      cr.uid = (uid_t) -1;
+    snprintf(source, source_len, "unix:uid=%d,pid=%d", (int) cr.uid, (int) cr.pid);
   }
-  hd_auth_peer(cr.uid, cr.gid, h->admin_gid, &c->who);
+  const char *auth = header(req, H2O_TOKEN_AUTHORIZATION);
+  sh_error e = {0};
+  c->who = (struct hd_principal){ .role = HD_ROLE_NONE, .name = "anonymous" };
+  if (auth && strncasecmp(auth, "Session ", 8) == 0) {
+    if (hd_auth_session(h->db, auth + 8, &c->who, &e) < 0)
+      snprintf(c->who.name, sizeof c->who.name, "anonymous");
+  } else if (auth) {
+    /* A token speaks for its user, whoever carries it (the portal does). */
+    if (strncasecmp(auth, "Bearer ", 7) != 0 || hd_auth_token(h->db, auth + 7, &c->who, &e) < 0)
+      c->who = (struct hd_principal){ .role = HD_ROLE_NONE, .name = "anonymous", .fail = HD_AUTH_BAD };
+  } else if (!portal) {
+    hd_auth_peer(cr.uid, cr.gid, h->admin_gid, &c->who);
+  }
 }
 
 static void respond(h2o_req_t *req, struct hd_call *c);
@@ -282,6 +330,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
   if (req->query_at != SIZE_MAX)
     c.query = h2o_strdup(&req->pool, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1).base;
   c.if_match = header(req, H2O_TOKEN_IF_MATCH);
+  ssize_t csrf = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-csrf-token"), -1);
+  if (csrf >= 0)
+    c.csrf = h2o_strdup(&req->pool, req->headers.entries[csrf].value.base, req->headers.entries[csrf].value.len).base;
   json_t *body = NULL;
   char msg[256];
   if (req->entity.base && req->entity.len > 0) {
@@ -351,8 +402,8 @@ static int claim_path(const char *path, sh_error *e)
   return 0;
 }
 
-int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sqlite3 *db, struct hd_http **out,
-                sh_error *e)
+/* A listening unix socket at path, 0660 to group gid (-1: 0600 to root). */
+static int listen_unix(const char *socket_path, gid_t gid, sh_error *e)
 {
   if (strlen(socket_path) >= sizeof ((struct sockaddr_un *) 0)->sun_path)
     return sh_err(e, ENAMETOOLONG, "listen", socket_path, "a unix socket path is at most 107 characters");
@@ -362,41 +413,56 @@ int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sql
   _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   struct sockaddr_un a = { .sun_family = AF_UNIX };
   snprintf(a.sun_path, sizeof a.sun_path, "%s", socket_path);
-  /* Created 0600, then opened to the admin group: never a window where
+  /* Created 0600, then opened to the group: never a window where
    * anyone else could connect. */
   mode_t old = umask(0177);
   r = fd < 0 ? -1 : bind(fd, (struct sockaddr *) &a, sizeof a);
   umask(old);
   if (r < 0)
     return sh_errno(e, "bind", socket_path);
-  if (admin_gid != (gid_t) -1 && (chown(socket_path, 0, admin_gid) < 0 || chmod(socket_path, 0660) < 0)) {
-    r = sh_errno(e, "open socket to the admin group", socket_path);
+  if (gid != (gid_t) -1 && (chown(socket_path, 0, gid) < 0 || chmod(socket_path, 0660) < 0)) {
+    r = sh_errno(e, "open socket to its group", socket_path);
     unlink(socket_path);
     return r;
   }
-  if (listen(fd, 128) < 0) {
+  if (listen(fd, 512) < 0) {
     r = sh_errno(e, "listen", socket_path);
     unlink(socket_path);
     return r;
+  }
+  return steal_fd(fd);
+}
+
+int hd_http_new(const char *socket_path, gid_t admin_gid, const char *portal_path, gid_t portal_gid, uint32_t max_body,
+                sqlite3 *db, struct hd_http **out, sh_error *e)
+{
+  if (strcmp(socket_path, portal_path) == 0)
+    return sh_err(e, EINVAL, "listen", portal_path, "the portal's socket must not be the admin socket");
+  _cleanup_close_ int fd = listen_unix(socket_path, admin_gid, e);
+  if (fd < 0)
+    return fd;
+  _cleanup_close_ int pfd = listen_unix(portal_path, portal_gid, e);
+  int r;
+  if (pfd < 0) {
+    unlink(socket_path);
+    return pfd;
   }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   _cleanup_close_ int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (sfd < 0) {
-    r = sh_errno(e, "signalfd", socket_path);
-    unlink(socket_path);
-    return r;
-  }
-  struct hd_http *h = calloc(1, sizeof *h);
+  struct hd_http *h = sfd < 0 ? NULL : calloc(1, sizeof *h);
   if (!h) {
+    r = sfd < 0 ? sh_errno(e, "signalfd", socket_path) : sh_err(e, ENOMEM, "listen", socket_path, NULL);
     unlink(socket_path);
-    return sh_err(e, ENOMEM, "listen", socket_path, NULL);
+    unlink(portal_path);
+    return r;
   }
   h->db = db;
   h->admin_gid = admin_gid;
   snprintf(h->path, sizeof h->path, "%s", socket_path);
+  snprintf(h->portal_path, sizeof h->portal_path, "%s", portal_path);
   h2o_config_init(&h->config);
   h->config.max_request_entity_size = max_body;
   h2o_hostconf_t *host = h2o_config_register_host(&h->config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
@@ -416,6 +482,9 @@ int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sql
   h->listener = h2o_evloop_socket_create(h->ctx.loop, steal_fd(fd), H2O_SOCKET_FLAG_DONT_READ);
   h->listener->data = h;
   h2o_socket_read_start(h->listener, on_accept);
+  h->portal_listener = h2o_evloop_socket_create(h->ctx.loop, steal_fd(pfd), H2O_SOCKET_FLAG_DONT_READ);
+  h->portal_listener->data = h;
+  h2o_socket_read_start(h->portal_listener, on_accept);
   h->signals = h2o_evloop_socket_create(h->ctx.loop, steal_fd(sfd), 0);
   h->signals->data = h;
   h2o_socket_read_start(h->signals, on_signal);
@@ -437,9 +506,12 @@ void hd_http_free(struct hd_http *h)
     return;
   h2o_socket_read_stop(h->listener);
   h2o_socket_close(h->listener);
+  h2o_socket_read_stop(h->portal_listener);
+  h2o_socket_close(h->portal_listener);
   h2o_socket_read_stop(h->signals);
   h2o_socket_close(h->signals);
   unlink(h->path);
+  unlink(h->portal_path);
   /* h2o's context and loop are left to process exit: h2o 2.2 has no clean
    * way to dispose of a loop with connections still open. */
   free(h);

@@ -8,10 +8,12 @@
 
 struct hd_http;
 
-/* Listen on socket_path (mode 0660, group admin_gid unless -1).  A live
- * daemon already on the path is EADDRINUSE; a stale socket is replaced. */
-int hd_http_new(const char *socket_path, gid_t admin_gid, uint32_t max_body, sqlite3 *db, struct hd_http **out,
-                sh_error *e);
+/* Listen on socket_path (mode 0660, group admin_gid unless -1) and on
+ * portal_path (the same with portal_gid), where peer credentials grant
+ * nothing and X-Forwarded-For names the client.  A live daemon already on
+ * a path is EADDRINUSE; a stale socket is replaced. */
+int hd_http_new(const char *socket_path, gid_t admin_gid, const char *portal_path, gid_t portal_gid, uint32_t max_body,
+                sqlite3 *db, struct hd_http **out, sh_error *e);
 /* Where exec finds the runtime (hostd/exec-ws.c). */
 void hd_http_set_exec(struct hd_http *h, const char *sbx, const char *sbx_root, const char *runtime_dir);
 /* Serve until SIGTERM or SIGINT (blocked by the caller, taken here through

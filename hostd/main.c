@@ -12,6 +12,7 @@
 #include "reconcile.h"
 #include "audit.h"
 #include "log.h"
+#include "login.h"
 #include "tenant-cg.h"
 #include "sandhost-config.h"
 
@@ -126,6 +127,13 @@ int main(int argc, char **argv)
     else
       sh_info("admin group %s does not exist: only root is admin on the socket", cfg.admin_group);
   }
+  gid_t portal_gid = (gid_t) -1;
+  struct group *pg = cfg.portal_group[0] ? getgrnam(cfg.portal_group) : NULL;
+  if (pg)
+    portal_gid = pg->gr_gid;
+  else
+    sh_warn("portal group \"%s\" does not exist: %s is 0600 (root only)", cfg.portal_group, cfg.portal_socket);
+  hd_auth_configure(&cfg);
   /* Signals come through the server's signalfd. */
   sigset_t set;
   sigemptyset(&set);
@@ -141,7 +149,8 @@ int main(int argc, char **argv)
   sqlite3 *db = NULL;
   struct hd_http *h = NULL;
   if ((r = hd_host_paths(&host, &e)) < 0 || (r = hd_db_open(host.db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
-      (r = hd_http_new(cfg.socket, admin_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
+      (r = hd_admin_password_init(db, cfg.state_dir, &e)) < 0 ||
+      (r = hd_http_new(cfg.socket, admin_gid, cfg.portal_socket, portal_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
     goto out;
   hd_containers_init(&cfg, &host);
   hd_cgroup_init(cfg.cgroup_name);
@@ -150,7 +159,7 @@ int main(int argc, char **argv)
   hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
   if ((r = hd_reconcile(&host, db, &e)) < 0)
     goto out;
-  sh_info("serving the API on %s (database %s, schema %d, runtime %s)", cfg.socket, host.db_path, hd_db_version(db), host.sbx);
+  sh_info("serving the API on %s and the portal's on %s (database %s, schema %d, runtime %s)", cfg.socket, cfg.portal_socket, host.db_path, hd_db_version(db), host.sbx);
   /* Detach only now, so whoever started us knows the socket is ready. */
   fflush(stdout);
   if (!foreground && daemon(0, log_path ? 0 : 1) < 0) {

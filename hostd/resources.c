@@ -23,11 +23,12 @@ enum {
 
 struct hd_column {
   const char *name;
-  char type;                    /* 'i' integer, 't' text */
+  char type;                    /* 'i' integer, 't' text, 'b' boolean (read-only) */
   unsigned flags;
   int64_t min, max;             /* integers */
   const char *const *choices;   /* texts: the allowed values, NULL-terminated */
   const char *ref;              /* integers: an id in this table */
+  const char *expr;             /* read-only ones: the SQL computing it (NULL: the column `name`) */
 };
 
 struct hd_resource {
@@ -91,10 +92,14 @@ const struct hd_resource hd_res_images = {
 };
 
 static const char *const role_choices[] = { "admin", "auditor", "owner", "member", NULL };
+/* Passwords and TOTP change through their own routes (hostd/login.c). */
 static const struct hd_column user_cols[] = {
   { "name", 't', COL_REQUIRED, 0, 0, NULL, NULL },
   { "role", 't', COL_REQUIRED | COL_MUTABLE, 0, 0, role_choices, NULL },
   { "tenant_id", 'i', 0, 1, INT64_MAX, NULL, "tenants" },
+  { "totp_enabled", 'b', COL_READONLY, 0, 0, NULL, NULL },
+  { "has_password", 'b', COL_READONLY, 0, 0, NULL, NULL, "password_hash IS NOT NULL" },
+  { "locked_until", 'i', COL_READONLY, 0, 0, NULL, NULL },
 };
 static int user_check(struct hd_call *c, json_t *body, int64_t *tenant);
 const struct hd_resource hd_res_users = {
@@ -134,7 +139,7 @@ static void select_sql(const struct hd_resource *r, char *sql, size_t len)
 {
   int n = snprintf(sql, len, "SELECT id, created_at, %s", r->has_etag ? "etag" : "0");
   for (size_t i = 0; i < r->n_cols; i++)
-    n += snprintf(sql + n, len - (size_t) n, ", %s", r->cols[i].name);
+    n += snprintf(sql + n, len - (size_t) n, ", %s", r->cols[i].expr ? r->cols[i].expr : r->cols[i].name);
   snprintf(sql + n, len - (size_t) n, ", coalesce(%s, 0), coalesce(%s, 0) FROM %s", r->tenant_expr ? r->tenant_expr : "0",
            r->self_expr ? r->self_expr : "0", r->table);
 }
@@ -148,6 +153,7 @@ static json_t *row_json(const struct hd_resource *r, sqlite3_stmt *s, int64_t *t
     int k = (int) i + 3;
     json_t *v = sqlite3_column_type(s, k) == SQLITE_NULL ? json_null()
                 : r->cols[i].type == 'i' ? json_integer(sqlite3_column_int64(s, k))
+                : r->cols[i].type == 'b' ? json_boolean(sqlite3_column_int(s, k))
                 : json_string((const char *) sqlite3_column_text(s, k));
     json_object_set_new(o, r->cols[i].name, v);
   }

@@ -217,6 +217,25 @@ static const char *const migrations[] = {
   /* ...and a container's own seccomp profile (NULL: its plan's); only a
    * provider admin may set 'unconfined', a debugging aid the audit flags. */
   "ALTER TABLE containers ADD COLUMN seccomp TEXT CHECK (seccomp IN ('default', 'strict', 'unconfined'));",
+
+  /* 2 -> 3: the portal's logins.  A user's lockout (failed logins in a
+   * row, locked until when) and whether their TOTP secret is confirmed (a
+   * secret without it is an enrollment in progress). */
+  "ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0);"
+  "ALTER TABLE users ADD COLUMN locked_until INTEGER;"
+  "ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0 CHECK (totp_enabled IN (0, 1));"
+  /* Sessions by the SHA-256 of their secret (the secret itself is only in
+   * the browser's cookie); each with its CSRF token. */
+  "CREATE TABLE sessions ("
+  "  hash BLOB PRIMARY KEY CHECK (length(hash) = 32),"
+  "  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+  "  csrf TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  last_seen INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL,"
+  "  source TEXT NOT NULL DEFAULT ''"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX sessions_user ON sessions (user_id);",
 };
 
 int hd_schema_count(void)

@@ -13,7 +13,7 @@ packages=(
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils
   selinux-policy-default selinux-policy-dev selinux-policy-src selinux-utils policycoreutils semodule-utils checkpolicy
-  hyperfine runc crun lxc bubblewrap uidmap nftables iproute2 iperf3 podman netavark iptables util-linux-extra
+  hyperfine wrk runc crun lxc bubblewrap uidmap nftables iproute2 iperf3 podman netavark iptables util-linux-extra
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -25,6 +25,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends "${missing[@]}" ||
     { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; }
+fi
+
+# The portal's unprivileged user (packaging/systemd/sandhost-portal.sysusers on a packaged install).
+if ! id -u sandhost-portal >/dev/null 2>&1; then
+  [ "$(id -u)" = 0 ] || { echo "setup: run as root to create the user sandhost-portal" >&2; exit 1; }
+  useradd --system --no-create-home --shell /usr/sbin/nologin sandhost-portal
 fi
 
 build=${1:-build}

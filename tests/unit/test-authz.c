@@ -26,6 +26,17 @@ static const struct cell {
   const char *own, *foreign;
 } matrix[] = {
   { "GET", "/1.0", NULL, "yyyyu", NULL },
+  /* Logging in needs no principal (a wrong password is 401 for everyone);
+   * logging out neither (it ends what it can). */
+  { "POST", "/1.0/auth/login", "{\"name\":\"nobody-here\",\"password\":\"not-the-password\"}", "uuuuu", NULL },
+  { "POST", "/1.0/auth/logout", NULL, "yyyyy", NULL },
+  { "GET", "/1.0/auth/session", NULL, "yyyyu", NULL },
+  /* The member is the user of these routes: their own password (no current
+   * one set yet) and TOTP; owners and admins reset, auditors only read. */
+  { "PUT", "/1.0/users/#/password", "{\"password\":\"a-long-password\"}", "yfyyu", "yfnnu" },
+  { "POST", "/1.0/users/#/totp", NULL, "fffyu", "ffnnu" },
+  { "POST", "/1.0/users/#/totp/confirm", "{\"code\":\"000000\"}", "fffyu", "ffnnu" },
+  { "DELETE", "/1.0/users/#/totp", NULL, "yfyyu", "yfnnu" },
   { "GET", "/1.0/audit", NULL, "yyyfu", NULL },
   { "GET", "/1.0/audit/report", NULL, "yyyfu", NULL },
   { "GET", "/1.0/metrics", NULL, "yyyyu", NULL },

@@ -58,6 +58,20 @@ int main(void)
     is_int(hd_db_version(up), latest, "and it is at version %d", latest);
     if (from >= 1)
       is_int(count(up, "SELECT count(*) FROM containers"), 2, "rows written at version %d survive", from);
+    if (from >= 1 && from < 3) {
+      /* 2 -> 3: users keep their rows and gain the login columns; sessions go with their user. */
+      hd_db_exec(up, &e, "INSERT INTO users (name, role, created_at) VALUES ('u', 'admin', 0)", NULL);
+      int64_t uid = sqlite3_last_insert_rowid(up);
+      is_int(count(up, "SELECT count(*) FROM users WHERE failed_logins = 0 AND locked_until IS NULL AND totp_enabled = 0"), 1,
+             "users from version %d have failed_logins 0, no lock, no TOTP", from);
+      uint8_t h[32] = { 1 };
+      is_int(hd_db_exec(up, &e, "INSERT INTO sessions (hash, user_id, csrf, created_at, last_seen, expires_at)"
+                        " VALUES (?, ?, 'c', 0, 0, 1)", "bi", h, 32, uid), 1, "a session can be stored");
+      ok(hd_db_exec(up, &e, "INSERT INTO sessions (hash, user_id, csrf, created_at, last_seen, expires_at)"
+                    " VALUES (?, 999, 'c', 0, 0, 1)", "b", (uint8_t[32]){ 2 }, 32) == -EEXIST, "a session of no user is refused");
+      hd_db_exec(up, &e, "DELETE FROM users WHERE id = ?", "i", uid);
+      is_int(count(up, "SELECT count(*) FROM sessions"), 0, "deleting the user deletes its sessions");
+    }
     is_int(count(up, "SELECT count(*) FROM pragma_foreign_key_check"), 0, "no dangling foreign keys");
     ok(count(up, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'") == 1, "integrity check passes");
     sqlite3_close(up);

@@ -1,0 +1,198 @@
+/* The configuration file: a table of keys, each with where it goes.  The
+ * format and messages are sandhostd's (hostd/config.c); its parser is
+ * private to hostd's struct, so this is a small one of the portal's own. */
+#include "config.h"
+
+#include "cleanup.h"
+#include "sandhost-config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum kind { K_PATH, K_NAME, K_U32 };
+
+static const struct key {
+  const char *name;
+  enum kind kind;
+  size_t off, size;
+  uint32_t min, max;
+} keys[] = {
+#define STR(k, kind) { #k, kind, offsetof(struct pt_config, k), sizeof ((struct pt_config *) 0)->k, 0, 0 }
+#define U32(k, lo, hi) { #k, K_U32, offsetof(struct pt_config, k), sizeof(uint32_t), lo, hi }
+  STR(listen, K_NAME),
+  STR(api_socket, K_PATH),
+  STR(user, K_NAME),
+  STR(cert, K_PATH),
+  STR(key, K_PATH),
+  STR(assets, K_PATH),
+  U32(max_body, 1024, 64u << 20),
+  U32(hsts_max_age, 0, 100000000),
+#undef STR
+#undef U32
+};
+
+void pt_config_defaults(struct pt_config *c)
+{
+  *c = (struct pt_config){
+    .listen = "127.0.0.1:8443",
+    .api_socket = "/run/sandhost/portal.sock",
+    .user = "sandhost-portal",
+    .cert = "/etc/sandhost/portal/cert.pem",
+    .key = "/etc/sandhost/portal/key.pem",
+    .assets = "",   /* the build tree's portal/web, else <datadir>/sandhost/portal/web */
+    .max_body = 1u << 20,
+    .hsts_max_age = 31536000,
+  };
+}
+
+static char *trim(char *s)
+{
+  while (isspace((unsigned char) *s))
+    s++;
+  char *end = s + strlen(s);
+  while (end > s && isspace((unsigned char) end[-1]))
+    *--end = 0;
+  return s;
+}
+
+static int set_kv(struct pt_config *c, const char *k, const char *v, const char *where, sh_error *e)
+{
+  for (size_t i = 0; i < SH_ARRAY_SIZE(keys); i++) {
+    const struct key *key = &keys[i];
+    if (strcmp(key->name, k) != 0)
+      continue;
+    char *dst = (char *) c + key->off;
+    if (key->kind == K_U32) {
+      char *end;
+      errno = 0;
+      unsigned long long x = strtoull(v, &end, 10);
+      if (errno || end == v || *end || x < key->min || x > key->max)
+        return sh_err(e, EINVAL, "read configuration", where, "%s: a number from %u to %u", k, key->min, key->max);
+      uint32_t u = (uint32_t) x;
+      memcpy(dst, &u, sizeof u);
+      return 0;
+    }
+    if (key->kind == K_PATH && v[0] != '/')
+      return sh_err(e, EINVAL, "read configuration", where, "%s: an absolute path", k);
+    if (!*v || strlen(v) >= key->size)
+      return sh_err(e, EINVAL, "read configuration", where, "%s: 1 to %zu characters", k, key->size - 1);
+    snprintf(dst, key->size, "%s", v);
+    return 0;
+  }
+  return sh_err(e, EINVAL, "read configuration", where, "%s: unknown key", k);
+}
+
+int pt_config_set(struct pt_config *c, const char *assignment, const char *where, sh_error *e)
+{
+  _cleanup_free_ char *copy = strdup(assignment);
+  if (!copy)
+    return sh_err(e, ENOMEM, "read configuration", where, NULL);
+  char *eq = strchr(copy, '=');
+  if (!eq)
+    return sh_err(e, EINVAL, "read configuration", where, "\"%s\": key = value expected", assignment);
+  *eq = 0;
+  return set_kv(c, trim(copy), trim(eq + 1), where, e);
+}
+
+int pt_config_load(struct pt_config *c, const char *path, int required, sh_error *e)
+{
+  _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
+  if (!f) {
+    if (path && (required || errno != ENOENT))
+      return sh_errno(e, "read configuration", path);
+    return 0;
+  }
+  char line[1024];
+  for (int n = 1; fgets(line, sizeof line, f); n++) {
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d", path, n);
+    char *hash = strchr(line, '#');
+    if (hash)
+      *hash = 0;
+    char *s = trim(line);
+    if (!*s)
+      continue;
+    int r = pt_config_set(c, s, where, e);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+/* No assets key: beside the binary in a build tree (portal/web), else
+ * the installed ones. */
+static int resolve_assets(struct pt_config *c, const char *path, sh_error *e)
+{
+  if (c->assets[0])
+    return 0;
+  char self[200];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) {
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = 0;
+      snprintf(c->assets, sizeof c->assets, "%s/web", self);
+      struct stat st;
+      if (stat(c->assets, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    }
+  }
+  snprintf(c->assets, sizeof c->assets, "%s", SANDHOST_DATADIR "/portal/web");
+  return 0;
+}
+
+/* "1.2.3.4:443" or "[::1]:443"; then the assets' default. */
+int pt_config_finish(struct pt_config *c, const char *path, sh_error *e)
+{
+  const char *l = c->listen, *colon, *host = l;
+  size_t host_len;
+  if (l[0] == '[') {
+    const char *close = strchr(l, ']');
+    if (!close || close[1] != ':')
+      goto bad;
+    host = l + 1;
+    host_len = (size_t) (close - host);
+    colon = close + 1;
+  } else {
+    colon = strrchr(l, ':');
+    if (!colon)
+      goto bad;
+    host_len = (size_t) (colon - l);
+  }
+  if (host_len >= sizeof c->host)
+    goto bad;
+  memcpy(c->host, host, host_len);
+  c->host[host_len] = 0;
+  char *end;
+  errno = 0;
+  unsigned long port = strtoul(colon + 1, &end, 10);
+  if (errno || end == colon + 1 || *end || port < 1 || port > 65535)
+    goto bad;
+  memset(&c->addr, 0, sizeof c->addr);
+  struct sockaddr_in *a4 = (struct sockaddr_in *) &c->addr;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *) &c->addr;
+  if (l[0] != '[' && inet_pton(AF_INET, c->host, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t) port);
+    c->addr_len = sizeof *a4;
+  } else if (l[0] == '[' && inet_pton(AF_INET6, c->host, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t) port);
+    c->addr_len = sizeof *a6;
+  } else {
+    goto bad;
+  }
+  return resolve_assets(c, path, e);
+bad:
+  return sh_err(e, EINVAL, "read configuration", path, "listen: \"%s\" is not ADDRESS:PORT (\"127.0.0.1:8443\", \"[::1]:8443\")",
+                c->listen);
+}
