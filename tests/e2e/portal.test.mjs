@@ -9,7 +9,7 @@
 //   PLAYWRIGHT_CORE  optional: the playwright-core module path
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -61,7 +61,8 @@ let shots = 0;
 async function shot(page, name, docName) {
   const file = join(ART, `${String(++shots).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (DOCS && docName) await page.screenshot({ path: join(DOCS, `${docName}.png`), fullPage: false });
+  // The guide's copies: the top of the page only, to keep docs/img small.
+  if (DOCS && docName) await page.screenshot({ path: join(DOCS, `${docName}.png`), clip: { x: 0, y: 0, ...page.viewportSize(), height: Math.min(640, page.viewportSize().height) } });
   return file;
 }
 
@@ -116,7 +117,7 @@ async function page_goto_login(page) { await page.goto(`${URL_}/`); await page.g
 test('create a container: refusals shown as text, then made', async () => {
   await alice.getByRole('link', { name: 'Create a container' }).click();
   await alice.getByLabel('Name').waitFor();
-  await shot(alice, 'create', 'create');
+  await shot(alice, 'create');
   // HTML in the name: the server refuses it; its message is text, not markup.
   await alice.getByLabel('Name').fill(XSS);
   await alice.getByRole('button', { name: 'Create', exact: true }).click();
@@ -136,7 +137,7 @@ test('create a container: refusals shown as text, then made', async () => {
   await alice.waitForFunction(() => /^#\/containers\/\d+/.test(location.hash), null, { timeout: 120_000 });
   aliceId = Number((await alice.evaluate(() => location.hash)).match(/\d+/)[0]);
   await stateIs(alice, 'stopped');
-  await shot(alice, 'container-overview', 'container');
+  await shot(alice, 'container-overview');
 });
 
 test('start it; the list shows it running', async () => {
@@ -181,15 +182,15 @@ test('usage graphs have data points', async () => {
   }
   assert.ok(points >= 2, `the disk chart (one series) has ${points} points`);
   // The canvas has ink in the series colour, not just axes.
-  await alice.locator('canvas.chart[data-drawn]').nth(1).waitFor();
-  const blue = await alice.locator('canvas.chart').nth(1).evaluate(c => {
+  await alice.locator('canvas.chart[data-drawn]').nth(2).waitFor();
+  await shot(alice, 'usage', 'usage');
+  const blue = await alice.locator('canvas.chart').nth(2).evaluate(c => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 200 && d[i] < 80 && d[i + 3] > 200) n++;
     return n;
   });
   assert.ok(blue > 0, 'the series is drawn');
-  await shot(alice, 'usage', 'usage');
 });
 
 test('snapshot and restore bring a file back', async () => {
@@ -290,7 +291,7 @@ test('admin pages', async () => {
     await admin.goto(`${URL_}/#/${route}`);
     await admin.locator('h1', { hasText: h1 }).waitFor();
     await admin.locator('main table, main .empty').first().waitFor();
-    await shot(admin, route.replace('/', '-'), route.replace('/', '-'));
+    await shot(admin, route.replace('/', '-'));
   }
   assert.match(await admin.locator('main').innerText(), /sandhostd\s*up/);
   await admin.context().close();
@@ -302,19 +303,19 @@ test('auditor pages: the report with findings, a searchable log', async () => {
   await aud.locator('h1', { hasText: 'Audit report' }).waitFor();
   await aud.locator('.summary').waitFor({ timeout: 60_000 });
   assert.ok(await aud.locator('td .badge[class*="sev-"]').count() > 0, 'findings with their severity');
-  await shot(aud, 'auditor-report', 'auditor-report');
+  await shot(aud, 'auditor-report');
   await aud.goto(`${URL_}/#/audit`);
   await aud.getByLabel('Search').fill(`${WEB}`);
   await aud.getByLabel('Refused only').check();
   await aud.locator('main table, main .empty').first().waitFor();
-  await shot(aud, 'auditor-log', 'auditor-log');
+  await shot(aud, 'auditor-log');
   await aud.context().close();
 });
 
 test('delete (confirmed), then log out: the session is gone', async () => {
   await alice.goto(`${URL_}/#/containers/${aliceId}`);
   await alice.getByRole('button', { name: 'Delete', exact: true }).click();
-  await shot(alice, 'delete-confirm', 'delete-confirm');
+  await shot(alice, 'delete-confirm');
   await alice.locator('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
   await alice.waitForFunction(() => location.hash === '#/containers', null, { timeout: 120_000 });
   await waitOpsDone(alice);

@@ -28,9 +28,10 @@ api POST /1.0/tenants '{"name":"acme","plan_id":1}' >/dev/null
 ta=$(j .id)
 api POST /1.0/tenants '{"name":"globex","plan_id":1}' >/dev/null
 tb=$(j .id)
-for u in "alice owner $ta $alice_pw" "bob owner $tb $bob_pw" "audrey auditor null $aud_pw"; do
+for u in "alice owner ,\"tenant_id\":$ta $alice_pw" "bob owner ,\"tenant_id\":$tb $bob_pw" "audrey auditor - $aud_pw"; do
   set -- $u
-  st=$(api POST /1.0/users "{\"name\":\"$1\",\"role\":\"$2\",\"tenant_id\":$3,\"password\":\"$4\"}" | cut -d' ' -f1)
+  [ "$3" = - ] && set -- "$1" "$2" "" "$4"
+  st=$(api POST /1.0/users "{\"name\":\"$1\",\"role\":\"$2\"$3,\"password\":\"$4\"}" | cut -d' ' -f1)
   [ "$st" = 201 ] || { echo "Bail out! creating user $1: $(cat "$W/body")"; exit 1; }
 done
 

@@ -25,13 +25,20 @@ export async function api(method, path, body, { raw = false, quiet401 = false } 
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (!SAFE.has(method) && csrf) headers['X-CSRF-Token'] = csrf;
   let res;
-  try {
-    res = await fetch(path, {
-      method, headers, credentials: 'same-origin', cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (e) {
-    throw new ApiError(0, 'network', `cannot reach the portal (${e.message})`);
+  // A read that failed in the network (a dropped connection, the browser's
+  // "network changed") is sent again, a few times: it changes nothing.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(path, {
+        method, headers, credentials: 'same-origin', cache: 'no-store',
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      break;
+    } catch (e) {
+      if (!SAFE.has(method) || attempt >= 4)
+        throw new ApiError(0, 'network', `cannot reach the portal (${e.message})`);
+      await new Promise(r => setTimeout(r, 250 * (attempt + 1)));
+    }
   }
   const type = res.headers.get('Content-Type') ?? '';
   let data = null;
