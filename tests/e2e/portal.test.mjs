@@ -1,0 +1,335 @@
+// End-to-end: the portal in Debian's chromium through playwright-core,
+// against a real sandhostd and sandhost-portal (tests/e2e/run.sh starts
+// them). Environment:
+//   E2E_URL          the portal, e.g. https://127.0.0.1:8443
+//   E2E_ARTIFACTS    where screenshots and the browser log go
+//   E2E_DOCS_IMG     optional: also write the tenant guide's screenshots there
+//   E2E_ADMIN, E2E_ALICE, E2E_BOB, E2E_AUDITOR   "name:password" of an admin,
+//                    an owner of tenant A, an owner of tenant B, an auditor
+//   PLAYWRIGHT_CORE  optional: the playwright-core module path
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { chromium } = require(process.env.PLAYWRIGHT_CORE ?? 'playwright-core');
+
+const URL_ = process.env.E2E_URL ?? 'https://127.0.0.1:8443';
+const ART = process.env.E2E_ARTIFACTS ?? join(process.cwd(), 'e2e-artifacts');
+const DOCS = process.env.E2E_DOCS_IMG;
+const cred = v => { const s = process.env[v]; assert.ok(s, `set ${v}=name:password`); const i = s.indexOf(':'); return { name: s.slice(0, i), password: s.slice(i + 1) }; };
+const ADMIN = cred('E2E_ADMIN'), ALICE = cred('E2E_ALICE'), BOB = cred('E2E_BOB'), AUDITOR = cred('E2E_AUDITOR');
+const SUFFIX = String(process.pid);
+const WEB = `web-${SUFFIX}`;
+const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+mkdirSync(ART, { recursive: true });
+if (DOCS) mkdirSync(DOCS, { recursive: true });
+
+let browser;
+const log = [];          // every console message and page error, for the artifact log
+const problems = [];     // CSP violations, page errors, dialogs: each fails the run
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+after(async () => {
+  writeFileSync(join(ART, 'browser.log'), log.join('\n') + '\n');
+  await browser?.close();
+});
+
+async function newPage(who, viewport = { width: 1200, height: 800 }) {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
+  const page = await ctx.newPage();
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', e => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
+  });
+  page.on('console', m => {
+    log.push(`[${who}] ${m.type()}: ${m.text()}`);
+    if (/CSP violation|Content Security Policy|Refused to/i.test(m.text())) problems.push(`${who}: ${m.text()}`);
+  });
+  page.on('pageerror', e => { log.push(`[${who}] pageerror: ${e.message}`); problems.push(`${who}: page error ${e.message}`); });
+  page.on('dialog', d => { problems.push(`${who}: a ${d.type()} dialog fired: ${d.message()}`); d.dismiss(); });
+  return page;
+}
+
+let shots = 0;
+async function shot(page, name, docName) {
+  const file = join(ART, `${String(++shots).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  // The guide's copies: the top of the page only, to keep docs/img small.
+  if (DOCS && docName) await page.screenshot({ path: join(DOCS, `${docName}.png`), clip: { x: 0, y: 0, ...page.viewportSize(), height: Math.min(640, page.viewportSize().height) } });
+  return file;
+}
+
+async function login(page, { name, password }) {
+  await page.goto(`${URL_}/#/login`);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+  await page.locator('#logout').waitFor();
+}
+
+// The API with the page's session (cookie + the CSRF token it was given).
+async function apiCall(page, method, path, body, type = 'application/json') {
+  return page.evaluate(async ([method, path, body, type]) => {
+    const s = await (await fetch('/1.0/auth/session', { credentials: 'same-origin' })).json();
+    const r = await fetch(path, { method, credentials: 'same-origin', headers: { 'Content-Type': type, 'X-CSRF-Token': s.csrf ?? '' }, body: body ?? undefined });
+    return { status: r.status, text: await r.text() };
+  }, [method, path, body, type]);
+}
+
+async function stateIs(page, state) {
+  await page.locator(`.page-head .badge.state-${state}`).waitFor({ timeout: 90_000 });
+}
+
+async function waitOpsDone(page) {
+  await page.waitForFunction(() => !document.querySelector('.op-sending, .op-pending, .op-running'), null, { timeout: 120_000 });
+  const failed = await page.locator('.op-failure').allTextContents();
+  assert.deepEqual(failed, [], 'no operation failed');
+}
+
+// The terminal's text as xterm's DOM renderer shows it.
+const screenText = page => page.locator('.xterm-rows').innerText();
+
+let alice, aliceId, bobCt;
+
+test('log in, with a wrong password first', async () => {
+  alice = await newPage('alice');
+  await page_goto_login(alice);
+  await shot(alice, 'login', 'login');
+  await alice.getByLabel('Name').fill(ALICE.name);
+  await alice.getByLabel('Password').fill(`${ALICE.password}-wrong`);
+  await alice.getByRole('button', { name: 'Log in', exact: true }).click();
+  await alice.locator('.form-error:not([hidden])').waitFor();
+  assert.match(await alice.locator('.form-error').innerText(), /bad_credentials/);
+  await login(alice, ALICE);
+  assert.equal(await alice.locator('h1').innerText(), 'Containers');
+});
+
+async function page_goto_login(page) { await page.goto(`${URL_}/`); await page.getByLabel('Name').waitFor(); }
+
+test('create a container: refusals shown as text, then made', async () => {
+  await alice.getByRole('link', { name: 'Create a container' }).click();
+  await alice.getByLabel('Name').waitFor();
+  await shot(alice, 'create');
+  // HTML in the name: the server refuses it; its message is text, not markup.
+  await alice.getByLabel('Name').fill(XSS);
+  await alice.getByRole('button', { name: 'Create', exact: true }).click();
+  const err = alice.locator('[data-error-for="name"]:not([hidden])');
+  await err.waitFor();
+  assert.match(await err.innerText(), /name/);
+  assert.equal(await alice.locator('main img, main script').count(), 0, 'no element made from the name');
+  // Above the plan: the quota refusal names the field.
+  await alice.getByLabel('Name').fill(WEB);
+  await alice.getByLabel('Memory (MiB)').fill('999999');
+  await alice.getByRole('button', { name: 'Create', exact: true }).click();
+  await alice.locator('[data-error-for="memory_mib"]:not([hidden])').waitFor();
+  assert.match(await alice.locator('[data-error-for="memory_mib"]').innerText(), /quota_exceeded|memory_mib/);
+  await shot(alice, 'create-refused', 'create-refused');
+  await alice.getByLabel('Memory (MiB)').fill('');
+  await alice.getByRole('button', { name: 'Create', exact: true }).click();
+  await alice.waitForFunction(() => /^#\/containers\/\d+/.test(location.hash), null, { timeout: 120_000 });
+  aliceId = Number((await alice.evaluate(() => location.hash)).match(/\d+/)[0]);
+  await stateIs(alice, 'stopped');
+  await shot(alice, 'container-overview');
+});
+
+test('start it; the list shows it running', async () => {
+  await alice.getByRole('button', { name: 'Start', exact: true }).click();
+  await waitOpsDone(alice);
+  await stateIs(alice, 'running');
+  await alice.goto(`${URL_}/#/containers`);
+  const row = alice.locator('tr', { hasText: WEB });
+  await row.locator('.state-running').waitFor();
+  await shot(alice, 'containers', 'containers');
+});
+
+test('console: id and hostname, under the CSP', async () => {
+  await alice.goto(`${URL_}/#/containers/${aliceId}/console`);
+  await alice.locator('.console-status', { hasText: 'Connected' }).waitFor({ timeout: 30_000 });
+  await alice.locator('.xterm-helper-textarea').focus();
+  await alice.keyboard.type('id; hostname\n');
+  await alice.waitForFunction(name => {
+    const t = document.querySelector('.xterm-rows')?.innerText ?? '';
+    return t.includes('uid=0(root)') && t.split('\n').some(l => l.trim() === name);
+  }, WEB, { timeout: 20_000 });
+  const text = await screenText(alice);
+  assert.match(text, /uid=0\(root\) gid=0\(root\)/);
+  assert.ok(text.split('\n').some(l => l.trim() === WEB), `hostname ${WEB} on the screen`);
+  // xterm's own <style> elements carry the page's nonce.
+  const styles = await alice.evaluate(() => [...document.querySelectorAll('style')].map(s => s.nonce || s.getAttribute('nonce')));
+  assert.ok(styles.length > 0 && styles.every(Boolean), 'every <style> has the nonce');
+  await shot(alice, 'console', 'console');
+  await alice.keyboard.type('exit\n');
+  await alice.locator('.console-status', { hasText: 'exited with status 0' }).waitFor();
+});
+
+test('usage graphs have data points', async () => {
+  await alice.goto(`${URL_}/#/containers/${aliceId}/usage`);
+  let points = 0;
+  for (let i = 0; i < 30 && points < 2; i++) {
+    await alice.locator('#usage-period').selectOption('5m');
+    // The charts of this choice, drawn (a change replaces them).
+    await alice.waitForFunction(() => !document.querySelector('.charts .loading') && document.querySelectorAll('.charts canvas.chart[data-drawn]').length === 4);
+    points = Number(await alice.locator('canvas.chart').nth(2).getAttribute('data-points'));
+    if (points < 2) await alice.waitForTimeout(2000), await alice.reload();
+  }
+  assert.ok(points >= 2, `the disk chart (one series) has ${points} points`);
+  // The canvas has ink in the series colour, not just axes.
+  await alice.locator('canvas.chart[data-drawn]').nth(2).waitFor();
+  await shot(alice, 'usage', 'usage');
+  const blue = await alice.locator('canvas.chart').nth(2).evaluate(c => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 2] > 200 && d[i] < 80 && d[i + 3] > 200) n++;
+    return n;
+  });
+  assert.ok(blue > 0, 'the series is drawn');
+});
+
+test('snapshot and restore bring a file back', async () => {
+  const put = body => apiCall(alice, 'PUT', `/1.0/containers/${aliceId}/files?path=/marker`, body, 'application/octet-stream');
+  assert.ok([200, 201].includes((await put('before\n')).status));
+  await alice.goto(`${URL_}/#/containers/${aliceId}/snapshots`);
+  await alice.getByLabel('Snapshot name').fill('snap1');
+  await alice.getByRole('button', { name: 'Take snapshot', exact: true }).click();
+  await alice.locator('td', { hasText: 'snap1' }).waitFor({ timeout: 60_000 });
+  assert.equal((await put('after\n')).status, 200);
+  await alice.getByRole('button', { name: 'Stop', exact: true }).click();
+  await waitOpsDone(alice);
+  await stateIs(alice, 'stopped');
+  await alice.getByRole('button', { name: 'Restore snap1', exact: true }).click();
+  await alice.locator('dialog').getByRole('button', { name: 'Restore', exact: true }).click();
+  await waitOpsDone(alice);
+  const got = await apiCall(alice, 'GET', `/1.0/containers/${aliceId}/files?path=/marker`);
+  assert.equal(got.text, 'before\n');
+  await shot(alice, 'snapshots', 'snapshots');
+});
+
+test('policy: saved, a server error shown at its line, a comment kept as text', async () => {
+  await alice.goto(`${URL_}/#/containers/${aliceId}/policy`);
+  const text = alice.getByLabel('Policy text');
+  await text.fill(`default out allow\n# ${XSS}\nallow in tcp any port 80\n`);
+  await alice.getByRole('button', { name: 'Save policy', exact: true }).click();
+  await alice.locator('.form-status', { hasText: 'Saved.' }).waitFor();
+  await text.fill('default in deny\nallow in tcp any port 80\nallow in tcp any port 70000\n');
+  await alice.getByRole('button', { name: 'Save policy', exact: true }).click();
+  const err = alice.locator('[data-error-for="policy"]:not([hidden])');
+  await err.waitFor();
+  assert.match(await err.innerText(), /line 3/);
+  assert.equal((await alice.locator('.gutter .bad-line').innerText()).trim(), '3');
+  await shot(alice, 'policy-error', 'policy');
+  await alice.reload();
+  await text.waitFor();
+  assert.equal(await text.inputValue(), `default out allow\n# ${XSS}\nallow in tcp any port 80\n`);
+  assert.equal(await alice.locator('main img, main script').count(), 0);
+});
+
+test('tenant separation: B\'s container is not A\'s to see', async () => {
+  const bob = await newPage('bob');
+  await login(bob, BOB);
+  await bob.getByRole('link', { name: 'Create a container' }).click();
+  await bob.getByLabel('Name').fill(`bweb-${SUFFIX}`);
+  await bob.getByRole('button', { name: 'Create', exact: true }).click();
+  await bob.waitForFunction(() => /^#\/containers\/\d+/.test(location.hash), null, { timeout: 120_000 });
+  bobCt = Number((await bob.evaluate(() => location.hash)).match(/\d+/)[0]);
+  await alice.goto(`${URL_}/#/containers`);
+  await alice.locator('tr', { hasText: WEB }).waitFor();
+  assert.equal(await alice.locator('tr', { hasText: `bweb-${SUFFIX}` }).count(), 0, 'B\'s container is not in A\'s list');
+  await alice.goto(`${URL_}/#/containers/${bobCt}`);
+  await alice.locator('h1', { hasText: 'Container not found' }).waitFor();
+  assert.match(await alice.locator('main .error').innerText(), /404/);
+  for (const p of [`/1.0/containers/${bobCt}`, `/1.0/containers/${bobCt}/policy`, `/1.0/containers/${bobCt}/snapshots`])
+    assert.equal((await apiCall(alice, 'GET', p)).status, 404, p);
+  assert.equal((await apiCall(alice, 'PUT', `/1.0/containers/${bobCt}/state`, '{"action":"start"}')).status, 404);
+  await shot(alice, 'not-found');
+  await bob.getByRole('button', { name: 'Delete', exact: true }).click();
+  await bob.locator('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
+  await bob.waitForFunction(() => location.hash === '#/containers', null, { timeout: 120_000 });
+  await bob.context().close();
+});
+
+test('tenant pages: usage, tokens (shown once, revoked), audit trail, account, phone width', async () => {
+  await alice.goto(`${URL_}/#/usage`);
+  await alice.locator('td a', { hasText: WEB }).first().waitFor();
+  await shot(alice, 'usage-table');
+  await alice.goto(`${URL_}/#/tokens`);
+  await alice.getByLabel('Token name').fill(`cli-${SUFFIX}`);
+  await alice.getByRole('button', { name: 'Create token', exact: true }).click();
+  await alice.locator('#token-secret').waitFor();
+  assert.match(await alice.locator('#token-secret').innerText(), /^sht_/);
+  await shot(alice, 'tokens', 'tokens');
+  await alice.getByRole('button', { name: `Revoke cli-${SUFFIX}` }).click();
+  await alice.locator('dialog').getByRole('button', { name: 'Revoke', exact: true }).click();
+  await alice.getByRole('button', { name: `Revoke cli-${SUFFIX}` }).waitFor({ state: 'detached' });
+  await alice.goto(`${URL_}/#/audit`);
+  await alice.getByLabel('Search').fill('policy');
+  await alice.locator('td', { hasText: `/1.0/containers/${aliceId}/policy` }).first().waitFor();
+  await shot(alice, 'audit', 'audit');
+  await alice.goto(`${URL_}/#/account`);
+  await alice.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+  await shot(alice, 'account', 'account');
+  const phone = await newPage('alice-phone', { width: 375, height: 740 });
+  await login(phone, ALICE);
+  await phone.locator('tr', { hasText: WEB }).waitFor();
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `no sideways scrolling at 375 px (${width})`);
+  await shot(phone, 'phone-containers', 'phone');
+  await phone.context().close();
+});
+
+test('admin pages', async () => {
+  const admin = await newPage('admin');
+  await login(admin, ADMIN);
+  for (const [route, h1] of [['admin/tenants', 'Tenants'], ['admin/users', 'Users'], ['admin/plans', 'Plans'], ['admin/images', 'Images'], ['admin/host', 'Host']]) {
+    await admin.goto(`${URL_}/#/${route}`);
+    await admin.locator('h1', { hasText: h1 }).waitFor();
+    await admin.locator('main table, main .empty').first().waitFor();
+    await shot(admin, route.replace('/', '-'));
+  }
+  assert.match(await admin.locator('main').innerText(), /sandhostd\s*up/);
+  await admin.context().close();
+});
+
+test('auditor pages: the report with findings, a searchable log', async () => {
+  const aud = await newPage('auditor');
+  await login(aud, AUDITOR);
+  await aud.locator('h1', { hasText: 'Audit report' }).waitFor();
+  await aud.locator('.summary').waitFor({ timeout: 60_000 });
+  assert.ok(await aud.locator('td .badge[class*="sev-"]').count() > 0, 'findings with their severity');
+  await shot(aud, 'auditor-report');
+  await aud.goto(`${URL_}/#/audit`);
+  await aud.getByLabel('Search').fill(`${WEB}`);
+  await aud.getByLabel('Refused only').check();
+  await aud.locator('main table, main .empty').first().waitFor();
+  await shot(aud, 'auditor-log');
+  await aud.context().close();
+});
+
+test('delete (confirmed), then log out: the session is gone', async () => {
+  await alice.goto(`${URL_}/#/containers/${aliceId}`);
+  await alice.getByRole('button', { name: 'Delete', exact: true }).click();
+  await shot(alice, 'delete-confirm');
+  await alice.locator('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
+  await alice.waitForFunction(() => location.hash === '#/containers', null, { timeout: 120_000 });
+  await waitOpsDone(alice);
+  assert.equal((await apiCall(alice, 'GET', `/1.0/containers/${aliceId}`)).status, 404);
+  await alice.locator('#logout').click();
+  await alice.getByLabel('Name').waitFor();
+  assert.match(await alice.locator('.notice').innerText(), /logged out/);
+  const r = await alice.evaluate(async () => (await fetch('/1.0/containers', { credentials: 'same-origin' })).status);
+  assert.equal(r, 401);
+  await alice.goto(`${URL_}/#/containers/${aliceId}`);
+  await alice.getByLabel('Name').waitFor();
+  await alice.context().close();
+});
+
+test('no CSP violation, page error or dialog anywhere', () => {
+  assert.deepEqual(problems, []);
+});
