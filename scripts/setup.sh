@@ -13,8 +13,12 @@ packages=(
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils
   selinux-policy-default selinux-policy-dev selinux-policy-src selinux-utils policycoreutils semodule-utils checkpolicy
+  chromium
   hyperfine wrk runc crun lxc bubblewrap uidmap nftables iproute2 iperf3 podman netavark iptables util-linux-extra
 )
+# Node.js and npm build the portal's UI (xterm.js from npm); the machine's own
+# Node.js is used when there is one, Debian's otherwise.
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,6 +35,11 @@ fi
 if ! id -u sandhost-portal >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || { echo "setup: run as root to create the user sandhost-portal" >&2; exit 1; }
   useradd --system --no-create-home --shell /usr/sbin/nologin sandhost-portal
+fi
+
+# The UI's npm packages, exactly as the lock file says (again only when it changed).
+if [ ! portal/node_modules/.package-lock.json -nt portal/package-lock.json ]; then
+  npm ci --prefix portal --no-audit --no-fund --loglevel=error
 fi
 
 build=${1:-build}

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Set up, then run every test tier: unit, integration (root), escape (root),
-# vm (qemu), unit + integration + escape again under address and
+# e2e (the portal in chromium), vm (qemu), unit + integration + escape again under address and
 # undefined-behaviour sanitizers, and each libFuzzer target for a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +9,8 @@ meson test -C build --suite unit --print-errorlogs
 meson test -C build --suite integration --print-errorlogs
 # Known container-escape classes, each tried from inside a container (docs/threat-model.md).
 meson test -C build --suite escape --print-errorlogs
+# The portal in Debian's chromium (Playwright), against a real sandhostd and portal; it must run.
+SANDHOST_E2E_STRICT=1 meson test -C build --suite e2e --print-errorlogs
 # The VM tier must run, not skip, when the suite is asked for.
 SANDHOST_VM_STRICT=1 meson test -C build --suite vm --print-errorlogs
 ./scripts/setup.sh build-sanitize -Db_sanitize=address,undefined -Db_lundef=false

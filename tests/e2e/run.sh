@@ -6,6 +6,9 @@
 # $E2E_ARTIFACTS (default <build>/e2e-artifacts); with E2E_DOCS_IMG set, the
 # tenant guide's screenshots are written there as well (docs/img).
 . "$(dirname "$0")/../lib/tap.sh"
+# In CI (SANDHOST_E2E_STRICT=1, scripts/test.sh) the suite must run: a
+# missing prerequisite fails it instead of skipping it.
+if [ "${SANDHOST_E2E_STRICT:-0}" = 1 ]; then skip_all() { echo "Bail out! $*"; exit 1; }; fi
 : "${SANDHOST_SRC:?set SANDHOST_SRC}" "${SANDHOST_BUILD:?set SANDHOST_BUILD}"
 command -v node >/dev/null || skip_all "needs node"
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || skip_all "needs chromium (apt-get install chromium)"

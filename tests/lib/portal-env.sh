@@ -1,7 +1,9 @@
 # sandhost-portal under test, in front of a sandhostd of the test's own
-# (hostd-env.sh): both in the test's network namespace $W/hostns, the portal
-# on https://127.0.0.1:8443 there, its certificate, key and assets in
-# $W/portal.  Source after tap.sh:
+# (hostd-env.sh).  The portal and its clients live in a network namespace of
+# their own, $W/webns (loopback only: the portal reaches sandhostd through its
+# unix socket), so that the links sandhostd makes in $W/hostns as containers
+# start never disturb a browser's connections; the portal is on
+# https://127.0.0.1:8443 there, its certificate, key and assets in $W/portal.  Source after tap.sh:
 #   . "$(dirname "$0")/../lib/portal-env.sh"
 #   hd_start 1 [--set K=V...]; pt_start [--set K=V...]; pt_stop
 #   pcurl CURL-ARGS... (curl in the namespace, -k, on https://127.0.0.1:8443)
@@ -26,16 +28,19 @@ mkdir -p "$P/assets"
 chmod 0711 "$W"
 chmod 0755 "$P" "$P/assets"
 defer '[ -n "$ppid" ] && kill "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null'
-nsenter --net="$W/hostns" ip link set lo up
+# (hostd-env.sh's cleanup unmounts every mount below $W: this one too.)
+touch "$W/webns"
+unshare --net="$W/webns" true || skip_all "cannot make a network namespace"
+nsenter --net="$W/webns" ip link set lo up
 
-innet() { nsenter --net="$W/hostns" "$@"; }
+innet() { nsenter --net="$W/webns" "$@"; }
 pcurl() { innet curl -sk "$@"; }
 
 pt_start() { # pt_start [--set K=V...]: the portal's output in $W/portal.out; waits until it answers
   mkdir -p "$W/run"
   chmod 0711 "$W/run"
   # nsenter execs the portal: $! is the portal's own pid (signals, /proc).
-  nsenter --net="$W/hostns" "$SANDHOST_PORTAL" --foreground --set listen=127.0.0.1:8443 --set "api_socket=$W/run/portal.sock" \
+  nsenter --net="$W/webns" "$SANDHOST_PORTAL" --foreground --set listen=127.0.0.1:8443 --set "api_socket=$W/run/portal.sock" \
     --set "cert=$P/cert.pem" --set "key=$P/key.pem" --set "assets=$P/assets" "$@" >> "$W/portal.out" 2>&1 &
   ppid=$!
   for _ in $(seq 100); do
