@@ -117,6 +117,9 @@ static const struct hd_column container_cols[] = {
   SIZE("cpu_millis"), SIZE("memory_mib"), SIZE("pids"), SIZE("disk_mib"), RO("bandwidth_mbit", 'i'),
   { "restart_policy", 't', COL_MUTABLE, 0, 0, restart_choices, NULL },
   RO("last_exit", 'i'), RO("pid", 'i'), RO("restarts", 'i'), RO("seccomp", 't'),
+  /* Its addresses on the tenant's network, while it holds them. */
+  { "ipv4", 't', COL_READONLY, 0, 0, NULL, NULL, "(SELECT address FROM addresses WHERE container_id = containers.id AND family = 4)" },
+  { "ipv6", 't', COL_READONLY, 0, 0, NULL, NULL, "(SELECT address FROM addresses WHERE container_id = containers.id AND family = 6)" },
 };
 /* Created, started, stopped and deleted through operations (hostd/containers.c). */
 const struct hd_resource hd_res_containers = {

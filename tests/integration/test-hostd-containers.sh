@@ -60,6 +60,10 @@ like "$(tfile cpu.max cpu.cfs_quota_us)" '^100000' "and its cpu (one cpu's worth
 # ---- networks: a subnet per tenant, an address per container, isolation ----
 like "$(in_c "$c1" 'ip -4 addr show eth0')" 'inet 10\.64\.0\.2/24' "web1 has the first address of acme's subnet"
 like "$(in_c "$c1" 'ip -6 addr show eth0')" 'inet6 fd53:6e64:7374::2/64' "and an IPv6 one (ULA)"
+api GET "/1.0/containers/$c1" >/dev/null
+is "$(j .ipv4) $(j .ipv6)" "10.64.0.2 fd53:6e64:7374::2" "the API shows both addresses"
+api GET /1.0/containers >/dev/null
+is "$(j ".containers[] | select(.id == $c1) | .ipv4")" 10.64.0.2 "and so does the list"
 like "$(in_c "$c1" 'ip route')" 'default via 10\.64\.0\.1' "its default route is the tenant's gateway"
 in_c "$c1" 'ping -c 1 -W 2 10.64.0.1' >/dev/null 2>&1
 ok $? "web1 reaches its gateway"
