@@ -51,7 +51,7 @@ struct hd_call {
   /* Run after the call's transaction committed or rolled back: what must
    * last even when the call fails (a failed login counts). */
   void (*finally)(struct hd_call *c);
-  int64_t failed_user;       /* (login: whose failure counts) */
+  int64_t failed_user;       /* (login: whose failure counts; -1: an unknown name's) */
   /* routing, filled by hd_api_handle */
   int64_t ids[4];
   int n_ids;

@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,6 +65,55 @@ static int password_ok(struct hd_call *c, const char *pw)
 
 /* ---- login, logout, session ---- */
 
+/* How long failures in a row lock an account: login_lockout (30 s) once
+ * there are login_max_failures, doubling with every further one, at most an
+ * hour; 0 below the threshold. */
+static int64_t lock_for(int64_t failed)
+{
+  int64_t over = failed - hd_auth_cfg.max_failures;
+  if (over < 0)
+    return 0;
+  int64_t lock = over >= 20 ? 3600 : (int64_t) hd_auth_cfg.lockout << over;
+  return lock > 3600 ? 3600 : lock;
+}
+
+/* Names nobody has lock exactly as real ones do, or the lockout would tell
+ * which names exist: their failures are kept here (a name's slot by a hash
+ * of it; a collision only forgets a count). */
+static struct {
+  pthread_mutex_t lock;
+  struct { uint8_t hash[16]; int64_t failed, locked_until; } slot[1024];
+} ghosts = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static size_t ghost_slot(const char *name, uint8_t hash[16])
+{
+  uint8_t h[32];
+  unsigned len = 0;
+  EVP_Digest(name, strlen(name), h, &len, EVP_sha256(), NULL);
+  memcpy(hash, h, 16);
+  return ((size_t) h[16] << 8 | h[17]) % SH_ARRAY_SIZE(ghosts.slot);
+}
+
+/* An unknown name's lock (0: none); with fail, count a failure first. */
+static int64_t ghost_locked_until(const char *name, bool fail, int64_t now)
+{
+  uint8_t hash[16];
+  size_t i = ghost_slot(name, hash);
+  pthread_mutex_lock(&ghosts.lock);
+  if (memcmp(ghosts.slot[i].hash, hash, sizeof hash) != 0) {
+    memcpy(ghosts.slot[i].hash, hash, sizeof hash);
+    ghosts.slot[i].failed = ghosts.slot[i].locked_until = 0;
+  }
+  if (fail) {
+    int64_t lock = lock_for(++ghosts.slot[i].failed);
+    if (lock)
+      ghosts.slot[i].locked_until = now + lock;
+  }
+  int64_t until = ghosts.slot[i].locked_until;
+  pthread_mutex_unlock(&ghosts.lock);
+  return until;
+}
+
 /* After the call's transaction: the session the request carried goes
  * (a new id at every login), and a failure counts, whatever the answer. */
 static void login_finally(struct hd_call *c)
@@ -72,16 +123,15 @@ static void login_finally(struct hd_call *c)
   if (!c->failed_user || c->status < 400)
     return;
   int64_t id = c->failed_user, now = hd_now();
+  if (id < 0) {
+    ghost_locked_until(c->who.name, true, now);
+    return;
+  }
   hd_db_exec(c->db, NULL, "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?", "i", id);
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT failed_logins FROM users WHERE id = ?", "i", id);
-  int64_t failed = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0, over = failed - hd_auth_cfg.max_failures;
-  if (over < 0)
-    return;
-  /* 30 s (login_lockout), doubling with every further failure, at most an hour. */
-  int64_t lock = over >= 20 ? 3600 : (int64_t) hd_auth_cfg.lockout << over;
-  if (lock > 3600)
-    lock = 3600;
-  hd_db_exec(c->db, NULL, "UPDATE users SET locked_until = ? WHERE id = ?", "ii", now + lock, id);
+  int64_t lock = lock_for(s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0);
+  if (lock)
+    hd_db_exec(c->db, NULL, "UPDATE users SET locked_until = ? WHERE id = ?", "ii", now + lock, id);
 }
 
 void hd_login(struct hd_call *c)
@@ -99,11 +149,11 @@ void hd_login(struct hd_call *c)
   w->session = false;
   snprintf(w->name, sizeof w->name, "%s", hd_name_valid(name) ? name : "?");
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
-    "SELECT id, role, coalesce(tenant_id, 0), password_hash, coalesce(locked_until, 0), totp_enabled, totp_secret"
-    " FROM users WHERE name = ?", "t", name);
+    "SELECT id, role, coalesce(tenant_id, 0), password_hash, coalesce(locked_until, 0), totp_enabled, totp_secret,"
+    " totp_last_step FROM users WHERE name = ?", "t", name);
   bool known = s && sqlite3_step(s) == SQLITE_ROW;
   int64_t id = known ? sqlite3_column_int64(s, 0) : 0, now = hd_now();
-  int64_t locked = known ? sqlite3_column_int64(s, 4) : 0;
+  int64_t locked = known ? sqlite3_column_int64(s, 4) : ghost_locked_until(w->name, false, now);
   w->tenant_id = known ? sqlite3_column_int64(s, 2) : 0;   /* the tenant's owners see their users' logins */
   if (locked > now) {
     c->retry_after = (int) (locked - now);
@@ -113,18 +163,21 @@ void hd_login(struct hd_call *c)
   }
   /* An unknown user costs the same scrypt as a wrong password. */
   if (!hd_password_verify(pw, known ? (const char *) sqlite3_column_text(s, 3) : NULL)) {
-    c->failed_user = id;
+    c->failed_user = known ? id : -1;   /* -1: an unknown name, counted among the ghosts */
     hd_api_fail_code(c, 401, "bad_credentials", NULL, "wrong name or password");
     return;
   }
+  int64_t step = 0;
   if (sqlite3_column_int(s, 5)) {
     if (!code) {
       hd_api_fail_code(c, 401, "totp_required", "totp", "totp: this account needs its 6-digit code");
       return;
     }
-    if (!hd_totp_check((const char *) sqlite3_column_text(s, 6), code, now)) {
+    /* A code logs in once: one seen on the wire (or over a shoulder) is
+     * spent, also within its 30 s. */
+    if (!hd_totp_check((const char *) sqlite3_column_text(s, 6), code, now, sqlite3_column_int64(s, 7), &step)) {
       c->failed_user = id;
-      hd_api_fail_code(c, 401, "bad_totp", "totp", "totp: wrong code");
+      hd_api_fail_code(c, 401, "bad_totp", "totp", "totp: wrong code, or one already used: wait for the next");
       return;
     }
   }
@@ -133,7 +186,8 @@ void hd_login(struct hd_call *c)
   char secret[64], csrf[64];
   int64_t expires;
   sh_error e = {0};
-  if (hd_db_exec(c->db, &e, "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", "i", id) < 0 ||
+  if (hd_db_exec(c->db, &e, "UPDATE users SET failed_logins = 0, locked_until = NULL, totp_last_step = max(totp_last_step, ?)"
+                 " WHERE id = ?", "ii", step, id) < 0 ||
       hd_session_create(c->db, id, c->source, secret, csrf, &expires, &e) < 0) {
     hd_api_fail(c, 500, NULL, "creating the session: %s", e.msg);
     return;
@@ -311,12 +365,12 @@ void hd_totp_confirm(struct hd_call *c)
     hd_api_fail(c, 400, "code", "code: no enrollment in progress (POST /1.0/users/%" PRId64 "/totp first)", c->ids[0]);
     return;
   }
-  if (!hd_totp_check((const char *) sqlite3_column_text(s, 0), code, hd_now())) {
+  if (!hd_totp_check((const char *) sqlite3_column_text(s, 0), code, hd_now(), 0, NULL)) {
     hd_api_fail(c, 400, "code", "code: not the current code of the new secret (check the device's clock)");
     return;
   }
   sqlite3_reset(s);
-  if (hd_db_exec(c->db, NULL, "UPDATE users SET totp_enabled = 1, etag = etag + 1 WHERE id = ?", "i", c->ids[0]) < 0) {
+  if (hd_db_exec(c->db, NULL, "UPDATE users SET totp_enabled = 1, totp_last_step = 0, etag = etag + 1 WHERE id = ?", "i", c->ids[0]) < 0) {
     hd_api_fail(c, 500, NULL, "turning TOTP on failed");
     return;
   }

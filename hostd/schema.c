@@ -224,6 +224,8 @@ static const char *const migrations[] = {
   "ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0);"
   "ALTER TABLE users ADD COLUMN locked_until INTEGER;"
   "ALTER TABLE users ADD COLUMN totp_enabled INTEGER NOT NULL DEFAULT 0 CHECK (totp_enabled IN (0, 1));"
+  /* The last 30 s step whose code logged in: no code logs in twice. */
+  "ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;"
   /* Sessions by the SHA-256 of their secret (the secret itself is only in
    * the browser's cookie); each with its CSRF token. */
   "CREATE TABLE sessions ("

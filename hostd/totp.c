@@ -72,7 +72,7 @@ uint32_t hd_totp(const uint8_t *key, size_t key_len, int64_t t)
   return hd_hotp(key, key_len, (uint64_t) (t / 30), 6);
 }
 
-bool hd_totp_check(const char *secret_b32, const char *code, int64_t now)
+bool hd_totp_check(const char *secret_b32, const char *code, int64_t now, int64_t after, int64_t *step)
 {
   uint8_t key[64];
   int n = secret_b32 ? hd_base32_decode(secret_b32, key, sizeof key) : -1;
@@ -80,8 +80,14 @@ bool hd_totp_check(const char *secret_b32, const char *code, int64_t now)
     return false;
   uint32_t want = (uint32_t) strtoul(code, NULL, 10);
   bool hit = false;
-  for (int d = -1; d <= 1; d++)
-    hit |= hd_totp(key, (size_t) n, now + d * 30) == want;
+  for (int d = -1; d <= 1; d++) {
+    int64_t at = now / 30 + d;
+    if (at > after && hd_totp(key, (size_t) n, at * 30) == want && !hit) {
+      hit = true;
+      if (step)
+        *step = at;
+    }
+  }
   OPENSSL_cleanse(key, sizeof key);
   return hit;
 }

@@ -11,8 +11,9 @@ uint32_t hd_hotp(const uint8_t *key, size_t key_len, uint64_t counter, int digit
 /* The 6-digit code of key at unix time t. */
 uint32_t hd_totp(const uint8_t *key, size_t key_len, int64_t t);
 /* Whether code (6 digits as text) is the code of the base32 secret at now,
- * or one step before or after (clock drift). */
-bool hd_totp_check(const char *secret_b32, const char *code, int64_t now);
+ * or one step before or after (clock drift), in a step after `after` (a
+ * step already used is never accepted again); *step says which (may be NULL). */
+bool hd_totp_check(const char *secret_b32, const char *code, int64_t now, int64_t after, int64_t *step);
 /* A new 160-bit secret in base32 (32 characters + NUL). */
 int hd_totp_secret(char out[33]);
 /* base32 without padding: encode len bytes (out: 8 * ceil(len / 5) / 5 + 1);

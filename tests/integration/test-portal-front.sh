@@ -201,12 +201,21 @@ is "$(jq -r .error.code "$W/b")" locked "code locked"
 like "$(hdr retry-after)" '^[0-9]+$' "with Retry-After"
 
 # ---- the login rate limit, per client address ----
-codes=""
-for _ in $(seq 11); do codes+="$(login nobody x --interface 127.0.0.9) "; done
-is "$codes" "401 401 401 401 401 401 401 401 401 401 429 " "from one address the 11th login in a burst is refused by the portal"
+# (A different unknown name each time: sandhostd's own lockout, which
+# counts unknown names as it does real ones, stays out of it.)  The bucket
+# holds 10 and refills one every 6 s: the first 10 pass, and within 20 in a
+# row (however slowly a loaded machine answers them) some are refused.
+codes="" first=""
+for i in $(seq 20); do
+  c=$(login "nobody$i" x --interface 127.0.0.9)
+  codes+="$c "
+  [ "$c" = 429 ] && { first=$i; break; }
+done
+is "${codes:0:40}" "401 401 401 401 401 401 401 401 401 401 " "from one address, a burst of 10 logins passes"
+ok $([ -n "$first" ]; echo $?) "and then the portal refuses one (attempt ${first:-none}: $codes)"
 is "$(jq -r .error.code "$W/b")" rate_limited "code rate_limited"
 like "$(hdr retry-after)" '^[1-9][0-9]*$' "with Retry-After"
-is "$(login nobody x --interface 127.0.0.10)" 401 "another address is not limited"
+is "$(login nobody12 x --interface 127.0.0.10)" 401 "another address is not limited"
 is "$(get /1.0/containers -H "Authorization: Bearer $ta" --interface 127.0.0.9)" 200 "other routes are not limited"
 
 # ---- the running portal's privileges ----

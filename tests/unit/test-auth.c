@@ -64,10 +64,13 @@ int main(void)
   ok(hd_base32_decode("gezdgnbvgy3tqojqgezdgnbvgy3tqojq", back, sizeof back) == 20 && memcmp(back, key, 20) == 0,
      "base32 decodes (lower case too)");
   ok(hd_base32_decode("GEZ1", back, sizeof back) < 0, "a non-base32 character is refused");
-  ok(hd_totp_check(b32, "287082", 59), "the code of the step is accepted");
-  ok(hd_totp_check(b32, "287082", 59 + 30), "and one step later");
-  ok(!hd_totp_check(b32, "287082", 59 + 60), "not two steps later");
-  ok(!hd_totp_check(b32, "28708", 59) && !hd_totp_check(b32, "28708a", 59), "a code that is not 6 digits is refused");
+  int64_t step = -1;
+  ok(hd_totp_check(b32, "287082", 59, 0, &step), "the code of the step is accepted");
+  is_int(step, 1, "step 1 (30..59)");
+  ok(hd_totp_check(b32, "287082", 59 + 30, 0, NULL), "and one step later");
+  ok(!hd_totp_check(b32, "287082", 59 + 60, 0, NULL), "not two steps later");
+  ok(!hd_totp_check(b32, "287082", 59, 1, NULL), "nor once its step was used");
+  ok(!hd_totp_check(b32, "28708", 59, 0, NULL) && !hd_totp_check(b32, "28708a", 59, 0, NULL), "a code that is not 6 digits is refused");
   char secret[33];
   ok(hd_totp_secret(secret) == 0 && strlen(secret) == 32, "a new secret is 32 base32 characters: %s", secret);
 
@@ -158,6 +161,15 @@ int main(void)
      (long long) sqlite3_column_int64(q, 0));
   sqlite3_reset(q);
   hd_db_exec(db, &e, "UPDATE users SET locked_until = 1 WHERE id = ?", "i", ann);
+  /* A name nobody has locks the same way: the lockout tells no names. */
+  for (int i = 0; i < 3; i++)
+    is_int(call(&anon, "POST", "/1.0/auth/login", "{\"name\":\"nobody\",\"password\":\"wrong-password\"}", NULL, &c), 401,
+           "an unknown name %d: 401", i + 1), hd_call_clear(&c);
+  is_int(call(&anon, "POST", "/1.0/auth/login", "{\"name\":\"nobody\",\"password\":\"wrong-password\"}", NULL, &c), 429,
+         "then 429, as for a real name");
+  is_str(code_of(&c), "locked", "code locked");
+  ok(c.retry_after > 0 && c.retry_after <= 30, "Retry-After %d", c.retry_after);
+  hd_call_clear(&c);
 
   /* TOTP */
   struct hd_principal s2 = by_session(sess2);
@@ -192,6 +204,9 @@ int main(void)
   hd_db_exec(db, &e, "UPDATE users SET locked_until = 1 WHERE id = ?", "i", ann);   /* as if the backoff had passed */
   snprintf(body2, sizeof body2, "{\"name\":\"ann\",\"password\":\"ann-password\",\"totp\":\"%s\"}", code);
   is_int(call(&anon, "POST", "/1.0/auth/login", body2, NULL, NULL), 200, "with the right one: 200");
+  is_int(call(&anon, "POST", "/1.0/auth/login", body2, NULL, &c), 401, "the same code a second time: 401");
+  is_str(code_of(&c), "bad_totp", "bad_totp (a code logs in once)");
+  hd_call_clear(&c);
 
   /* an auditor must enroll first */
   is_int(call(&root, "POST", "/1.0/users", "{\"name\":\"sec\",\"role\":\"auditor\",\"password\":\"sec-password\"}", NULL, &c),
