@@ -10,6 +10,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -59,8 +60,8 @@ int pt_privsep_drop(uid_t uid, gid_t gid, sh_error *e)
 }
 
 /* What h2o's event loop, OpenSSL, glibc's allocator and the static file
- * handler call while serving; found with strace over the integration
- * test and the benchmark. */
+ * handler call while serving: the integration test, the e2e suite and the
+ * benchmark run the portal under this filter, whose default kills it. */
 static const char *const allowed[] = {
   /* sockets: clients and the upstream unix socket */
   "accept4", "accept", "connect", "getsockopt", "setsockopt", "getsockname", "getpeername", "shutdown",
@@ -68,7 +69,7 @@ static const char *const allowed[] = {
   /* the event loop and signals (a signalfd) */
   "epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll", "rt_sigreturn", "rt_sigprocmask", "rt_sigaction",
   /* files: assets, certificate reloads */
-  "openat", "open", "close", "fstat", "newfstatat", "stat", "lstat", "statx", "lseek", "pread64", "fcntl", "ioctl",
+  "openat", "open", "close", "fstat", "newfstatat", "stat", "lstat", "statx", "lseek", "pread64", "fcntl",
   "getdents64", "readlink",
   /* memory, time, randomness, exit */
   "brk", "mmap", "munmap", "mremap", "madvise", "mprotect", "futex", "clock_gettime", "gettimeofday", "time",
@@ -90,6 +91,12 @@ int pt_privsep_seccomp(sh_error *e)
     if (r < 0)
       sh_err(e, -r, "allow a system call", allowed[i], NULL);
   }
+  /* ioctl only asks (stdio's isatty, bytes waiting): never TIOCSTI into the
+   * terminal a foreground portal was started from. */
+  static const unsigned long ioctls[] = { TCGETS, FIONREAD, FIONBIO, FIOCLEX };
+  for (size_t i = 0; i < SH_ARRAY_SIZE(ioctls) && r == 0; i++)
+    if ((r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, ioctls[i]))) < 0)
+      sh_err(e, -r, "allow a system call", "ioctl", NULL);
   /* New sockets are the upstream's only: unix ones. */
   if (r == 0 && (r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0)
     sh_err(e, -r, "allow a system call", "socket", NULL);
