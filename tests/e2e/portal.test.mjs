@@ -128,6 +128,10 @@ test('usage graphs have data points', async () => {
     if (points < 2) await alice.waitForTimeout(2000), await alice.reload();
   }
   assert.ok(points >= 2, `the disk chart (one series) has ${points} points`);
+  // CPU is a rate over the time between samples: a point, and a number.
+  const cpu = alice.locator('canvas.chart').nth(0);
+  assert.ok(Number(await cpu.getAttribute('data-points')) >= 1, 'the CPU chart has a point');
+  assert.match(await cpu.getAttribute('aria-label'), /^CPU \(CPUs in use\): cpu up to (\d|\.)[\d.e+-]*$/);
   // The canvas has ink in the series colour, not just axes.
   await alice.locator('canvas.chart[data-drawn]').nth(2).waitFor();
   await shot(alice, 'usage', 'usage');
