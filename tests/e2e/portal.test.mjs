@@ -7,92 +7,14 @@
 //   E2E_ADMIN, E2E_ALICE, E2E_BOB, E2E_AUDITOR   "name:password" of an admin,
 //                    an owner of tenant A, an owner of tenant B, an auditor
 //   PLAYWRIGHT_CORE  optional: the playwright-core module path
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { URL_, cred, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, apiCall, stateIs, waitOpsDone, recordOp } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(process.env.PLAYWRIGHT_CORE ?? 'playwright-core');
-
-const URL_ = process.env.E2E_URL ?? 'https://127.0.0.1:8443';
-const ART = process.env.E2E_ARTIFACTS ?? join(process.cwd(), 'e2e-artifacts');
-const DOCS = process.env.E2E_DOCS_IMG;
-const cred = v => { const s = process.env[v]; assert.ok(s, `set ${v}=name:password`); const i = s.indexOf(':'); return { name: s.slice(0, i), password: s.slice(i + 1) }; };
-const ADMIN = cred('E2E_ADMIN'), ALICE = cred('E2E_ALICE'), BOB = cred('E2E_BOB'), AUDITOR = cred('E2E_AUDITOR');
-const SUFFIX = String(process.pid);
+const ALICE = cred('E2E_ALICE'), BOB = cred('E2E_BOB'), AUDITOR = cred('E2E_AUDITOR'), ADMIN = cred('E2E_ADMIN');
 const WEB = `web-${SUFFIX}`;
 const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
-mkdirSync(ART, { recursive: true });
-if (DOCS) mkdirSync(DOCS, { recursive: true });
-
-let browser;
-const log = [];          // every console message and page error, for the artifact log
-const problems = [];     // CSP violations, page errors, dialogs: each fails the run
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-});
-after(async () => {
-  writeFileSync(join(ART, 'browser.log'), log.join('\n') + '\n');
-  await browser?.close();
-});
-
-async function newPage(who, viewport = { width: 1200, height: 800 }) {
-  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
-  const page = await ctx.newPage();
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', e => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
-  });
-  page.on('console', m => {
-    log.push(`[${who}] ${m.type()}: ${m.text()}`);
-    if (/CSP violation|Content Security Policy|Refused to/i.test(m.text())) problems.push(`${who}: ${m.text()}`);
-  });
-  page.on('pageerror', e => { log.push(`[${who}] pageerror: ${e.message}`); problems.push(`${who}: page error ${e.message}`); });
-  page.on('dialog', d => { problems.push(`${who}: a ${d.type()} dialog fired: ${d.message()}`); d.dismiss(); });
-  return page;
-}
-
-let shots = 0;
-async function shot(page, name, docName) {
-  const file = join(ART, `${String(++shots).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  // The guide's copies: the top of the page only, to keep docs/img small.
-  if (DOCS && docName) await page.screenshot({ path: join(DOCS, `${docName}.png`), clip: { x: 0, y: 0, ...page.viewportSize(), height: Math.min(640, page.viewportSize().height) } });
-  return file;
-}
-
-async function login(page, { name, password }) {
-  await page.goto(`${URL_}/#/login`);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
-  await page.locator('#logout').waitFor();
-}
-
-// The API with the page's session (cookie + the CSRF token it was given).
-async function apiCall(page, method, path, body, type = 'application/json') {
-  return page.evaluate(async ([method, path, body, type]) => {
-    const s = await (await fetch('/1.0/auth/session', { credentials: 'same-origin' })).json();
-    const r = await fetch(path, { method, credentials: 'same-origin', headers: { 'Content-Type': type, 'X-CSRF-Token': s.csrf ?? '' }, body: body ?? undefined });
-    return { status: r.status, text: await r.text() };
-  }, [method, path, body, type]);
-}
-
-async function stateIs(page, state) {
-  await page.locator(`.page-head .badge.state-${state}`).waitFor({ timeout: 90_000 });
-}
-
-async function waitOpsDone(page) {
-  await page.waitForFunction(() => !document.querySelector('.op-sending, .op-pending, .op-running'), null, { timeout: 120_000 });
-  const failed = await page.locator('.op-failure').allTextContents();
-  assert.deepEqual(failed, [], 'no operation failed');
-}
+useBrowser('portal');
 
 // The terminal's text as xterm's DOM renderer shows it.
 const screenText = page => page.locator('.xterm-rows').innerText();
@@ -101,18 +23,13 @@ let alice, aliceId, bobCt;
 
 test('log in, with a wrong password first', async () => {
   alice = await newPage('alice');
-  await page_goto_login(alice);
+  await gotoLogin(alice);
   await shot(alice, 'login', 'login');
-  await alice.getByLabel('Name').fill(ALICE.name);
-  await alice.getByLabel('Password').fill(`${ALICE.password}-wrong`);
-  await alice.getByRole('button', { name: 'Log in', exact: true }).click();
-  await alice.locator('.form-error:not([hidden])').waitFor();
-  assert.match(await alice.locator('.form-error').innerText(), /bad_credentials/);
+  const refused = await submitLogin(alice, { ...ALICE, password: `${ALICE.password}-wrong` });
+  assert.match(refused?.box ?? '', /bad_credentials/);
   await login(alice, ALICE);
   assert.equal(await alice.locator('h1').innerText(), 'Containers');
 });
-
-async function page_goto_login(page) { await page.goto(`${URL_}/`); await page.getByLabel('Name').waitFor(); }
 
 test('create a container: refusals shown as text, then made', async () => {
   await alice.getByRole('link', { name: 'Create a container' }).click();
@@ -150,6 +67,36 @@ test('start it; the list shows it running', async () => {
   await shot(alice, 'containers', 'containers');
 });
 
+// A change that takes an operation, from the container page: its status in
+// the operations list while pending (screenshot), then success.
+async function operateFromPage(page, button, label, confirm) {
+  const statuses = await recordOp(page, label);
+  await page.getByRole('button', { name: button, exact: true }).click();
+  if (confirm) await page.locator('dialog').getByRole('button', { name: confirm, exact: true }).click();
+  const item = page.locator('#ops li', { hasText: label });
+  await item.waitFor();
+  await shot(page, `${button.toLowerCase()}-pending`);
+  await item.locator('.op-status', { hasText: 'success' }).waitFor({ timeout: 120_000 });
+  const seen = await statuses();
+  assert.ok(seen.some(s => ['sending', 'pending', 'running'].includes(s)), `a pending state was shown (${seen})`);
+  assert.equal(seen.at(-1), 'success');
+}
+
+test('restart from the container page: pending, then running with a new init', async () => {
+  const before = JSON.parse((await apiCall(alice, 'GET', `/1.0/containers/${aliceId}`)).text);
+  assert.equal(before.state, 'running');
+  await alice.goto(`${URL_}/#/containers/${aliceId}`);
+  await stateIs(alice, 'running');
+  await operateFromPage(alice, 'Restart', `restart ${WEB}`);
+  await stateIs(alice, 'running');
+  const after = JSON.parse((await apiCall(alice, 'GET', `/1.0/containers/${aliceId}`)).text);
+  assert.equal(after.state, 'running');
+  assert.ok(after.pid && after.pid !== before.pid, `a new init (${before.pid} -> ${after.pid})`);
+  // The overview shows it too.
+  assert.equal((await alice.locator('dt:text-is("Init pid") + dd').innerText()).trim(), String(after.pid));
+  await shot(alice, 'restart-done');
+});
+
 test('console: id and hostname, under the CSP', async () => {
   await alice.goto(`${URL_}/#/containers/${aliceId}/console`);
   await alice.locator('.console-status', { hasText: 'Connected' }).waitFor({ timeout: 30_000 });
@@ -181,6 +128,10 @@ test('usage graphs have data points', async () => {
     if (points < 2) await alice.waitForTimeout(2000), await alice.reload();
   }
   assert.ok(points >= 2, `the disk chart (one series) has ${points} points`);
+  // CPU is a rate over the time between samples: a point, and a number.
+  const cpu = alice.locator('canvas.chart').nth(0);
+  assert.ok(Number(await cpu.getAttribute('data-points')) >= 1, 'the CPU chart has a point');
+  assert.match(await cpu.getAttribute('aria-label'), /^CPU \(CPUs in use\): cpu up to (\d|\.)[\d.e+-]*$/);
   // The canvas has ink in the series colour, not just axes.
   await alice.locator('canvas.chart[data-drawn]').nth(2).waitFor();
   await shot(alice, 'usage', 'usage');
@@ -191,6 +142,17 @@ test('usage graphs have data points', async () => {
     return n;
   });
   assert.ok(blue > 0, 'the series is drawn');
+  // A refresh is one request for the container's buckets of the period.
+  const asked = [];
+  const onRequest = r => { if (new URL(r.url()).pathname === '/1.0/usage') asked.push(new URL(r.url()).searchParams); };
+  alice.on('request', onRequest);
+  await alice.locator('#usage-period').selectOption('1h');
+  await alice.waitForFunction(() => !document.querySelector('.charts .loading') && document.querySelectorAll('.charts canvas.chart[data-drawn]').length === 4);
+  alice.off('request', onRequest);
+  assert.equal(asked.length, 1, `one request per refresh (${asked.map(String)})`);
+  assert.equal(asked[0].get('container'), String(aliceId));
+  assert.equal(asked[0].get('step'), '120');
+  assert.ok(Number(await alice.locator('canvas.chart').nth(2).getAttribute('data-points')) >= 1, 'the hour has the disk samples too');
 });
 
 test('snapshot and restore bring a file back', async () => {
@@ -210,6 +172,16 @@ test('snapshot and restore bring a file back', async () => {
   const got = await apiCall(alice, 'GET', `/1.0/containers/${aliceId}/files?path=/marker`);
   assert.equal(got.text, 'before\n');
   await shot(alice, 'snapshots', 'snapshots');
+});
+
+test('rebuild from the container page: pending, then a fresh copy of the image, snapshots kept', async () => {
+  await alice.goto(`${URL_}/#/containers/${aliceId}`);
+  await stateIs(alice, 'stopped');
+  await operateFromPage(alice, 'Rebuild', `rebuild ${WEB}`, 'Rebuild');
+  await stateIs(alice, 'stopped');
+  assert.equal((await apiCall(alice, 'GET', `/1.0/containers/${aliceId}/files?path=/marker`)).status, 404, 'the file made since the image is gone');
+  assert.ok(JSON.parse((await apiCall(alice, 'GET', `/1.0/containers/${aliceId}/snapshots`)).text).snapshots.some(x => x.name === 'snap1'), 'snap1 kept');
+  await shot(alice, 'rebuild-done');
 });
 
 test('policy: saved, a server error shown at its line, a comment kept as text', async () => {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# e2e: the portal in Debian's chromium (portal.test.mjs, playwright-core)
+# e2e: the portal in Debian's chromium (portal.test.mjs, accounts.test.mjs; playwright-core)
 # against a sandhostd and a sandhost-portal of the test's own, both in the
 # test's network namespace (tests/lib/portal-env.sh); node and chromium run
 # in that namespace too. Screenshots and the browser's log go to
@@ -43,7 +43,7 @@ rm -rf "$art" && mkdir -p "$art"
 innet env HOME="$W" E2E_URL="$PURL" E2E_ARTIFACTS="$art" E2E_DOCS_IMG="${E2E_DOCS_IMG:-}" \
   E2E_ADMIN="admin:$admin_pw" E2E_ALICE="alice:$alice_pw" E2E_BOB="bob:$bob_pw" E2E_AUDITOR="audrey:$aud_pw" \
   PLAYWRIGHT_CORE="$modules/playwright-core" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" \
-  node --test --test-reporter=tap --test-concurrency=1 "$SANDHOST_SRC/tests/e2e/portal.test.mjs"
+  node --test --test-reporter=tap --test-concurrency=1 "$SANDHOST_SRC/tests/e2e/portal.test.mjs" "$SANDHOST_SRC/tests/e2e/accounts.test.mjs"
 status=$?
 diag "screenshots and the browser log: $art"
 [ $status -eq 0 ] || { diag "sandhostd:"; tail -n 20 "$W/out.1" | sed 's/^/# /'; diag "portal:"; tail -n 20 "$W/portal.out" | sed 's/^/# /'; }

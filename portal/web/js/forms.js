@@ -38,10 +38,12 @@ export function form(label, children, submit, onsubmit, props = {}) {
     clearErrors(f);
     const values = Object.fromEntries(new FormData(f).entries());
     button.disabled = true;
-    status.textContent = `${submit}…`;
+    const busy = `${submit}…`;
+    status.textContent = busy;
     try {
       await onsubmit(values, f);
-      status.textContent = '';
+      // What the handler said it did stays (e.g. "Password changed").
+      if (status.textContent === busy) status.textContent = '';
     } catch (e) {
       status.textContent = '';
       formError(f, e);

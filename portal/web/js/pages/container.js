@@ -23,8 +23,9 @@ export async function render(el, id, tab = 'overview') {
   }
   const reload = () => go(`containers/${id}/${tab}`);
   const readOnly = role() === 'auditor';
-  const act = (label, action, extra = {}) => async ev => {
-    ev.target.disabled = true;
+  const act = (label, action, extra = {}) => async () => {
+    // One change at a time: the page is drawn afresh when it ends.
+    for (const b of actions.querySelectorAll('button')) b.disabled = true;
     try { await operate(`${action} ${c.name}`, 'PUT', `/1.0/containers/${id}/state`, { action, ...extra }); } catch { /* shown in the operations list */ }
     reload();
   };

@@ -1,12 +1,14 @@
-// Usage over time, from GET /1.0/usage: the period is cut into buckets and
-// each bucket asked for on its own (the API sums a period), so every bucket
-// with samples is one point: cpu as CPUs in use on average, memory's
-// average, disk's maximum, network bytes per second each way.
+// Usage over time, from GET /1.0/usage: one request per refresh, the
+// container's samples summed per bucket of `step` seconds (a row per bucket
+// with samples, in bucket order), so every such bucket is one point: cpu as
+// CPUs in use on average, memory's average, disk's maximum, network bytes
+// per second each way.
 import { get } from '../api.js';
 import { h, add, clear, table, fmtBytes, fmtTime } from '../dom.js';
 import { errorBox } from '../forms.js';
 import { lineChart } from '../chart.js';
 
+// [value, label, span (s), buckets]: span / buckets is a whole number of seconds.
 export const PERIODS = [
   ['5m', 'Last 5 minutes', 300, 30],
   ['1h', 'Last hour', 3600, 30],
@@ -14,25 +16,27 @@ export const PERIODS = [
   ['7d', 'Last 7 days', 604800, 42],
 ];
 
-async function buckets(period, tenant) {
+// The period's buckets, and one bucket before it: a counter's increase in a
+// bucket runs from the sample before (perhaps in the bucket before), so the
+// rows' `to` say how long each increase took.
+async function buckets(period, id) {
   const [, , span, n] = PERIODS.find(p => p[0] === period);
-  const to = Math.floor(Date.now() / 1000), from = to - span, step = span / n;
-  const q = tenant ? `&tenant=${tenant}` : '';
-  const parts = await Promise.all(Array.from({ length: n }, (_, i) => {
-    const a = Math.floor(from + i * step), b = Math.floor(from + (i + 1) * step) - 1;
-    return get(`/1.0/usage?from=${a}&to=${b}${q}`).then(r => ({ a, b, rows: r.usage }));
-  }));
-  return { from, to, parts };
+  const step = span / n, to = Math.floor(Date.now() / 1000), from = to - span;
+  const rows = (await get(`/1.0/usage?from=${from - step}&to=${to}&step=${step}&container=${id}`)).usage
+    .filter(r => r.container_id === id && r.samples);
+  return { from, to, rows };
 }
 
-function seriesOf(data, id, key, per) {
+// [[t, value]] at each bucket's last sample; `per`: a counter as a rate over
+// the time since the previous sample (the first row's own span when there
+// is no row before it; none when that is a single sample).
+function seriesOf(data, key, per) {
   const pts = [];
-  for (const { a, b, rows } of data.parts) {
-    const r = rows.find(x => x.container_id === id);
-    if (!r || !r.samples) continue;
-    const secs = Math.max(1, (r.to - r.from) || b - a);
+  data.rows.forEach((r, i) => {
+    const secs = i ? r.to - data.rows[i - 1].to : r.to - r.from;
+    if (r.to < data.from || (per && secs <= 0)) return;
     pts.push([r.to, per ? r[key] / secs : r[key]]);
-  }
+  });
   return pts;
 }
 
@@ -46,15 +50,15 @@ export async function usageCharts(el, c) {
   const draw = async () => {
     add(clear(out), h('p', { class: 'loading' }, 'Loading usage…'));
     let data;
-    try { data = await buckets(select.value, c.tenant_id); } catch (e) { add(clear(out), errorBox(e)); return; }
+    try { data = await buckets(select.value, c.id); } catch (e) { add(clear(out), errorBox(e)); return; }
     const span = { from: data.from, to: data.to };
     add(clear(out), 
-      lineChart('CPU (CPUs in use)', [{ label: 'cpu', points: seriesOf(data, c.id, 'cpu_seconds', true) }], v => (v && v < 0.01 ? v.toExponential(1) : v.toFixed(2)), span),
-      lineChart('Memory', [{ label: 'average', points: seriesOf(data, c.id, 'memory_avg_bytes') },
-        { label: 'maximum', points: seriesOf(data, c.id, 'memory_max_bytes') }], fmtBytes, span),
-      lineChart('Disk', [{ label: 'used', points: seriesOf(data, c.id, 'disk_max_bytes') }], fmtBytes, span),
-      lineChart('Network', [{ label: 'in', points: seriesOf(data, c.id, 'net_in_bytes', true) },
-        { label: 'out', points: seriesOf(data, c.id, 'net_out_bytes', true) }], rate(fmtBytes), span));
+      lineChart('CPU (CPUs in use)', [{ label: 'cpu', points: seriesOf(data, 'cpu_seconds', true) }], v => (v && v < 0.01 ? v.toExponential(1) : v.toFixed(2)), span),
+      lineChart('Memory', [{ label: 'average', points: seriesOf(data, 'memory_avg_bytes') },
+        { label: 'maximum', points: seriesOf(data, 'memory_max_bytes') }], fmtBytes, span),
+      lineChart('Disk', [{ label: 'used', points: seriesOf(data, 'disk_max_bytes') }], fmtBytes, span),
+      lineChart('Network', [{ label: 'in', points: seriesOf(data, 'net_in_bytes', true) },
+        { label: 'out', points: seriesOf(data, 'net_out_bytes', true) }], rate(fmtBytes), span));
   };
   select.addEventListener('change', draw);
   await draw();
