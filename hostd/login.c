@@ -114,14 +114,10 @@ static int64_t ghost_locked_until(const char *name, bool fail, int64_t now)
   return until;
 }
 
-/* After the call's transaction: the session the request carried goes
- * (a new id at every login), and a failure counts, whatever the answer. */
-static void login_finally(struct hd_call *c)
+/* A failed proof of a password (a login, or a wrong current_password)
+ * counts towards the user's lockout; an unknown name's among the ghosts. */
+static void count_failure(struct hd_call *c)
 {
-  if (c->who.has_sid)
-    hd_session_drop(c->db, c->who.sid);
-  if (!c->failed_user || c->status < 400)
-    return;
   int64_t id = c->failed_user, now = hd_now();
   if (id < 0) {
     ghost_locked_until(c->who.name, true, now);
@@ -132,6 +128,34 @@ static void login_finally(struct hd_call *c)
   int64_t lock = lock_for(s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0);
   if (lock)
     hd_db_exec(c->db, NULL, "UPDATE users SET locked_until = ? WHERE id = ?", "ii", now + lock, id);
+}
+
+/* After the call's transaction (a failure's count must outlive its
+ * rollback): the session the request carried goes (a new id at every
+ * login), and a failure counts, whatever the answer. */
+static void login_finally(struct hd_call *c)
+{
+  if (c->who.has_sid)
+    hd_session_drop(c->db, c->who.sid);
+  if (c->failed_user && c->status >= 400)
+    count_failure(c);
+}
+
+static void password_finally(struct hd_call *c)
+{
+  if (c->failed_user && c->status >= 400)
+    count_failure(c);
+}
+
+/* Whether user id is locked out; if so the call fails with 429 locked. */
+static bool locked_out(struct hd_call *c, int64_t locked_until, int64_t now)
+{
+  if (locked_until <= now)
+    return false;
+  c->retry_after = (int) (locked_until - now);
+  hd_api_fail_code(c, 429, "locked", NULL, "too many failed logins: the account is locked for %d more seconds", c->retry_after);
+  json_object_set_new(json_object_get(c->result, "error"), "retry_after", json_integer(c->retry_after));
+  return true;
 }
 
 void hd_login(struct hd_call *c)
@@ -155,12 +179,8 @@ void hd_login(struct hd_call *c)
   int64_t id = known ? sqlite3_column_int64(s, 0) : 0, now = hd_now();
   int64_t locked = known ? sqlite3_column_int64(s, 4) : ghost_locked_until(w->name, false, now);
   w->tenant_id = known ? sqlite3_column_int64(s, 2) : 0;   /* the tenant's owners see their users' logins */
-  if (locked > now) {
-    c->retry_after = (int) (locked - now);
-    hd_api_fail_code(c, 429, "locked", NULL, "too many failed logins: the account is locked for %d more seconds", c->retry_after);
-    json_object_set_new(json_object_get(c->result, "error"), "retry_after", json_integer(c->retry_after));
+  if (locked_out(c, locked, now))
     return;
-  }
   /* An unknown user costs the same scrypt as a wrong password. */
   if (!hd_password_verify(pw, known ? (const char *) sqlite3_column_text(s, 3) : NULL)) {
     c->failed_user = known ? id : -1;   /* -1: an unknown name, counted among the ghosts */
@@ -283,14 +303,22 @@ void hd_password_put(struct hd_call *c)
     return;
   }
   if (self) {
-    /* Your own: prove it is you (a stolen session alone cannot lock you out). */
-    _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT password_hash FROM users WHERE id = ?", "i", c->ids[0]);
-    const char *old = s && sqlite3_step(s) == SQLITE_ROW ? (const char *) sqlite3_column_text(s, 0) : NULL;
+    /* Your own: prove it is you.  A wrong current password counts as a
+     * failed login, and a locked account proves nothing: a stolen session
+     * is no way to guess the password past the lockout. */
+    _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
+      "SELECT password_hash, coalesce(locked_until, 0) FROM users WHERE id = ?", "i", c->ids[0]);
+    bool row = s && sqlite3_step(s) == SQLITE_ROW;
+    const char *old = row ? (const char *) sqlite3_column_text(s, 0) : NULL;
     if (old && !v[1]) {
       hd_api_fail(c, 400, "current_password", "current_password: required to change your own password");
       return;
     }
+    if (old && locked_out(c, sqlite3_column_int64(s, 1), hd_now()))
+      return;
     if (old && !hd_password_verify(v[1], old)) {
+      c->failed_user = c->ids[0];
+      c->finally = password_finally;
       hd_api_fail(c, 400, "current_password", "current_password: does not match");
       return;
     }

@@ -233,11 +233,24 @@ int main(void)
   hd_call_clear(&c);
   snprintf(path, sizeof path, "/1.0/users/%lld/password", (long long) ann);
   s2 = by_session(sess2);
+  hd_db_exec(db, &e, "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", "i", ann);   /* a clean count */
   is_int(call(&s2, "PUT", path, "{\"password\":\"new-ann-password\"}", s2.csrf, &c), 400, "your own password needs the current one");
   is_str(json_string_value(json_object_get(json_object_get(c.result, "error"), "field")), "current_password", "current_password");
   hd_call_clear(&c);
   is_int(call(&s2, "PUT", path, "{\"password\":\"new-ann-password\",\"current_password\":\"nope-nope-nope\"}", s2.csrf,
               NULL), 400, "and the right one");
+  /* Wrong current passwords count as failed logins: a stolen session is no
+   * way around the lockout (max_failures is 3 here; one failed above). */
+  for (int i = 0; i < 2; i++)
+    is_int(call(&s2, "PUT", path, "{\"password\":\"new-ann-password\",\"current_password\":\"nope-nope-nope\"}",
+                s2.csrf, NULL), 400, "another wrong current password (%d)", i + 2);
+  is_int(call(&s2, "PUT", path, "{\"password\":\"new-ann-password\",\"current_password\":\"ann-password\"}", s2.csrf, &c),
+         429, "then the account is locked: even the right one gets 429");
+  is_str(code_of(&c), "locked", "code locked");
+  hd_call_clear(&c);
+  is_int(call(&anon, "POST", "/1.0/auth/login", "{\"name\":\"ann\",\"password\":\"ann-password\"}", NULL, NULL), 429,
+         "and so does a login");
+  hd_db_exec(db, &e, "UPDATE users SET locked_until = 1 WHERE id = ?", "i", ann);   /* as if the backoff had passed */
   is_int(call(&s2, "PUT", path, "{\"password\":\"new-ann-password\",\"current_password\":\"ann-password\"}", s2.csrf,
               NULL), 200, "with it the password changes");
   ok(by_session(sess2).session, "the session that changed it lives on");
