@@ -7,6 +7,7 @@
 #include "containers.h"
 #include "db.h"
 #include "host.h"
+#include "metrics.h"
 #include "http.h"
 #include "ops.h"
 #include "reconcile.h"
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
       (r = hd_http_new(cfg.socket, admin_gid, cfg.portal_socket, portal_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
     goto out;
   hd_containers_init(&cfg, &host);
+  hd_metrics_init(&host);
   hd_cgroup_init(cfg.cgroup_name);
   hd_audit_init(&host);
   hd_audit_log_host();

@@ -5,6 +5,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "db.h"
+#include "storage.h"
 #include "tenant-cg.h"
 
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The metric families, in the order they are written. */
 static const struct family {
@@ -28,9 +30,24 @@ static const struct family {
   { "sandhost_tenant_memory_bytes", "gauge", "memory in use by the tenant's running containers" },
   { "sandhost_tenant_cpu_seconds_total", "counter", "CPU time of the tenant's running containers" },
   { "sandhost_operations", "gauge", "operations by status" },
+  { "sandhost_host_cpus", "gauge", "CPUs online on the host" },
+  { "sandhost_host_memory_bytes", "gauge", "the host's memory: total, and available to new work" },
+  { "sandhost_host_load1", "gauge", "the host's load average over a minute" },
+  { "sandhost_pool_bytes", "gauge", "the storage pool: size, used, available" },
+  { "sandhost_pool_watermark_ratio", "gauge", "used share of the pool above which provisioning is refused" },
   { "sandhost_up", "gauge", "1: sandhostd answers" },
 };
-enum { F_STATE, F_CPU, F_MEM, F_PIDS, F_IOR, F_IOW, F_RESTARTS, F_T_COUNT, F_T_MEM, F_T_CPU, F_OPS, F_UP, N_F };
+enum {
+  F_STATE, F_CPU, F_MEM, F_PIDS, F_IOR, F_IOW, F_RESTARTS, F_T_COUNT, F_T_MEM, F_T_CPU, F_OPS,
+  F_H_CPUS, F_H_MEM, F_H_LOAD, F_POOL, F_POOL_WM, F_UP, N_F
+};
+
+static struct hd_host *host;
+
+void hd_metrics_init(struct hd_host *h)
+{
+  host = h;
+}
 
 struct out {
   char *lines[N_F];
@@ -49,6 +66,34 @@ static void put(struct out *o, int fam, const char *fmt, ...)
   vfprintf(o->f[fam], fmt, ap);
   fputc('\n', o->f[fam]);
   va_end(ap);
+}
+
+/* What the host has, for the provider's capacity page: cpus, memory and
+ * load from /proc, the pool's space from the storage layer. */
+static void host_capacity(struct out *o)
+{
+  put(o, F_H_CPUS, " %ld", sysconf(_SC_NPROCESSORS_ONLN));
+  _cleanup_fclose_ FILE *m = fopen("/proc/meminfo", "re");
+  char line[128];
+  unsigned long long kb;
+  while (m && fgets(line, sizeof line, m)) {
+    if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+      put(o, F_H_MEM, "{kind=\"total\"} %llu", kb * 1024);
+    else if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+      put(o, F_H_MEM, "{kind=\"available\"} %llu", kb * 1024);
+  }
+  double load[1];
+  if (getloadavg(load, 1) == 1)
+    put(o, F_H_LOAD, " %.2f", load[0]);
+  struct sbx_pool_space sp;
+  sh_error e = {0};
+  if (host && host->pool && sbx_pool_space(host->pool, &sp, &e) == 0) {
+    put(o, F_POOL, "{kind=\"size\"} %" PRIu64, sp.size);
+    put(o, F_POOL, "{kind=\"used\"} %" PRIu64, sp.used);
+    put(o, F_POOL, "{kind=\"available\"} %" PRIu64, sp.avail);
+    put(o, F_POOL_WM, " %.2f", sp.watermark / 100.0);
+  }
+  sh_error_clear(&e);
 }
 
 struct tenant_sum {
@@ -110,6 +155,7 @@ void hd_metrics(struct hd_call *c)
     _cleanup_stmt_ sqlite3_stmt *ops = hd_db_query(c->db, NULL, "SELECT status, count(*) FROM operations GROUP BY status", NULL);
     while (ops && sqlite3_step(ops) == SQLITE_ROW)
       put(&o, F_OPS, "{status=\"%s\"} %d", sqlite3_column_text(ops, 0), sqlite3_column_int(ops, 1));
+    host_capacity(&o);
   }
   put(&o, F_UP, " 1");
   char *text = NULL;

@@ -266,6 +266,9 @@ test('admin pages', async () => {
     await shot(admin, route.replace('/', '-'));
   }
   assert.match(await admin.locator('main').innerText(), /sandhostd\s*up/);
+  const capacity = await admin.locator('#host-capacity').innerText();
+  assert.match(capacity, /CPUs\s*[1-9]/, 'the host page shows the host\'s cpus');
+  assert.match(capacity, /Storage pool\s*[\d.]+ \S+ of [\d.]+ \S+ used \(\d+%\)/, 'and the storage pool\'s use');
   await admin.context().close();
 });
 

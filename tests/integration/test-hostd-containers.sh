@@ -97,6 +97,14 @@ check "${mem:-0} > 0" "metrics: web1's memory in use ($mem bytes)"
 like "$(grep -c '^# TYPE' "$W/metrics")" '^[0-9]+$' "metrics are Prometheus text"
 ok $(curl -s --unix-socket "$S" -H "Authorization: Bearer $tg" http://sandhost/1.0/metrics | grep -q web1; [ $? = 1 ]; echo $?) \
   "gus's metrics do not show acme's web1"
+is "$(grep -c '^sandhost_host_\|^sandhost_pool_' "$W/metrics")" 0 "nor the host's capacity (the provider's)"
+curl -s --unix-socket "$S" http://sandhost/1.0/metrics > "$W/metrics.admin"
+is "$(sed -n 's/^sandhost_host_cpus //p' "$W/metrics.admin")" "$(getconf _NPROCESSORS_ONLN)" "the admin's metrics: the host's cpus"
+is "$(sed -n 's/^sandhost_host_memory_bytes{kind="total"} //p' "$W/metrics.admin")" \
+  "$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))" "its memory"
+psize=$(sed -n 's/^sandhost_pool_bytes{kind="size"} //p' "$W/metrics.admin")
+pused=$(sed -n 's/^sandhost_pool_bytes{kind="used"} //p' "$W/metrics.admin")
+check "${psize:-0} >= 1000000000 && ${pused:-0} > 0 && ${pused:-0} < ${psize:-0}" "the pool's size and use ($pused of $psize bytes; 2G here)"
 
 # Usage for billing, sampled every second here.
 sleep 2.2

@@ -161,6 +161,11 @@ export async function host(el) {
   const states = {};
   for (const { labels, value } of m.sandhost_container_state ?? []) if (value) states[labels.state] = (states[labels.state] ?? 0) + 1;
   const ops = Object.fromEntries((m.sandhost_operations ?? []).map(x => [x.labels.status, x.value]));
+  const kind = (name, k) => sum(name, l => l.kind === k);
+  const pct = (a, b) => (b > 0 ? ` (${Math.round((100 * a) / b)}%)` : '');
+  const poolSize = kind('sandhost_pool_bytes', 'size'), poolUsed = kind('sandhost_pool_bytes', 'used');
+  const memTotal = kind('sandhost_host_memory_bytes', 'total'), memAvail = kind('sandhost_host_memory_bytes', 'available');
+  const watermark = sum('sandhost_pool_watermark_ratio');
   add(out, 
     h('h2', {}, 'Health'),
     h('dl', { class: 'facts' },
@@ -168,6 +173,12 @@ export async function host(el) {
       h('dt', {}, 'Server'), h('dd', {}, `${info.server ?? ''} ${info.version ?? ''} (API ${info.api_version ?? '?'})`),
       h('dt', {}, 'You'), h('dd', {}, `${info.auth?.principal ?? '?'} (${info.auth?.role ?? '?'})`),
       h('dt', {}, 'Operations'), h('dd', {}, Object.entries(ops).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none')),
+    h('h2', {}, 'Host capacity'),
+    h('dl', { class: 'facts', id: 'host-capacity' },
+      h('dt', {}, 'CPUs'), h('dd', {}, `${sum('sandhost_host_cpus')} (load ${sum('sandhost_host_load1').toFixed(2)})`),
+      h('dt', {}, 'Memory'), h('dd', {}, `${fmtBytes(memTotal - memAvail)} of ${fmtBytes(memTotal)} in use${pct(memTotal - memAvail, memTotal)}`),
+      h('dt', {}, 'Storage pool'), h('dd', {},
+        poolSize ? `${fmtBytes(poolUsed)} of ${fmtBytes(poolSize)} used${pct(poolUsed, poolSize)}; new containers are refused above ${Math.round(watermark * 100)}%` : 'unknown')),
     h('h2', {}, 'Capacity in use'),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Containers'), h('dd', {}, `${Object.values(states).reduce((a, b) => a + b, 0)} (${Object.entries(states).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'})`),
