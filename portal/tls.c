@@ -109,18 +109,26 @@ static int make_cert(EVP_PKEY *pkey, const char *host, X509 **out)
   return 0;
 }
 
-/* The file's directory, one level (/etc/sandhost/portal on a first start). */
+/* The file's directory and those above it (/etc/sandhost/portal on a
+ * fresh host's first start), 0755 root: only the key itself is private. */
 static int make_parent(const char *path, sh_error *e)
 {
   char dir[300];
   snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash || slash == dir)
+  char *last = strrchr(dir, '/');
+  if (!last || last == dir)
     return 0;
-  *slash = 0;
-  if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-    return sh_errno(e, "create directory", dir);
-  return 0;
+  *last = 0;
+  for (char *p = dir + 1;; p++) {
+    if (*p && *p != '/')
+      continue;
+    char c = *p;
+    *p = 0;
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+      return sh_errno(e, "create directory", dir);
+    if (!(*p = c))
+      return 0;
+  }
 }
 
 /* PEM into a new file of that mode and group, renamed into place whole. */

@@ -14,7 +14,12 @@ cd "$(dirname "$0")/.."
 listen=${SANDHOST_PORTAL_LISTEN:-127.0.0.1:8443}
 
 hd="" portal=""
-stop() { trap - EXIT INT TERM; [ -z "$portal" ] || kill "$portal" 2>/dev/null; [ -z "$hd" ] || kill "$hd" 2>/dev/null; wait; }
+stop() {
+  trap - EXIT INT TERM
+  [ -z "$portal" ] || kill "$portal" 2>/dev/null || true
+  [ -z "$hd" ] || kill "$hd" 2>/dev/null || true
+  wait || true
+}
 trap stop EXIT INT TERM
 build/hostd/sandhostd --foreground "$@" &
 hd=$!

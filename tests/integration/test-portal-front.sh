@@ -33,6 +33,16 @@ like "$(openssl x509 -in "$P/cert.pem" -noout -text)" 'ASN1 OID: prime256v1' "an
 like "$(openssl x509 -in "$P/cert.pem" -noout -ext subjectAltName)" 'DNS:localhost, IP Address:127.0.0.1' \
   "for localhost and 127.0.0.1"
 
+# A fresh host has no /etc/sandhost: the directories above the certificate are made too.
+innet "$SANDHOST_PORTAL" --foreground --set listen=127.0.0.1:8444 --set "api_socket=$W/run/portal.sock" \
+  --set "cert=$P/fresh/tls/cert.pem" --set "key=$P/fresh/tls/key.pem" --set "assets=$P/assets" > "$W/portal2.out" 2>&1 &
+p2=$!
+for _ in $(seq 100); do pcurl -o /dev/null https://127.0.0.1:8444/ && break; kill -0 $p2 2>/dev/null || break; sleep 0.1; done
+is "$(stat -c '%a %U' "$P/fresh" "$P/fresh/tls" 2>&1 | tr '\n' ' ')" "755 root 755 root " \
+  "a second portal with its certificate in missing directories makes them (0755 root)"
+ok $([ -s "$P/fresh/tls/cert.pem" ] && [ -s "$P/fresh/tls/key.pem" ]; echo $?) "and its certificate and key there" || sed 's/^/# /' "$W/portal2.out"
+kill $p2 2>/dev/null; wait $p2 2>/dev/null
+
 # ---- TLS ----
 tls() { echo | innet timeout 10 openssl s_client -connect 127.0.0.1:8443 -servername localhost "$@" 2>&1; }
 for v in tls1 tls1_1; do
