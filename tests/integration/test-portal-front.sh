@@ -34,9 +34,9 @@ like "$(openssl x509 -in "$P/cert.pem" -noout -ext subjectAltName)" 'DNS:localho
   "for localhost and 127.0.0.1"
 
 # A fresh host has no /etc/sandhost: the directories above the certificate are made too.
-innet "$SANDHOST_PORTAL" --foreground --set listen=127.0.0.1:8444 --set "api_socket=$W/run/portal.sock" \
+nsenter --net="$W/webns" "$SANDHOST_PORTAL" --foreground --set listen=127.0.0.1:8444 --set "api_socket=$W/run/portal.sock" \
   --set "cert=$P/fresh/tls/cert.pem" --set "key=$P/fresh/tls/key.pem" --set "assets=$P/assets" > "$W/portal2.out" 2>&1 &
-p2=$!
+p2=$!   # nsenter execs the portal: its own pid (a shell function here would leave it behind)
 for _ in $(seq 100); do pcurl -o /dev/null https://127.0.0.1:8444/ && break; kill -0 $p2 2>/dev/null || break; sleep 0.1; done
 is "$(stat -c '%a %U' "$P/fresh" "$P/fresh/tls" 2>&1 | tr '\n' ' ')" "755 root 755 root " \
   "a second portal with its certificate in missing directories makes them (0755 root)"

@@ -5,7 +5,23 @@
 import { h, add } from '../dom.js';
 import { onLeave } from '../main.js';
 
-export function consoleTab(el, c, { readOnly }) {
+// xterm.js (vendor/, copied from npm at build time) is most of the UI's
+// bytes: it is fetched when a console first opens, not with every page.
+let xterm;
+function loadXterm() {
+  const one = (tag, attrs) => new Promise((resolve, reject) => {
+    const e = document.createElement(tag);
+    Object.assign(e, attrs, { onload: resolve, onerror: () => reject(new Error(`could not load ${attrs.src ?? attrs.href}`)) });
+    document.head.append(e);
+  });
+  xterm ??= Promise.all([
+    one('link', { rel: 'stylesheet', href: 'vendor/xterm.css' }),
+    one('script', { src: 'vendor/xterm.js' }).then(() => one('script', { src: 'vendor/addon-fit.js' })),
+  ]).catch(e => { xterm = null; throw e; });
+  return xterm;
+}
+
+export async function consoleTab(el, c, { readOnly }) {
   add(el, h('h2', {}, 'Console'));
   if (c.state !== 'running') {
     add(el, h('p', { class: 'notice' }, `The console needs the container running; it is ${c.state}.`));
@@ -21,6 +37,13 @@ export function consoleTab(el, c, { readOnly }) {
   add(el, h('div', { class: 'console-bar' }, status, reconnect), screen,
     h('p', { class: 'hint' }, 'The terminal takes the keyboard while focused; Ctrl+] or Tab out of the page with the mouse to leave it.'));
 
+  try {
+    await loadXterm();
+  } catch (e) {
+    status.textContent = `The terminal could not be loaded: ${e.message}`;
+    return;
+  }
+  if (!screen.isConnected) return;   /* left the tab meanwhile */
   const term = new window.Terminal({ cursorBlink: true, convertEol: false, fontSize: 14, scrollback: 5000 });
   const fit = new window.FitAddon.FitAddon();
   term.loadAddon(fit);
