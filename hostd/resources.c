@@ -235,18 +235,17 @@ void hd_res_get(struct hd_call *c, const struct hd_resource *r)
   c->result = o;
 }
 
-/* A list's validator.  The database's data version moves with every commit
- * of any connection (a read refreshes it first), and what a principal sees
- * depends only on its role, tenant and user: together they say whether the
- * list as this principal would read it can have changed. */
+/* A list's validator: its table's change counter (moved by triggers on
+ * every change to the table, whichever connection makes it; schema 4) and
+ * who asks, since what a principal sees depends only on its role, tenant
+ * and user. */
 static bool list_etag(struct hd_call *c, const struct hd_resource *r, char *etag, size_t len)
 {
-  unsigned version = 0;
-  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT 1 FROM sqlite_schema LIMIT 1", NULL);
-  if (!s || sqlite3_step(s) == SQLITE_ERROR ||
-      sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK)
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT n FROM generations WHERE name = ?", "t", r->table);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
     return false;
-  snprintf(etag, len, "\"%.12s.%u.%d.%" PRId64 ".%" PRId64 "\"", r->name, version, (int) c->who.role, c->who.tenant_id, c->who.user_id);
+  snprintf(etag, len, "\"%.12s.%" PRId64 ".%d.%" PRId64 ".%" PRId64 "\"", r->name, (int64_t) sqlite3_column_int64(s, 0),
+           (int) c->who.role, c->who.tenant_id, c->who.user_id);
   return true;
 }
 

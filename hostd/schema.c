@@ -238,6 +238,34 @@ static const char *const migrations[] = {
   "  source TEXT NOT NULL DEFAULT ''"
   ") STRICT, WITHOUT ROWID;"
   "CREATE INDEX sessions_user ON sessions (user_id);",
+
+  /* 3 -> 4: a change counter per listed table, moved by triggers, so a
+   * list's entity tag changes with what it shows and nothing else (not a
+   * session's last_seen, not a usage sample).  A container's addresses are
+   * part of its row. */
+  "CREATE TABLE generations (name TEXT PRIMARY KEY, n INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+  "INSERT INTO generations VALUES ('api_tokens', 1), ('containers', 1), ('images', 1), ('plans', 1), ('tenants', 1), ('users', 1);"
+  "CREATE TRIGGER plans_gen_insert AFTER INSERT ON plans BEGIN UPDATE generations SET n = n + 1 WHERE name = 'plans'; END;"
+  "CREATE TRIGGER plans_gen_update AFTER UPDATE ON plans BEGIN UPDATE generations SET n = n + 1 WHERE name = 'plans'; END;"
+  "CREATE TRIGGER plans_gen_delete AFTER DELETE ON plans BEGIN UPDATE generations SET n = n + 1 WHERE name = 'plans'; END;"
+  "CREATE TRIGGER tenants_gen_insert AFTER INSERT ON tenants BEGIN UPDATE generations SET n = n + 1 WHERE name = 'tenants'; END;"
+  "CREATE TRIGGER tenants_gen_update AFTER UPDATE ON tenants BEGIN UPDATE generations SET n = n + 1 WHERE name = 'tenants'; END;"
+  "CREATE TRIGGER tenants_gen_delete AFTER DELETE ON tenants BEGIN UPDATE generations SET n = n + 1 WHERE name = 'tenants'; END;"
+  "CREATE TRIGGER images_gen_insert AFTER INSERT ON images BEGIN UPDATE generations SET n = n + 1 WHERE name = 'images'; END;"
+  "CREATE TRIGGER images_gen_update AFTER UPDATE ON images BEGIN UPDATE generations SET n = n + 1 WHERE name = 'images'; END;"
+  "CREATE TRIGGER images_gen_delete AFTER DELETE ON images BEGIN UPDATE generations SET n = n + 1 WHERE name = 'images'; END;"
+  "CREATE TRIGGER users_gen_insert AFTER INSERT ON users BEGIN UPDATE generations SET n = n + 1 WHERE name = 'users'; END;"
+  "CREATE TRIGGER users_gen_update AFTER UPDATE ON users BEGIN UPDATE generations SET n = n + 1 WHERE name = 'users'; END;"
+  "CREATE TRIGGER users_gen_delete AFTER DELETE ON users BEGIN UPDATE generations SET n = n + 1 WHERE name = 'users'; END;"
+  "CREATE TRIGGER api_tokens_gen_insert AFTER INSERT ON api_tokens BEGIN UPDATE generations SET n = n + 1 WHERE name = 'api_tokens'; END;"
+  "CREATE TRIGGER api_tokens_gen_update AFTER UPDATE ON api_tokens BEGIN UPDATE generations SET n = n + 1 WHERE name = 'api_tokens'; END;"
+  "CREATE TRIGGER api_tokens_gen_delete AFTER DELETE ON api_tokens BEGIN UPDATE generations SET n = n + 1 WHERE name = 'api_tokens'; END;"
+  "CREATE TRIGGER containers_gen_insert AFTER INSERT ON containers BEGIN UPDATE generations SET n = n + 1 WHERE name = 'containers'; END;"
+  "CREATE TRIGGER containers_gen_update AFTER UPDATE ON containers BEGIN UPDATE generations SET n = n + 1 WHERE name = 'containers'; END;"
+  "CREATE TRIGGER containers_gen_delete AFTER DELETE ON containers BEGIN UPDATE generations SET n = n + 1 WHERE name = 'containers'; END;"
+  "CREATE TRIGGER addresses_gen_insert AFTER INSERT ON addresses BEGIN UPDATE generations SET n = n + 1 WHERE name = 'containers'; END;"
+  "CREATE TRIGGER addresses_gen_update AFTER UPDATE ON addresses BEGIN UPDATE generations SET n = n + 1 WHERE name = 'containers'; END;"
+  "CREATE TRIGGER addresses_gen_delete AFTER DELETE ON addresses BEGIN UPDATE generations SET n = n + 1 WHERE name = 'containers'; END;",
 };
 
 int hd_schema_count(void)

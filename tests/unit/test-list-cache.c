@@ -1,6 +1,7 @@
 /* Lists' entity tags, If-None-Match, the encoded-list cache and paging:
- * a list is answered 304 while nothing changed, and fresh as soon as any
- * connection (a worker's too) commits; a cached list is never another
+ * a list is answered 304 while its table did not change (other tables'
+ * writes do not count), and fresh as soon as any connection (a worker's
+ * too) changes it; a cached list is never another
  * principal's; pages follow "next" to the end. */
 #include "tap.h"
 #include "api-call.h"
@@ -72,6 +73,10 @@ int main(void)
   json_decref(r);
   ok(strcmp(tag, tag2) != 0, "and carries another tag");
   is_int(get(&owner, "/1.0/tenants", tag, NULL, NULL), 200, "the admin's tag gets the owner no 304");
+
+  /* What a list does not show does not change its tag: a usage sample. */
+  ok(hd_db_exec(worker, &e, "INSERT INTO usage_samples VALUES (1, 1, 1, 0, 0, 0, 0, 0)", NULL) >= 0, "a usage sample written");
+  is_int(get(&root, "/1.0/tenants", tag, NULL, NULL), 304, "the tenants' list is still 304");
 
   /* Another connection commits, as a worker does. */
   ok(hd_db_exec(worker, &e, "UPDATE tenants SET name = 'renamed' WHERE id = 3", NULL) >= 0, "a worker's change");
