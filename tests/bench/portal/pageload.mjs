@@ -12,7 +12,8 @@
 //                logins per client address, then one per 6 s)
 //   PLAYWRIGHT_CORE, CHROMIUM   the module and the browser
 // Prints a markdown table (median and min-max of each figure, ms) and, with
-// PL_JSON set, writes every sample there.
+// PL_JSON set, writes every sample there (with each load's resources:
+// [path, bytes transferred, start ms, end ms]).
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 
@@ -47,7 +48,9 @@ function navTiming(page) {
   return page.evaluate(() => {
     const n = performance.getEntriesByType('navigation')[0];
     const bytes = performance.getEntriesByType('resource').reduce((s, r) => s + r.transferSize, n.transferSize);
-    return { responseStart: n.responseStart, domContentLoaded: n.domContentLoadedEventEnd, loadEventEnd: n.loadEventEnd, bytes };
+    const res = performance.getEntriesByType('resource').map(r => [new URL(r.name).pathname + new URL(r.name).search, r.transferSize,
+      Math.round(r.startTime), Math.round(r.responseEnd)]);
+    return { responseStart: n.responseStart, domContentLoaded: n.domContentLoadedEventEnd, loadEventEnd: n.loadEventEnd, bytes, res };
   });
 }
 
