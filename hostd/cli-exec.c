@@ -247,8 +247,10 @@ static const int verify_chain_errors[] = {
 
 void cli_tls_failed(const struct cli_remote *r, long verify, const char *detail)
 {
-  if (verify == X509_V_OK) {
-    fprintf(stderr, "sandhost: %s: TLS: %s\n", r->url, detail);
+  /* (X509_V_ERR_UNSPECIFIED tells nothing: curl leaves it when its own
+   * host name check failed, which the detail says.) */
+  if (verify == X509_V_OK || verify == X509_V_ERR_UNSPECIFIED) {
+    fprintf(stderr, "sandhost: %s: certificate verify failed: %s\n", r->url, detail);
     return;
   }
   const char *hint = "";
@@ -336,12 +338,16 @@ static int tls_connect(struct conn *c, const struct cli_remote *r)
   if (k == 1)
     return 0;
   long v = SSL_get_verify_result(c->ssl);
-  char e[256] = "the connection closed during the handshake";
+  if (v != X509_V_OK) {
+    cli_tls_failed(r, v, NULL);
+    return -EIO;
+  }
+  char e[256] = "the connection closed during it";
   if (ERR_peek_error())
     ERR_error_string_n(ERR_get_error(), e, sizeof e);
   else if (errno)
     snprintf(e, sizeof e, "%s", strerror(errno));
-  cli_tls_failed(r, v, e);
+  fprintf(stderr, "sandhost: %s: TLS handshake: %s\n", r->url, e);
   return -EIO;
 }
 

@@ -47,7 +47,7 @@ int cli_exec_command(char *buf, size_t len, char *const *argv, int n, char *cons
  * NULL) in *reply, for the caller to print like any other refusal. */
 int cli_exec(const struct cli_exec *x, long *status, json_t **reply);
 
-/* A TLS handshake with r's server failed: says so on stderr, naming the URL
- * and the reason (verify: an X509_V_ERR_* the chain failed with, or 0 and
- * detail), with a hint when --cacert would help.  For curl's and exec's. */
+/* r's server's certificate did not verify: says so on stderr, naming the URL
+ * and the reason (verify: the X509_V_ERR_* it failed with, or 0 and detail's
+ * words), with a hint when --cacert would help.  For curl's and exec's. */
 void cli_tls_failed(const struct cli_remote *r, long verify, const char *detail);

@@ -110,6 +110,26 @@ like "$out" 'certificate verify failed: self-signed certificate \(not signed by 
 out=$(CA=$W/other.pem cli exec web1 id 2>&1)
 status_is $? 255 "exec with it: 255" "$out"
 like "$out" 'certificate verify failed: self-signed certificate \(not signed by --cacert' "saying so"
+# A server (openssl s_server) whose certificate, trusted with --cacert, is for another
+# name: the URL's address or name must be in it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=other.example \
+  -addext subjectAltName=DNS:other.example -keyout "$W/name.key" -out "$W/name.pem" 2>/dev/null
+innet openssl s_server -quiet -accept 127.0.0.1:9443 -cert "$W/name.pem" -key "$W/name.key" -www >/dev/null 2>&1 &
+sserver=$!
+defer "kill $sserver 2>/dev/null"
+for _ in $(seq 100); do innet bash -c 'echo > /dev/tcp/127.0.0.1/9443' 2>/dev/null && break; sleep 0.1; done
+other() { innet "$SANDHOST_CLI" --url "https://$1:9443" --cacert "$W/name.pem" --token "$ta" "${@:2}"; }
+out=$(other 127.0.0.1 list 2>&1)
+status_is $? 1 "a trusted certificate for another name than the URL's address: exit 1" "$out"
+like "$out" '^sandhost: https://127\.0\.0\.1:9443: certificate verify failed: .*(matches target host name|mismatch)' "saying so"
+out=$(other 127.0.0.1 exec 1 id 2>&1)
+status_is $? 255 "exec: 255" "$out"
+like "$out" '^sandhost: https://127\.0\.0\.1:9443: certificate verify failed: IP address mismatch$' "saying so"
+out=$(other localhost exec 1 id 2>&1)
+status_is $? 255 "by the name localhost: 255" "$out"
+like "$out" '^sandhost: https://localhost:9443: certificate verify failed: hostname mismatch$' "saying so"
+kill $sserver
+
 out=$(CA=$W/nothing.pem cli list 2>&1)
 status_is $? 2 "--cacert of a file that is not there: 2" "$out"
 like "$out" "^sandhost: --cacert $W/nothing.pem: No such file" "naming it"
