@@ -1,5 +1,7 @@
 /* sandhost exec: the websocket client of GET /1.0/containers/{id}/exec.
- * A plain unix-socket connection; the upgrade request written here, the
+ * A plain unix-socket connection, or TLS over TCP to the portal (--url:
+ * OpenSSL, the server's name or address verified, the Origin the portal
+ * wants); the upgrade request written here, the
  * answer read with picohttpparser (from libh2o-evloop); then wslay frames
  * stdin (binary), resizes and end of input (text) one way, and the
  * command's bytes (binary) and exit code (text, {"exit": N}) the other. */
@@ -13,7 +15,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <netdb.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -137,17 +143,90 @@ static const char *header(const struct phr_header *h, size_t n, const char *name
   return NULL;
 }
 
-/* All of it, to a socket (never SIGPIPE: a lost server is an exit code)
+/* ---- the transport: the unix socket's fd, or TLS over TCP ---- */
+
+struct conn {
+  int fd;
+  SSL_CTX *ctx;
+  SSL *ssl;   /* NULL: bytes straight on fd */
+};
+
+static void conn_close(struct conn *c)
+{
+  if (c->ssl)
+    SSL_shutdown(c->ssl);   /* close_notify, once, not waited for */
+  SSL_free(c->ssl);
+  SSL_CTX_free(c->ctx);
+  sh_closep(&c->fd);
+}
+
+/* SSL_*_ex's failure as recv/send say it: 0 the peer closed, -1 with errno
+ * (EAGAIN to wait for the socket, EIO for a TLS error, said on stderr). */
+static ssize_t tls_result(struct conn *c, int r)
+{
+  switch (SSL_get_error(c->ssl, r)) {
+  case SSL_ERROR_ZERO_RETURN:
+    return 0;
+  case SSL_ERROR_WANT_READ:
+  case SSL_ERROR_WANT_WRITE:
+    errno = EAGAIN;
+    return -1;
+  case SSL_ERROR_SYSCALL:
+    if (errno == 0)
+      return 0;   /* (SSL_OP_IGNORE_UNEXPECTED_EOF: a close without close_notify) */
+    return -1;
+  default: {
+    char e[256];
+    ERR_error_string_n(ERR_get_error(), e, sizeof e);
+    fprintf(stderr, "sandhost: exec: TLS: %s\n", e);
+    errno = EIO;
+    return -1;
+  }
+  }
+}
+
+static ssize_t conn_recv(struct conn *c, void *buf, size_t n)
+{
+  if (!c->ssl)
+    return recv(c->fd, buf, n, 0);
+  size_t got;
+  ERR_clear_error();
+  errno = 0;
+  int r = SSL_read_ex(c->ssl, buf, n, &got);
+  return r == 1 ? (ssize_t) got : tls_result(c, r);
+}
+
+/* (A stdout that is no socket: write(2), so that a reader gone is SIGPIPE.) */
+static ssize_t conn_send(struct conn *c, const void *buf, size_t n)
+{
+  if (c->ssl) {
+    size_t put;
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write_ex(c->ssl, buf, n, &put);
+    return r == 1 ? (ssize_t) put : tls_result(c, r);
+  }
+  ssize_t k = send(c->fd, buf, n, MSG_NOSIGNAL);
+  if (k < 0 && errno == ENOTSOCK)
+    k = write(c->fd, buf, n);
+  return k;
+}
+
+/* Decrypted bytes that OpenSSL holds and poll(2) cannot see. */
+static bool conn_buffered(const struct conn *c)
+{
+  return c->ssl && SSL_pending(c->ssl) > 0;
+}
+
+/* All of it, to a connection (never SIGPIPE: a lost server is an exit code)
  * or to stdout (a reader gone is SIGPIPE, as for any filter). */
-static int write_all(int fd, const void *buf, size_t n)
+static int write_all(struct conn *c, const void *buf, size_t n)
 {
   const char *p = buf;
   while (n) {
-    ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-    if (k < 0 && errno == ENOTSOCK)
-      k = write(fd, p, n);
+    ssize_t k = conn_send(c, p, n);
     if (k < 0 && errno == EAGAIN) {
-      poll(&(struct pollfd){ fd, POLLOUT, 0 }, 1, -1);
+      poll(&(struct pollfd){ c->fd, POLLOUT, 0 }, 1, -1);
       continue;
     }
     if (k < 0 && errno == EINTR)
@@ -158,6 +237,118 @@ static int write_all(int fd, const void *buf, size_t n)
     n -= (size_t) k;
   }
   return 0;
+}
+
+static const int verify_chain_errors[] = {
+  X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+  X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+};
+
+void cli_tls_failed(const struct cli_remote *r, long verify, const char *detail)
+{
+  /* (X509_V_ERR_UNSPECIFIED tells nothing: curl leaves it when its own
+   * host name check failed, which the detail says.) */
+  if (verify == X509_V_OK || verify == X509_V_ERR_UNSPECIFIED) {
+    fprintf(stderr, "sandhost: %s: certificate verify failed: %s\n", r->url, detail);
+    return;
+  }
+  const char *hint = "";
+  for (size_t i = 0; i < SH_ARRAY_SIZE(verify_chain_errors); i++)
+    if (verify == verify_chain_errors[i])
+      hint = r->cacert ? " (not signed by --cacert's certificate)" : " (give --cacert)";
+  fprintf(stderr, "sandhost: %s: certificate verify failed: %s%s\n", r->url, X509_verify_cert_error_string(verify), hint);
+}
+
+/* The portal's host without an IPv6 address's brackets. */
+static void bare_host(const struct cli_remote *r, char *out, size_t len)
+{
+  size_t n = strlen(r->host);
+  if (n >= 2 && r->host[0] == '[' && r->host[n - 1] == ']')
+    snprintf(out, len, "%.*s", (int) (n - 2), r->host + 1);
+  else
+    snprintf(out, len, "%s", r->host);
+}
+
+/* TCP to the first of the host's addresses that answers; the fd, or -errno
+ * (said why). */
+static int tcp_connect(const struct cli_remote *r, const char *host)
+{
+  struct addrinfo *ai, hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+  int e = getaddrinfo(host, r->port, &hints, &ai);
+  if (e) {
+    fprintf(stderr, "sandhost: %s: %s: %s\n", r->url, host, gai_strerror(e));
+    return -EHOSTUNREACH;
+  }
+  int err = ECONNREFUSED;
+  /* SO_SNDTIMEO bounds connect(2) too. */
+  struct timeval tv = { .tv_sec = HANDSHAKE_TIMEOUT_S };
+  for (struct addrinfo *a = ai; a; a = a->ai_next) {
+    _cleanup_close_ int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      err = errno;
+      continue;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      freeaddrinfo(ai);
+      return steal_fd(fd);
+    }
+    err = errno;
+  }
+  freeaddrinfo(ai);
+  fprintf(stderr, "sandhost: %s: connect: %s\n", r->url, strerror(err));
+  return -err;
+}
+
+/* TLS 1.2 or later to the portal, its certificate verified against --cacert
+ * or the system's CAs and for the URL's name or address (SNI for a name). */
+static int tls_connect(struct conn *c, const struct cli_remote *r)
+{
+  char host[256];
+  bare_host(r, host, sizeof host);
+  if ((c->fd = tcp_connect(r, host)) < 0)
+    return c->fd;
+  static const unsigned char alpn[] = "\x08http/1.1";   /* a websocket upgrade is HTTP/1.1 */
+  ERR_clear_error();
+  if (!(c->ctx = SSL_CTX_new(TLS_client_method())) || !SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) ||
+      !(r->cacert ? SSL_CTX_load_verify_locations(c->ctx, r->cacert, NULL) : SSL_CTX_set_default_verify_paths(c->ctx)) ||
+      SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof alpn - 1) != 0 || !(c->ssl = SSL_new(c->ctx)) ||
+      !SSL_set_fd(c->ssl, c->fd)) {
+    char e[256];
+    ERR_error_string_n(ERR_get_error(), e, sizeof e);
+    fprintf(stderr, "sandhost: %s: setting up TLS%s%s: %s\n", r->url, r->cacert ? " with --cacert " : "",
+            r->cacert ?: "", e);
+    return -EIO;
+  }
+  SSL_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
+  SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_set_options(c->ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+  /* An address is matched against the certificate's IP names and sent
+   * without SNI (RFC 6066 has none for addresses); a name both ways. */
+  if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) &&
+      (!SSL_set_tlsext_host_name(c->ssl, host) || !SSL_set1_host(c->ssl, host))) {
+    fprintf(stderr, "sandhost: %s: %s: not a host name TLS can verify\n", r->url, host);
+    return -EINVAL;
+  }
+  ERR_clear_error();
+  errno = 0;
+  int k = SSL_connect(c->ssl);
+  if (k == 1)
+    return 0;
+  long v = SSL_get_verify_result(c->ssl);
+  if (v != X509_V_OK) {
+    cli_tls_failed(r, v, NULL);
+    return -EIO;
+  }
+  char e[256] = "the connection closed during it";
+  if (ERR_peek_error())
+    ERR_error_string_n(ERR_get_error(), e, sizeof e);
+  else if (errno)
+    snprintf(e, sizeof e, "%s", strerror(errno));
+  fprintf(stderr, "sandhost: %s: TLS handshake: %s\n", r->url, e);
+  return -EIO;
 }
 
 static int api_connect(const char *path)
@@ -180,10 +371,10 @@ static int api_connect(const char *path)
 }
 
 /* Reads more of the answer into buf; false (said why) when none came. */
-static bool read_more(int fd, uint8_t *buf, size_t cap, size_t *have)
+static bool read_more(struct conn *c, uint8_t *buf, size_t cap, size_t *have)
 {
   for (;;) {
-    ssize_t n = recv(fd, buf + *have, cap - *have, 0);
+    ssize_t n = conn_recv(c, buf + *have, cap - *have);
     if (n < 0 && errno == EINTR)
       continue;
     if (n > 0) {
@@ -202,11 +393,11 @@ static bool read_more(int fd, uint8_t *buf, size_t cap, size_t *have)
 
 /* The upgrade: 0 with the answer's head (used bytes) and the first frames
  * after it in buf, or the exit status to leave with. */
-static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws, uint8_t *buf, size_t cap, size_t *have,
+static int handshake(struct conn *c, const struct cli_exec *x, const struct winsize *ws, uint8_t *buf, size_t cap, size_t *have,
                      size_t *used, long *status, json_t **reply)
 {
   unsigned char raw[16];
-  char key[32], want[29], path[128 + 3 * CLI_EXEC_COMMAND_MAX], req[sizeof path + 512];
+  char key[32], want[29], path[128 + 3 * CLI_EXEC_COMMAND_MAX], req[sizeof path + 1024], host[600];
   if (getrandom(raw, sizeof raw, 0) != sizeof raw) {
     fprintf(stderr, "sandhost: exec: getrandom: %s\n", strerror(errno));
     return CLI_EXEC_CONNECTION;
@@ -224,15 +415,21 @@ static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws,
     strcat(path, "&command=");
     url_encode(path, sizeof path, x->command);
   }
+  /* The portal takes a websocket only with an Origin of https://<Host>. */
+  if (x->remote)
+    snprintf(host, sizeof host, "%s:%s\r\nOrigin: https://%s:%s", x->remote->host, x->remote->port, x->remote->host,
+             x->remote->port);
+  else
+    snprintf(host, sizeof host, "sandhost");
   int n = snprintf(req, sizeof req,
-                   "GET %s HTTP/1.1\r\nHost: sandhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                    "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s%s%s\r\n",
-                   path, key, x->token ? "Authorization: Bearer " : "", x->token ?: "", x->token ? "\r\n" : "");
+                   path, host, key, x->token ? "Authorization: Bearer " : "", x->token ?: "", x->token ? "\r\n" : "");
   if (n < 0 || (size_t) n >= sizeof req) {
     fprintf(stderr, "sandhost: exec: the token is too long\n");
     return CLI_EXEC_USAGE;
   }
-  int r = write_all(fd, req, (size_t) n);
+  int r = write_all(c, req, (size_t) n);
   if (r < 0) {
     fprintf(stderr, "sandhost: exec: sending the request: %s\n", strerror(-r));
     return CLI_EXEC_CONNECTION;
@@ -249,7 +446,7 @@ static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws,
       fprintf(stderr, "sandhost: exec: the answer's head is longer than %zu bytes\n", cap);
       return CLI_EXEC_PROTOCOL;
     }
-    if (!read_more(fd, buf, cap, have))
+    if (!read_more(c, buf, cap, have))
       return CLI_EXEC_CONNECTION;
     nh = SH_ARRAY_SIZE(h);
     head = phr_parse_response((const char *) buf, *have, &minor, &st, &msg, &msg_len, h, &nh, last);
@@ -267,7 +464,7 @@ static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws,
     if (body > cap - *used)
       body = cap - *used;
     while (*have - *used < body)
-      if (!read_more(fd, buf, cap, have))
+      if (!read_more(c, buf, cap, have))
         break;
     json_error_t je;
     *status = st;
@@ -292,7 +489,7 @@ static int handshake(int fd, const struct cli_exec *x, const struct winsize *ws,
 /* ---- the session ---- */
 
 struct session {
-  int fd;
+  struct conn *conn;
   const uint8_t *pre;   /* read along with the answer's head: the first frames */
   size_t pre_len;
   int exit_code;        /* {"exit": N}, NO_EXIT until it came */
@@ -311,7 +508,7 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
   }
   ssize_t n;
   do
-    n = recv(s->fd, buf, len, 0);
+    n = conn_recv(s->conn, buf, len);
   while (n < 0 && errno == EINTR);
   if (n > 0)
     return n;
@@ -324,7 +521,7 @@ static ssize_t ws_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
   struct session *s = u;
   ssize_t n;
   do
-    n = send(s->fd, data, len, MSG_NOSIGNAL);
+    n = conn_send(s->conn, data, len);
   while (n < 0 && errno == EINTR);
   if (n >= 0)
     return n;
@@ -346,7 +543,7 @@ static void ws_message(wslay_event_context_ptr ctx, const struct wslay_event_on_
 {
   struct session *s = u;
   if (arg->opcode == WSLAY_BINARY_FRAME && !s->stop) {
-    int r = write_all(STDOUT_FILENO, arg->msg, arg->msg_length);
+    int r = write_all(&(struct conn){ .fd = STDOUT_FILENO }, arg->msg, arg->msg_length);
     if (r == -EPIPE)
       s->stop = 128 + SIGPIPE;   /* as a shell sees a writer whose reader left */
     else if (r < 0) {
@@ -387,11 +584,12 @@ static int run(struct session *s, wslay_event_context_ptr ctx, bool tty, int sig
   while (r == 0 && !s->stop && (wslay_event_want_read(ctx) || wslay_event_want_write(ctx))) {
     bool room = wslay_event_get_queued_msg_length(ctx) < MAX_QUEUED && !wslay_event_get_close_sent(ctx);
     struct pollfd p[3] = {
-      { s->fd, (short) ((wslay_event_want_read(ctx) ? POLLIN : 0) | (wslay_event_want_write(ctx) ? POLLOUT : 0)), 0 },
+      { s->conn->fd, (short) ((wslay_event_want_read(ctx) ? POLLIN : 0) | (wslay_event_want_write(ctx) ? POLLOUT : 0)), 0 },
       { in_open && room ? STDIN_FILENO : -1, POLLIN, 0 },
       { sigfd, POLLIN, 0 },
     };
-    if (poll(p, SH_ARRAY_SIZE(p), -1) < 0) {
+    bool buffered = wslay_event_want_read(ctx) && conn_buffered(s->conn);
+    if (poll(p, SH_ARRAY_SIZE(p), buffered ? 0 : -1) < 0) {
       if (errno == EINTR)
         continue;
       fprintf(stderr, "sandhost: exec: poll: %s\n", strerror(errno));
@@ -415,6 +613,8 @@ static int run(struct session *s, wslay_event_context_ptr ctx, bool tty, int sig
           queue(ctx, WSLAY_TEXT_FRAME, "{\"eof\":true}", 12);
       }
     }
+    if (buffered)
+      p[0].revents |= POLLIN;
     if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
       r = wslay_event_recv(ctx);
     if (r == 0 && wslay_event_want_write(ctx))
@@ -438,22 +638,19 @@ static int run(struct session *s, wslay_event_context_ptr ctx, bool tty, int sig
   return CLI_EXEC_PROTOCOL;
 }
 
-/* The local side: SIGPIPE ignored (a reader of stdout that leaves ends the
- * session, not the process); with a terminal, raw mode and the signals that
- * matter (resize, and those that end us) read from a signalfd, so that every
- * way out goes through term_leave. */
+/* The local side with a terminal: raw mode and the signals that matter
+ * (resize, and those that end us) read from a signalfd, so that every way
+ * out goes through term_leave. */
 struct term {
   bool raw;
   struct termios saved;
   sigset_t old_mask;
-  struct sigaction old_pipe;
   int sigfd;
 };
 
 static int term_enter(struct term *t, bool tty)
 {
   *t = (struct term){ .sigfd = -1 };
-  sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &t->old_pipe);
   sigprocmask(SIG_SETMASK, NULL, &t->old_mask);
   if (!tty)
     return 0;
@@ -480,13 +677,10 @@ static void term_leave(struct term *t)
   if (t->sigfd >= 0)
     close(t->sigfd);
   sigprocmask(SIG_SETMASK, &t->old_mask, NULL);
-  sigaction(SIGPIPE, &t->old_pipe, NULL);
 }
 
-int cli_exec(const struct cli_exec *x, long *status, json_t **reply)
+static int exec_session(const struct cli_exec *x, long *status, json_t **reply)
 {
-  *status = 0;
-  *reply = NULL;
   if (x->token && x->token[strcspn(x->token, "\r\n")]) {
     fprintf(stderr, "sandhost: the token has a line break in it\n");
     return CLI_EXEC_USAGE;
@@ -499,16 +693,16 @@ int cli_exec(const struct cli_exec *x, long *status, json_t **reply)
     }
     ioctl(STDIN_FILENO, TIOCGWINSZ, &ws);
   }
-  _cleanup_close_ int fd = api_connect(x->sock);
-  if (fd < 0)
+  _cleanup_(conn_close) struct conn c = { .fd = -1 };
+  if (x->remote ? tls_connect(&c, x->remote) < 0 : (c.fd = api_connect(x->sock)) < 0)
     return CLI_EXEC_CONNECTION;
   uint8_t buf[16384];
   size_t have = 0, used = 0;
-  int rc = handshake(fd, x, &ws, buf, sizeof buf, &have, &used, status, reply);
+  int rc = handshake(&c, x, &ws, buf, sizeof buf, &have, &used, status, reply);
   if (rc)
     return rc;
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  struct session s = { .fd = fd, .pre = buf + used, .pre_len = have - used, .exit_code = NO_EXIT };
+  fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+  struct session s = { .conn = &c, .pre = buf + used, .pre_len = have - used, .exit_code = NO_EXIT };
   const struct wslay_event_callbacks cb = { .recv_callback = ws_recv, .send_callback = ws_send,
                                             .genmask_callback = ws_genmask, .on_msg_recv_callback = ws_message };
   wslay_event_context_ptr ctx;
@@ -526,5 +720,20 @@ int cli_exec(const struct cli_exec *x, long *status, json_t **reply)
   }
   term_leave(&t);
   wslay_event_context_free(ctx);
+  return rc;
+}
+
+/* SIGPIPE ignored throughout: a reader of stdout that leaves ends the
+ * session, not the process, and OpenSSL writes to the socket with write(2)
+ * (from the handshake to the close_notify), where a lost server must be an
+ * exit status too. */
+int cli_exec(const struct cli_exec *x, long *status, json_t **reply)
+{
+  *status = 0;
+  *reply = NULL;
+  struct sigaction old_pipe;
+  sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, &old_pipe);
+  int rc = exec_session(x, status, reply);
+  sigaction(SIGPIPE, &old_pipe, NULL);
   return rc;
 }

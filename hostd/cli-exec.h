@@ -1,5 +1,6 @@
 /* sandhost exec: a websocket client (wslay) for
- * GET /1.0/containers/{id}/exec on sandhostd's unix socket. */
+ * GET /1.0/containers/{id}/exec on sandhostd's unix socket, or through the
+ * portal over HTTPS (--url: TLS with OpenSSL over TCP). */
 #pragma once
 
 #include <jansson.h>
@@ -18,8 +19,17 @@ enum {
 /* The longest command the server takes (hd_call's exec.command, less its NUL). */
 #define CLI_EXEC_COMMAND_MAX 1023
 
+/* A portal's base URL, https://HOST:PORT, in the parts that matter. */
+struct cli_remote {
+  const char *url;          /* as given, for messages */
+  char host[256];           /* as in the URL: an IPv6 address in brackets */
+  char port[8];
+  const char *cacert;       /* PEM file to verify the server with; NULL: the system's CAs */
+};
+
 struct cli_exec {
   const char *sock, *token;  /* token NULL: the socket's peer credentials */
+  const struct cli_remote *remote;   /* non-NULL: through the portal, not sock */
   int64_t container;
   const char *command;       /* for /bin/sh -c; "" for the server's shell */
   bool tty;                  /* stdin is a terminal, put in raw mode for the session */
@@ -36,3 +46,8 @@ int cli_exec_command(char *buf, size_t len, char *const *argv, int n, char *cons
  * CLI_EXEC_REFUSED with the HTTP status in *status and the JSON reply (or
  * NULL) in *reply, for the caller to print like any other refusal. */
 int cli_exec(const struct cli_exec *x, long *status, json_t **reply);
+
+/* r's server's certificate did not verify: says so on stderr, naming the URL
+ * and the reason (verify: the X509_V_ERR_* it failed with, or 0 and detail's
+ * words), with a hint when --cacert would help.  For curl's and exec's. */
+void cli_tls_failed(const struct cli_remote *r, long verify, const char *detail);

@@ -1,6 +1,6 @@
 /* sandhost: the command line over sandhostd's API (libcurl on the unix
- * socket; exec's websocket in cli-exec.c).  Changes wait for their
- * operation and report how it ended. */
+ * socket, or over HTTPS through the portal with --url; exec's websocket in
+ * cli-exec.c).  Changes wait for their operation and report how it ended. */
 #include "cleanup.h"
 #include "cli-exec.h"
 #include "jsonutil.h"
@@ -12,9 +12,80 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *sock = "/run/sandhost/sandhostd.sock", *token;
 static bool as_json;   /* --json: the API's JSON instead of tables and messages */
+static bool sock_given;                /* --socket: $SANDHOST_URL does not apply */
+static const char *url_opt, *cacert;   /* --url, --cacert as given */
+static struct cli_remote remote;       /* remote.url set: every call goes there, not to sock */
+
+/* The base URL's parts, https://HOST[:PORT][/] and nothing else: 0, or 2
+ * (said why). */
+static int parse_url(const char *u)
+{
+  CURLU *h = curl_url();
+  char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *extra = NULL;
+  const char *bad = NULL;
+  CURLUcode e = h ? curl_url_set(h, CURLUPART_URL, u, 0) : CURLUE_OUT_OF_MEMORY;
+  if (e)
+    bad = curl_url_strerror(e);
+  else if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) || strcmp(scheme, "https") != 0)
+    bad = "not https (the token must not travel in the clear)";
+  else if (curl_url_get(h, CURLUPART_HOST, &host, 0) || curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ||
+           strlen(host) >= sizeof remote.host || strlen(port) >= sizeof remote.port)
+    bad = "no usable host and port";
+  else if ((curl_url_get(h, CURLUPART_PATH, &path, 0) == CURLUE_OK && strcmp(path, "/") != 0) ||
+           curl_url_get(h, CURLUPART_QUERY, &extra, 0) != CURLUE_NO_QUERY ||
+           curl_url_get(h, CURLUPART_FRAGMENT, &extra, 0) != CURLUE_NO_FRAGMENT ||
+           curl_url_get(h, CURLUPART_USER, &extra, 0) != CURLUE_NO_USER)
+    bad = "no path, query, fragment or user";
+  if (!bad) {
+    remote.url = u;
+    snprintf(remote.host, sizeof remote.host, "%s", host);
+    snprintf(remote.port, sizeof remote.port, "%s", port);
+  } else {
+    fprintf(stderr, "sandhost: --url %s: %s (https://HOST[:PORT])\n", u, bad);
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_free(port);
+  curl_free(path);
+  curl_free(extra);
+  curl_url_cleanup(h);
+  return bad ? 2 : 0;
+}
+
+/* Where the calls go, once the options are read: --url (or $SANDHOST_URL
+ * unless --socket was given) means the portal over HTTPS, with a token
+ * checked here, before any request.  -1 to go on, or 2 (said why). */
+static int endpoint_setup(void)
+{
+  const char *u = url_opt ?: sock_given ? NULL : getenv("SANDHOST_URL");
+  if (!u || !*u)
+    return -1;
+  if (url_opt && sock_given) {
+    fprintf(stderr, "sandhost: --url and --socket: give one of them\n");
+    return 2;
+  }
+  if (parse_url(u))
+    return 2;
+  if (!token || !*token) {
+    fprintf(stderr, "sandhost: %s: needs a token (--token or $SANDHOST_TOKEN: an API token made in the portal)\n", u);
+    return 2;
+  }
+  if (token[strcspn(token, "\r\n")]) {
+    fprintf(stderr, "sandhost: the token has a line break in it\n");
+    return 2;
+  }
+  const char *ca = cacert ?: getenv("SANDHOST_CACERT");
+  remote.cacert = ca && *ca ? ca : NULL;
+  if (remote.cacert && access(remote.cacert, R_OK) < 0) {
+    fprintf(stderr, "sandhost: --cacert %s: %s\n", remote.cacert, strerror(errno));
+    return 2;
+  }
+  return -1;
+}
 
 struct buf {
   char *p;
@@ -39,15 +110,22 @@ static size_t on_data(char *d, size_t size, size_t n, void *u)
 static long perform(const char *method, const char *path, json_t *body, struct buf *b)
 {
   CURL *c = curl_easy_init();
-  char url[512], auth[200];
-  snprintf(url, sizeof url, "http://sandhost%s", path);
+  char url[1024], auth[200], err[CURL_ERROR_SIZE] = "";
+  if (remote.url)
+    snprintf(url, sizeof url, "https://%s:%s%s", remote.host, remote.port, path);
+  else
+    snprintf(url, sizeof url, "http://sandhost%s", path);
   struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
   if (token) {
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
     h = curl_slist_append(h, auth);
   }
   _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+  if (!remote.url)
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+  else if (remote.cacert)
+    curl_easy_setopt(c, CURLOPT_CAINFO, remote.cacert);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -57,10 +135,16 @@ static long perform(const char *method, const char *path, json_t *body, struct b
   curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
   long status = 0;
   CURLcode rc = curl_easy_perform(c);
+  long verify = 0;
   if (rc == CURLE_OK)
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-  else
+  else if (!remote.url)
     fprintf(stderr, "sandhost: %s: %s\n", sock, curl_easy_strerror(rc));
+  else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+    cli_tls_failed(&remote, curl_easy_getinfo(c, CURLINFO_SSL_VERIFYRESULT, &verify) ? 0 : verify,
+                   err[0] ? err : curl_easy_strerror(rc));
+  else
+    fprintf(stderr, "sandhost: %s: %s\n", remote.url, err[0] ? err : curl_easy_strerror(rc));
   curl_slist_free_all(h);
   curl_easy_cleanup(c);
   return status;
@@ -193,8 +277,13 @@ static const struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: sandhost [--socket PATH] [--token TOKEN] [--json] COMMAND ...\n"
+  fprintf(f, "usage: sandhost [--socket PATH | --url https://HOST:PORT [--cacert FILE]] [--token TOKEN] [--json]\n"
+             "                COMMAND ...\n"
              "  (the token may also come from $SANDHOST_TOKEN; root needs none on the socket)\n"
+             "  --url: every command through the portal over HTTPS, with an API token made there\n"
+             "  (also $SANDHOST_URL, unless --socket); the server's certificate is verified\n"
+             "  against the system's CAs, or --cacert FILE (also $SANDHOST_CACERT), e.g. a copy\n"
+             "  of a self-signed portal's cert.pem\n"
              "  info                                  the server, and who you are to it\n"
              "  list | tenants | plans | users | images | operations | tokens\n"
              "  show NAME|ID                          one container, as JSON\n"
@@ -281,6 +370,7 @@ static int exec_main(int argc, char **argv)
   static const struct option opts[] = {
     { "tty", no_argument, NULL, 't' }, { "env", required_argument, NULL, 'e' }, { "cwd", required_argument, NULL, 'C' },
     { "socket", required_argument, NULL, 's' }, { "token", required_argument, NULL, 'T' },
+    { "url", required_argument, NULL, 'u' }, { "cacert", required_argument, NULL, 'a' },
     { "help", no_argument, NULL, 'h' }, { 0 },
   };
   _cleanup_free_ char **env = calloc((size_t) argc, sizeof *env);
@@ -293,8 +383,10 @@ static int exec_main(int argc, char **argv)
     case 't': tty = true; break;
     case 'e': env[n_env++] = optarg; break;
     case 'C': cwd = optarg; break;
-    case 's': sock = optarg; break;
+    case 's': sock = optarg; sock_given = true; break;
     case 'T': token = optarg; break;
+    case 'u': url_opt = optarg; break;
+    case 'a': cacert = optarg; break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return CLI_EXEC_USAGE;
     }
@@ -302,6 +394,8 @@ static int exec_main(int argc, char **argv)
     usage(stderr);
     return CLI_EXEC_USAGE;
   }
+  if (endpoint_setup() >= 0)
+    return CLI_EXEC_USAGE;
   const char *ref = argv[optind++];
   if (optind < argc && strcmp(argv[optind], "--") == 0)
     optind++;
@@ -319,7 +413,8 @@ static int exec_main(int argc, char **argv)
     return id < 0 ? CLI_EXEC_CONNECTION : CLI_EXEC_REFUSED;
   long st;
   _cleanup_json_ json_t *reply = NULL;
-  struct cli_exec x = { .sock = sock, .token = token, .container = id, .command = command, .tty = tty };
+  struct cli_exec x = { .sock = sock, .token = token, .remote = remote.url ? &remote : NULL, .container = id,
+                        .command = command, .tty = tty };
   int rc = cli_exec(&x, &st, &reply);
   if (rc == CLI_EXEC_REFUSED)
     failed(st, reply);
@@ -336,7 +431,8 @@ static int global_opts(int argc, char **argv, const char *optstring, json_t *bod
     { "tenant", required_argument, NULL, 'T' }, { "image", required_argument, NULL, 'i' },
     { "memory", required_argument, NULL, 'm' }, { "cpu", required_argument, NULL, 'c' },
     { "disk", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 'w' },
-    { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 },
+    { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+    { "url", required_argument, NULL, 'u' }, { "cacert", required_argument, NULL, 'a' }, { 0 },
   };
   static const struct { int opt; const char *key, *name; } sizes[] = {
     { 'T', "tenant_id", "tenant" }, { 'm', "memory_mib", "memory" }, { 'c', "cpu_millis", "cpu" },
@@ -360,8 +456,10 @@ static int global_opts(int argc, char **argv, const char *optstring, json_t *bod
     if (done)
       continue;
     switch (o) {
-    case 's': sock = optarg; break;
+    case 's': sock = optarg; sock_given = true; break;
     case 't': token = optarg; break;
+    case 'u': url_opt = optarg; break;
+    case 'a': cacert = optarg; break;
     case 'i': json_object_set_new(body, "image", json_string(optarg)); break;
     case 'j': as_json = true; break;
     case 'h': usage(stdout); return 0;
@@ -388,11 +486,12 @@ int main(int argc, char **argv)
   argv += optind;
   curl_global_init(CURL_GLOBAL_DEFAULT);
   if (strcmp(argv[0], "exec") == 0 || strcmp(argv[0], "audit") == 0) {
-    o = argv[0][0] == 'e' ? exec_main(argc, argv) : audit_main(argc, argv);
+    /* (exec reads --socket, --token and --url of its own first) */
+    o = argv[0][0] == 'e' ? exec_main(argc, argv) : (o = endpoint_setup()) >= 0 ? o : audit_main(argc, argv);
     curl_global_cleanup();
     return o;
   }
-  if ((o = global_opts(argc, argv, "s:t:h", body)) >= 0)
+  if ((o = global_opts(argc, argv, "s:t:h", body)) >= 0 || (o = endpoint_setup()) >= 0)
     return o;
   const char *cmd = argv[0], *arg = optind < argc ? argv[optind] : NULL;
   char **rest = argv + optind + 1;
