@@ -343,4 +343,8 @@ v=$(verdicts "$W/fe" 12)
 like "$v" '^busy=[0-9]+ ok=[0-9]+$' "login_queue=1 and 12 logins at once: each is refused or right ($v)"
 busy=$(echo "$v" | sed -n 's/^busy=\([0-9]*\) .*/\1/p') right=$(echo "$v" | sed -n 's/.* ok=\([0-9]*\)$/\1/p')
 check "${busy:-0} >= 1 && ${right:-0} >= 2" "at least one 503 unavailable with Retry-After: 1, at least two run"
+kill -TERM "$pid"; wait "$pid"; is "$?" 0 "that daemon exits 0 on SIGTERM too"
+pid=""
+ok $(cat "$W"/out.* | grep -qE 'AddressSanitizer|runtime error|Segmentation|Assertion'; [ $? = 1 ]; echo $?) \
+  "no daemon of this test logged a crash or a sanitizer's report"
 done_testing
