@@ -53,6 +53,7 @@ static const struct key {
   U32("login_max_failures", login_max_failures, 1, 1000),
   U32("login_lockout", login_lockout, 1, 3600),
   U32("password_min_length", password_min_length, 1, 1024),
+  U32("login_queue", login_queue, 1, 4096),
   STR("totp_required_roles", totp_required_roles, K_NAME),
 #undef STR
 #undef U32
@@ -86,6 +87,7 @@ void hd_config_defaults(struct hd_config *c)
     .login_max_failures = 5,
     .login_lockout = 30,
     .password_min_length = 10,
+    .login_queue = 64,
     .totp_required_roles = "",
   };
 }

@@ -37,6 +37,7 @@ struct hd_config {
   uint32_t login_max_failures;   /* failed logins in a row before the account locks */
   uint32_t login_lockout;    /* seconds of the first lock (doubling, at most an hour) */
   uint32_t password_min_length;
+  uint32_t login_queue;      /* logins waiting for a login thread before 503 */
   char totp_required_roles[64];  /* "admin,owner": their sessions must set up TOTP first */
 };
 

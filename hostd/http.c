@@ -9,6 +9,7 @@
 #include "events.h"
 #include "exec-ws.h"
 #include "log.h"
+#include "login-queue.h"
 #include "session.h"
 
 #include <errno.h>
@@ -35,7 +36,12 @@ struct hd_http {
   volatile bool stop;
   struct hd_exec_env exec;
   h2o_timeout_entry_t reaper;
+  struct hd_login_queue *logins;   /* while hd_http_run runs */
+  char db_path[300];               /* the login threads' connections */
+  unsigned login_depth;
 };
+
+enum { LOGIN_THREADS = 2 };
 
 struct api_handler {
   h2o_handler_t super;
@@ -212,6 +218,49 @@ static void park(struct hd_http *h, h2o_req_t *req, const struct hd_call *c)
   h2o_timeout_link(h->ctx.loop, &poll_timeout, &wt->entry);
 }
 
+/* A login handed to the login threads (hostd/login-queue.c).  This lives
+ * in the request's pool: if the client goes away first, disposing of the
+ * pool cancels the job (whose answer then goes nowhere); once the answer
+ * is here, `job` is cleared so a later dispose leaves the freed job alone. */
+struct parked_login {
+  h2o_req_t *req;
+  struct hd_login_job *job;
+};
+
+static void login_dispose(void *p)
+{
+  struct parked_login *pl = p;
+  if (pl->job)
+    hd_login_job_cancel(pl->job);
+}
+
+static void login_done(struct hd_call *c, void *arg)
+{
+  struct parked_login *pl = arg;
+  pl->job = NULL;
+  respond(pl->req, c);
+}
+
+/* The one call that costs a scrypt, and that nothing else in its request
+ * refused already (those answer at once, on the loop). */
+static bool slow_login(const struct hd_call *c)
+{
+  return !c->refuse_status && !c->raw && strcmp(c->method, "POST") == 0 &&
+         (strcmp(c->path, "/1.0/auth/login") == 0 || strcmp(c->path, "/1.0/auth/login/") == 0);
+}
+
+static void login_park(struct hd_http *h, h2o_req_t *req, struct hd_call *c, json_t **body)
+{
+  struct parked_login *pl = h2o_mem_alloc_shared(&req->pool, sizeof *pl, login_dispose);
+  *pl = (struct parked_login){ .req = req };
+  if ((pl->job = hd_login_queue_submit(h->logins, c, body, pl)))
+    return;
+  /* A full queue: refused at once, not queued without end.  Not audited:
+   * under a flood that write would stall the loop this queue keeps free. */
+  hd_login_refuse(c, false);
+  respond(req, c);
+}
+
 /* /events?stream=1: JSON lines as events happen, polled every 250 ms; a
  * bare newline every 15 s keeps proxies from closing an idle stream.  One
  * chunk in flight at a time (h2o calls proceed when it may send more). */
@@ -313,6 +362,12 @@ static void on_reap(h2o_timeout_entry_t *entry)
   h2o_timeout_link(reap_loop, &reap_timeout, entry);
 }
 
+void hd_http_set_logins(struct hd_http *h, const char *db_path, unsigned queue)
+{
+  snprintf(h->db_path, sizeof h->db_path, "%s", db_path);
+  h->login_depth = queue;
+}
+
 void hd_http_set_exec(struct hd_http *h, const char *sbx, const char *sbx_root, const char *runtime_dir)
 {
   h->exec = (struct hd_exec_env){ sbx, sbx_root, runtime_dir };
@@ -352,6 +407,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     }
   }
   c.body = body;
+  if (h->logins && slow_login(&c)) {
+    login_park(h, req, &c, &body);
+    goto done;
+  }
   hd_api_handle(&c);
   if (c.wait_op && c.wait_ms > 0)
     park(h, req, &c);
@@ -363,6 +422,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
   }
   else
     respond(req, &c);
+done:
   hd_call_clear(&c);
   json_decref(body);
   return 0;
@@ -495,10 +555,19 @@ int hd_http_new(const char *socket_path, gid_t admin_gid, const char *portal_pat
 
 int hd_http_run(struct hd_http *h, sh_error *e)
 {
-  while (!h->stop)
+  int r = 0;
+  if (h->db_path[0] &&
+      (r = hd_login_queue_start(&h->ctx, h->db_path, LOGIN_THREADS, h->login_depth, login_done, &h->logins, e)) < 0)
+    return r;
+  while (!h->stop && r == 0)
     if (h2o_evloop_run(h->ctx.loop, INT32_MAX) != 0 && errno != EINTR)
-      return sh_errno(e, "serve", h->path);
-  return 0;
+      r = sh_errno(e, "serve", h->path);
+  /* No new connections; the logins running finish and are answered. */
+  h2o_socket_read_stop(h->listener);
+  h2o_socket_read_stop(h->portal_listener);
+  hd_login_queue_stop(h->logins);
+  h->logins = NULL;
+  return r;
 }
 
 void hd_http_free(struct hd_http *h)

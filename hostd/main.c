@@ -159,6 +159,7 @@ int main(int argc, char **argv)
   hd_audit_init(&host);
   hd_audit_log_host();
   hd_http_set_exec(h, host.sbx, host.sbx_root, cfg.runtime_dir);
+  hd_http_set_logins(h, host.db_path, cfg.login_queue);
   if ((r = hd_reconcile(&host, db, &e)) < 0)
     goto out;
   sh_info("serving the API on %s and the portal's on %s (database %s, schema %d, runtime %s)", cfg.socket, cfg.portal_socket, host.db_path, hd_db_version(db), host.sbx);

@@ -220,4 +220,131 @@ while [ $n -lt 12 ]; do
 done
 is "$s" 401 "a session in use ends at session_max"
 check "$n - $last_ok == 1 && $last_ok >= 2" "though it had been used a second before ($last_ok uses)"
+
+# ---- logins off the event loop (hostd/login-queue.c) ----
+mk_users() { # mk_users PREFIX N: users PREFIX1..PREFIXN, each with the password PREFIXi-password
+  local i
+  for i in $(seq "$2"); do
+    api POST /1.0/users "{\"name\": \"$1$i\", \"role\": \"member\", \"tenant_id\": $acme, \"password\": \"$1$i-password\"}" >/dev/null
+  done
+}
+flood() { # flood PREFIX N DIR: N logins at once on the portal socket, odd ones with a wrong password; for each
+  # login i: DIR/i.st (status), DIR/i.h (headers), DIR/i.t (when its answer was complete, date +%s%N); pids in fl_pids
+  local i pw
+  mkdir -p "$3"
+  fl_pids=()
+  for i in $(seq "$2"); do
+    pw=$1$i-password
+    [ $((i % 2)) = 1 ] && pw=wrong-password
+    ( curl -s --unix-socket "$P" -X POST -D "$3/$i.h" -o "$3/$i.body" -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data-binary "{\"name\": \"$1$i\", \"password\": \"$pw\"}" http://sandhost/1.0/auth/login > "$3/$i.st"
+      date +%s%N > "$3/$i.t" ) &
+    fl_pids+=($!)
+  done
+}
+# verdicts DIR N: one word per login: "ok" when it got its right answer (200 with a session for the right password,
+# 401 bad_credentials for a wrong one), "busy" for 503 unavailable with Retry-After: 1, else what came
+verdicts() {
+  local i s
+  for i in $(seq "$2"); do
+    s=$(cat "$1/$i.st")
+    if [ "$s" = 503 ] && [ "$(jq -r .error.code "$1/$i.body")" = unavailable ] &&
+       [ "$(sed -n 's/^retry-after: *//Ip' "$1/$i.h" | tr -d '\r')" = 1 ]; then echo busy
+    elif [ $((i % 2)) = 1 ] && [ "$s" = 401 ] && [ "$(jq -r .error.code "$1/$i.body")" = bad_credentials ]; then echo ok
+    elif [ $((i % 2)) = 0 ] && [ "$s" = 200 ] && grep -qi '^sandhost-session: shs_' "$1/$i.h"; then echo ok
+    else echo "login$i:$s"; diag "login $i: $s $(cat "$1/$i.body" 2>/dev/null)" >&2; fi
+  done | sort | uniq -c | awk '{printf "%s%s=%s", (NR > 1 ? " " : ""), $2, $1}'
+}
+# hold_db NAME: another process holds the database's write lock (BEGIN IMMEDIATE) until release_db NAME
+hold_db() {
+  python3 -c 'import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2] + ".held", "w").close()
+while not os.path.exists(sys.argv[2] + ".release"):
+    time.sleep(0.01)
+c.execute("ROLLBACK")' "$W/state/sandhost.db" "$W/$1" &
+  hold_pid=$!
+  for _ in $(seq 100); do [ -e "$W/$1.held" ] && break; sleep 0.05; done
+}
+release_db() { touch "$W/$1.release"; wait "$hold_pid"; }
+now() { date +%s%N; }
+
+kill "$pid"; wait "$pid" 2>/dev/null
+hd_start 3
+mk_users a 12
+mk_users b 12
+mk_users c 12
+mk_users d 12
+
+flood a 12 "$W/fa"
+curl -s --unix-socket "$S" -o "$W/get-a" http://sandhost/1.0; get_t=$(now)
+wait "${fl_pids[@]}"
+is "$(jq -r .api_version "$W/get-a")" 1.0 "GET /1.0 on the admin socket amid 12 logins"
+last=$(sort -n "$W"/fa/*.t | tail -1)
+check "$get_t < $last" "was answered before the last login"
+is "$(verdicts "$W/fa" 12)" "ok=12" "and each login got its answer (200 with a session, or 401 bad_credentials)"
+
+# The logins' transactions wait on a lock another process holds: on the old single thread the first one
+# would hold up every request; here the loop answers while all of them wait.
+hold_db lockb
+flood b 12 "$W/fb"
+sleep 0.3   # (the logins reach the daemon)
+curl -s --unix-socket "$S" -o "$W/get-b" http://sandhost/1.0; get_t=$(now)
+answered=$(cat "$W"/fb/*.t 2>/dev/null | wc -l)
+release_db lockb
+wait "${fl_pids[@]}"
+is "$(jq -r .api_version "$W/get-b")" 1.0 "GET /1.0 while 12 logins wait for the database's write lock"
+is "$answered" 0 "answered before any of them"
+first=$(sort -n "$W"/fb/*.t | head -1)
+check "$get_t < $first" "(its answer came before the first login's)"
+is "$(verdicts "$W/fb" 12)" "ok=12" "once the lock is free every login completes with its right answer"
+
+# Clients that leave: some before their login starts, some while it runs.
+hold_db lockc
+python3 -c 'import socket, sys
+body = b"{\"name\": \"c2\", \"password\": \"c2-password\"}"
+req = b"POST /1.0/auth/login HTTP/1.1\r\nHost: sandhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+for _ in range(6):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(req)
+    s.close()' "$P"
+curl -s --unix-socket "$P" --max-time 0.2 -o /dev/null -H 'Content-Type: application/json' \
+  --data-binary '{"name": "c4", "password": "c4-password"}' http://sandhost/1.0/auth/login
+sleep 0.3
+release_db lockc
+login c6 c6-password; is "$ls" 200 "after 7 logins whose clients left (6 closed at once, 1 timed out) logins work"
+is "$(st api GET /1.0)" 200 "and the daemon answers"
+ok $(kill -0 "$pid"; echo $?) "(it is alive)"
+
+# SIGTERM amid logins: the running ones finish, the rest answer 503 or never connect; the daemon exits 0.
+flood d 12 "$W/fd"
+sleep 0.1
+kill -TERM "$pid"; wait "$pid"; is "$?" 0 "SIGTERM during 12 logins: exit status 0"
+wait "${fl_pids[@]}"
+diag "logins at SIGTERM: $(verdicts "$W/fd" 12)"
+v=$(verdicts "$W/fd" 12 | tr ' ' '\n' | grep -v -e '^ok=' -e '^busy=' -e '^login[0-9]*:000=')
+is "$v" "" "each login got its right answer, a 503, or no connection"
+ok $(grep -qE 'AddressSanitizer|runtime error|Segmentation|Assertion|assert' "$W/out.3"; [ $? = 1 ]; echo $?) \
+  "and the log shows no crash"
+pid=""
+
+# A full queue: two logins run (on the lock), one waits (login_queue=1); the others get 503 at once.
+hd_start 4 --set login_queue=1
+mk_users e 12
+hold_db locke
+flood e 12 "$W/fe"
+for _ in $(seq 40); do [ "$(grep -l 503 "$W"/fe/*.st 2>/dev/null | wc -l)" -ge 1 ] && break; sleep 0.1; done
+sleep 0.3
+release_db locke
+wait "${fl_pids[@]}"
+v=$(verdicts "$W/fe" 12)
+like "$v" '^busy=[0-9]+ ok=[0-9]+$' "login_queue=1 and 12 logins at once: each is refused or right ($v)"
+busy=$(echo "$v" | sed -n 's/^busy=\([0-9]*\) .*/\1/p') right=$(echo "$v" | sed -n 's/.* ok=\([0-9]*\)$/\1/p')
+check "${busy:-0} >= 1 && ${right:-0} >= 2" "at least one 503 unavailable with Retry-After: 1, at least two run"
+kill -TERM "$pid"; wait "$pid"; is "$?" 0 "that daemon exits 0 on SIGTERM too"
+pid=""
+ok $(cat "$W"/out.* | grep -qE 'AddressSanitizer|runtime error|Segmentation|Assertion'; [ $? = 1 ]; echo $?) \
+  "no daemon of this test logged a crash or a sanitizer's report"
 done_testing
