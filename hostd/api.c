@@ -450,7 +450,11 @@ void hd_api_handle(struct hd_call *c)
    * refused request is audited on its own. */
   sh_error e = {0};
   int fault = 0;
-  if (!well_formed(c)) {
+  c->login.checked = false;
+  bool ok = well_formed(c);
+  if (ok && strcmp(c->path, "/1.0/auth/login") == 0 && strcmp(c->method, "POST") == 0)
+    hd_login_prepare(c);   /* the scrypt before the write lock, not under it */
+  if (!ok) {
     /* refused: audited below */
   } else if (hd_db_begin(c->db, &e) < 0) {
     if (!(fault = hd_db_fault_take()))

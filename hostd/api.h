@@ -52,6 +52,10 @@ struct hd_call {
    * last even when the call fails (a failed login counts). */
   void (*finally)(struct hd_call *c);
   int64_t failed_user;       /* (login: whose failure counts; -1: an unknown name's) */
+  struct {                   /* login: the password checked before the transaction */
+    bool checked, ok;        /* (the scrypt holds no write lock) against */
+    char hash[160];          /* this stored hash ("": an unknown name) */
+  } login;
   /* routing, filled by hd_api_handle */
   int64_t ids[4];
   int n_ids;

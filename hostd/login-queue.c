@@ -40,8 +40,6 @@ struct hd_login_queue {
   hd_login_done_fn done;
   pthread_mutex_t lock;
   pthread_cond_t cond;             /* a job waits, or stop */
-  pthread_cond_t turn;             /* a login's turn at the database came */
-  uint64_t taken, served;          /* logins taken from the queue, and done */
   struct hd_login_job *head, **tail;
   unsigned waiting, depth;
   bool stop;
@@ -92,14 +90,10 @@ static void *login_main(void *arg)
     if (!(q->head = j->next))
       q->tail = &q->head;
     q->waiting--;
-    /* Logins take turns, in order: the scrypt runs inside the call's write
-     * transaction, and left to SQLite's busy handler (which sleeps and
-     * polls) one thread could win the lock again and again until the
-     * other's busy timeout fails its login with 503. */
-    uint64_t ticket = q->taken++;
-    while (q->served != ticket)
-      pthread_cond_wait(&q->turn, &q->lock);
     pthread_mutex_unlock(&q->lock);
+    /* The scrypt runs before the call's write transaction
+     * (hd_login_prepare): the threads hash side by side, and each holds
+     * the write lock only for its short transaction. */
     /* A login whose client left before it started is not run: it changes
      * nothing, and a flood of abandoned ones costs no scrypt. */
     if (!atomic_load(&j->cancelled)) {
@@ -108,8 +102,6 @@ static void *login_main(void *arg)
     }
     h2o_multithread_send_message(&q->receiver, &j->msg);
     pthread_mutex_lock(&q->lock);
-    q->served++;
-    pthread_cond_broadcast(&q->turn);
   }
   pthread_mutex_unlock(&q->lock);
   return NULL;
@@ -131,7 +123,6 @@ int hd_login_queue_start(h2o_context_t *ctx, const char *db_path, unsigned threa
   *q = (struct hd_login_queue){ .ctx = ctx, .done = done, .depth = depth, .tail = &q->head };
   pthread_mutex_init(&q->lock, NULL);
   pthread_cond_init(&q->cond, NULL);
-  pthread_cond_init(&q->turn, NULL);
   h2o_multithread_register_receiver(ctx->queue, &q->receiver, on_answers);
   if (threads > MAX_THREADS)
     threads = MAX_THREADS;
@@ -232,6 +223,5 @@ void hd_login_queue_stop(struct hd_login_queue *q)
   h2o_multithread_unregister_receiver(q->ctx->queue, &q->receiver);
   pthread_mutex_destroy(&q->lock);
   pthread_cond_destroy(&q->cond);
-  pthread_cond_destroy(&q->turn);
   free(q);
 }

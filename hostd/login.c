@@ -158,6 +158,29 @@ static bool locked_out(struct hd_call *c, int64_t locked_until, int64_t now)
   return true;
 }
 
+void hd_login_prepare(struct hd_call *c)
+{
+  c->login.checked = false;
+  const char *name = json_string_value(json_object_get(c->body, "name"));
+  const char *pw = json_string_value(json_object_get(c->body, "password"));
+  if (!name || !pw)
+    return;   /* hd_login names what is missing */
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL, "SELECT password_hash FROM users WHERE name = ?", "t", name);
+  const char *stored = s && sqlite3_step(s) == SQLITE_ROW ? (const char *) sqlite3_column_text(s, 0) : NULL;
+  snprintf(c->login.hash, sizeof c->login.hash, "%s", stored ? stored : "");
+  c->login.ok = hd_password_verify(pw, stored);   /* an unknown name costs a scrypt too */
+  c->login.checked = true;
+}
+
+/* The password against the stored hash (NULL: an unknown name): the
+ * answer from before the transaction when the hash is still the one seen. */
+static bool password_matches(struct hd_call *c, const char *pw, const char *stored)
+{
+  if (c->login.checked && strcmp(c->login.hash, stored ? stored : "") == 0)
+    return c->login.ok;
+  return hd_password_verify(pw, stored);
+}
+
 void hd_login(struct hd_call *c)
 {
   static const char *const keys[] = { "name", "password", "totp", NULL };
@@ -182,7 +205,7 @@ void hd_login(struct hd_call *c)
   if (locked_out(c, locked, now))
     return;
   /* An unknown user costs the same scrypt as a wrong password. */
-  if (!hd_password_verify(pw, known ? (const char *) sqlite3_column_text(s, 3) : NULL)) {
+  if (!password_matches(c, pw, known ? (const char *) sqlite3_column_text(s, 3) : NULL)) {
     c->failed_user = known ? id : -1;   /* -1: an unknown name, counted among the ghosts */
     hd_api_fail_code(c, 401, "bad_credentials", NULL, "wrong name or password");
     return;

@@ -6,6 +6,10 @@
 #include "api.h"
 
 void hd_login(struct hd_call *c);          /* POST /1.0/auth/login */
+/* Before a login's write transaction: its password against the stored hash,
+ * so the scrypt holds no lock (hd_login uses the answer if the hash is the
+ * same inside the transaction, and checks again if not). */
+void hd_login_prepare(struct hd_call *c);
 void hd_logout(struct hd_call *c);         /* POST /1.0/auth/logout */
 void hd_session_get(struct hd_call *c);    /* GET /1.0/auth/session */
 void hd_password_put(struct hd_call *c);   /* PUT /1.0/users/{id}/password */
