@@ -13,7 +13,7 @@ packages=(
   busybox-static procps
   qemu-system-x86 qemu-system-data cpio kmod xz-utils
   selinux-policy-default selinux-policy-dev selinux-policy-src selinux-utils policycoreutils semodule-utils checkpolicy
-  chromium
+  chromium fonts-liberation fonts-dejavu-core
   hyperfine wrk runc crun lxc bubblewrap uidmap nftables iproute2 iperf3 podman netavark iptables util-linux-extra
 )
 # Node.js and npm build the portal's UI (xterm.js from npm); the machine's own
