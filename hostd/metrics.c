@@ -50,6 +50,7 @@ void hd_metrics_init(struct hd_host *h)
 }
 
 struct out {
+  bool skip[N_F];     /* families not asked for (?name=) */
   char *lines[N_F];
   size_t len[N_F];
   FILE *f[N_F];
@@ -58,6 +59,8 @@ struct out {
 static void put(struct out *o, int fam, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void put(struct out *o, int fam, const char *fmt, ...)
 {
+  if (o->skip[fam])
+    return;
   if (!o->f[fam])
     o->f[fam] = open_memstream(&o->lines[fam], &o->len[fam]);
   va_list ap;
@@ -101,10 +104,38 @@ struct tenant_sum {
   uint64_t memory, cpu_usec;
 };
 
+/* ?name=FAMILY (repeated): only those families, as a page that shows a
+ * few of them asks (the container states alone are 7 lines a container). */
+static bool families_asked(struct hd_call *c, struct out *o)
+{
+  char key[16], val[64];
+  size_t len;
+  bool any = false, asked[N_F] = { false };
+  for (const char *q = c->query; hd_query_next(&q, key, sizeof key, val, sizeof val, &len);) {
+    if (strcmp(key, "name") != 0) {
+      hd_api_fail(c, 400, key, "%s: unknown query parameter (name=FAMILY, repeated)", key);
+      return false;
+    }
+    int i = 0;
+    while (i < N_F && strcmp(families[i].name, val) != 0)
+      i++;
+    if (i == N_F) {
+      hd_api_fail(c, 400, "name", "name: there is no metric family \"%.60s\"", val);
+      return false;
+    }
+    asked[i] = any = true;
+  }
+  for (int i = 0; any && i < N_F; i++)
+    o->skip[i] = !asked[i];
+  return true;
+}
+
 void hd_metrics(struct hd_call *c)
 {
   bool everyone = c->who.role == HD_ROLE_ADMIN || c->who.role == HD_ROLE_AUDITOR;
   struct out o = {0};
+  if (!families_asked(c, &o))
+    return;
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, NULL,
     "SELECT c.id, c.name, c.tenant_id, t.name, c.state, c.restarts FROM containers c JOIN tenants t ON t.id = c.tenant_id"
     " WHERE ? OR c.tenant_id = ? ORDER BY c.tenant_id, c.id", "ii", (int64_t) everyone, c->who.tenant_id);

@@ -102,6 +102,11 @@ curl -s --unix-socket "$S" http://sandhost/1.0/metrics > "$W/metrics.admin"
 is "$(sed -n 's/^sandhost_host_cpus //p' "$W/metrics.admin")" "$(getconf _NPROCESSORS_ONLN)" "the admin's metrics: the host's cpus"
 is "$(sed -n 's/^sandhost_host_memory_bytes{kind="total"} //p' "$W/metrics.admin")" \
   "$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) * 1024 ))" "its memory"
+curl -s --unix-socket "$S" -H "Authorization: Bearer $ta" \
+  'http://sandhost/1.0/metrics?name=sandhost_container_memory_bytes&name=sandhost_container_pids' > "$W/metrics.some"
+is "$(grep -v '^#' "$W/metrics.some" | sed 's/{.*//' | sort -u | tr '\n' ' ')" "sandhost_container_memory_bytes sandhost_container_pids " \
+  "?name= keeps only the families asked for"
+like "$(api -t "$ta" GET '/1.0/metrics?name=nope')" '^400 .*"field":"name"' "an unknown family: 400 naming it"
 psize=$(sed -n 's/^sandhost_pool_bytes{kind="size"} //p' "$W/metrics.admin")
 pused=$(sed -n 's/^sandhost_pool_bytes{kind="used"} //p' "$W/metrics.admin")
 check "${psize:-0} >= 1000000000 && ${pused:-0} > 0 && ${pused:-0} < ${psize:-0}" "the pool's size and use ($pused of $psize bytes; 2G here)"
