@@ -3,12 +3,12 @@
 
 #include "auth.h"
 #include "cleanup.h"
+#include "conf.h"
 #include "prefix.h"
 #include "storage.h"
 
 #include <sys/socket.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -16,45 +16,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_PATH, K_NAME, K_U32, K_SIZE };
+/* A pool's size: at least 1G ("20G", "512G"). */
+static bool parse_pool_size(const char *v, void *dst)
+{
+  uint64_t x;
+  if (sbx_parse_size(v, &x) < 0 || x < (1ull << 30))
+    return false;
+  memcpy(dst, &x, sizeof x);
+  return true;
+}
 
-static const struct key {
-  const char *name;
-  enum kind kind;
-  size_t off, size;
-  uint32_t min, max;
-} keys[] = {
-#define STR(k, f, kind) { k, kind, offsetof(struct hd_config, f), sizeof ((struct hd_config *) 0)->f, 0, 0 }
-#define U32(k, f, lo, hi) { k, K_U32, offsetof(struct hd_config, f), sizeof(uint32_t), lo, hi }
-  STR("state_dir", state_dir, K_PATH),
-  STR("runtime_dir", runtime_dir, K_PATH),
-  STR("socket", socket, K_PATH),
-  STR("admin_group", admin_group, K_NAME),
+static const struct sh_conf_key keys[] = {
+#define STR(k, f, kind) { k, kind, offsetof(struct hd_config, f), sizeof ((struct hd_config *) 0)->f, 0, 0, NULL, NULL }
+#define U32(k, f, lo, hi) { k, SH_CONF_U32, offsetof(struct hd_config, f), sizeof(uint32_t), lo, hi, NULL, NULL }
+  STR("state_dir", state_dir, SH_CONF_PATH),
+  STR("runtime_dir", runtime_dir, SH_CONF_PATH),
+  STR("socket", socket, SH_CONF_PATH),
+  STR("admin_group", admin_group, SH_CONF_NAME),
   U32("idmap_start", idmap_start, 1, UINT32_MAX - 65536),
   U32("idmap_count", idmap_count, 65536, UINT32_MAX),
   U32("max_body", max_body, 1024, 64u << 20),
-  { "pool_size", K_SIZE, offsetof(struct hd_config, pool_size), sizeof(uint64_t), 0, 0 },
-  STR("pool_driver", pool_driver, K_NAME),
-  STR("sbx", sbx, K_PATH),
-  STR("probe", probe, K_PATH),
+  { "pool_size", SH_CONF_OTHER, offsetof(struct hd_config, pool_size), sizeof(uint64_t), 0, 0, parse_pool_size,
+    "a size of at least 1G (\"20G\", \"512G\")" },
+  STR("pool_driver", pool_driver, SH_CONF_NAME),
+  STR("sbx", sbx, SH_CONF_PATH),
+  STR("probe", probe, SH_CONF_PATH),
   U32("stop_timeout", stop_timeout, 0, 3600),
   U32("usage_interval", usage_interval, 1, 3600),
   U32("workers", workers, 1, 64),
-  STR("network_pool4", network_pool4, K_NAME),
-  STR("network_pool6", network_pool6, K_NAME),
-  STR("uplink", uplink, K_NAME),
-  STR("bpf_dir", bpf_dir, K_PATH),   /* "" (the default): chosen at start */
-  STR("cgroup_name", cgroup_name, K_NAME),
-  STR("forward_ports", forward_ports, K_NAME),
-  STR("portal_socket", portal_socket, K_PATH),
-  STR("portal_group", portal_group, K_NAME),
+  STR("network_pool4", network_pool4, SH_CONF_NAME),
+  STR("network_pool6", network_pool6, SH_CONF_NAME),
+  STR("uplink", uplink, SH_CONF_NAME),
+  STR("bpf_dir", bpf_dir, SH_CONF_PATH),   /* "" (the default): chosen at start */
+  STR("cgroup_name", cgroup_name, SH_CONF_NAME),
+  STR("forward_ports", forward_ports, SH_CONF_NAME),
+  STR("portal_socket", portal_socket, SH_CONF_PATH),
+  STR("portal_group", portal_group, SH_CONF_NAME),
   U32("session_idle", session_idle, 1, 30 * 86400),
   U32("session_max", session_max, 1, 365 * 86400),
   U32("login_max_failures", login_max_failures, 1, 1000),
   U32("login_lockout", login_lockout, 1, 3600),
   U32("password_min_length", password_min_length, 1, 1024),
   U32("login_queue", login_queue, 1, 4096),
-  STR("totp_required_roles", totp_required_roles, K_NAME),
+  STR("totp_required_roles", totp_required_roles, SH_CONF_NAME),
 #undef STR
 #undef U32
 };
@@ -92,66 +96,9 @@ void hd_config_defaults(struct hd_config *c)
   };
 }
 
-static char *trim(char *s)
-{
-  while (isspace((unsigned char) *s))
-    s++;
-  char *end = s + strlen(s);
-  while (end > s && isspace((unsigned char) end[-1]))
-    *--end = 0;
-  return s;
-}
-
-static int set_kv(struct hd_config *c, const char *k, const char *v, const char *where, sh_error *e)
-{
-  for (size_t i = 0; i < SH_ARRAY_SIZE(keys); i++) {
-    const struct key *key = &keys[i];
-    if (strcmp(key->name, k) != 0)
-      continue;
-    char *dst = (char *) c + key->off;
-    switch (key->kind) {
-    case K_PATH:
-      if (v[0] != '/' || strlen(v) >= key->size)
-        return sh_err(e, EINVAL, "read configuration", where, "%s: an absolute path shorter than %zu characters", k, key->size);
-      break;
-    case K_NAME:
-      if (strlen(v) >= key->size)
-        return sh_err(e, EINVAL, "read configuration", where, "%s: at most %zu characters", k, key->size - 1);
-      break;
-    case K_U32: {
-      char *end;
-      errno = 0;
-      unsigned long long x = strtoull(v, &end, 10);
-      if (errno || end == v || *end || x < key->min || x > key->max)
-        return sh_err(e, EINVAL, "read configuration", where, "%s: a number from %u to %u", k, key->min, key->max);
-      uint32_t u = (uint32_t) x;
-      memcpy(dst, &u, sizeof u);
-      return 0;
-    }
-    case K_SIZE: {
-      uint64_t x;
-      if (sbx_parse_size(v, &x) < 0 || x < (1ull << 30))
-        return sh_err(e, EINVAL, "read configuration", where, "%s: a size of at least 1G (\"20G\", \"512G\")", k);
-      memcpy(dst, &x, sizeof x);
-      return 0;
-    }
-    }
-    snprintf(dst, key->size, "%s", v);
-    return 0;
-  }
-  return sh_err(e, EINVAL, "read configuration", where, "%s: unknown key", k);
-}
-
 int hd_config_set(struct hd_config *c, const char *assignment, const char *where, sh_error *e)
 {
-  _cleanup_free_ char *copy = strdup(assignment);
-  if (!copy)
-    return sh_err(e, ENOMEM, "read configuration", where, NULL);
-  char *eq = strchr(copy, '=');
-  if (!eq)
-    return sh_err(e, EINVAL, "read configuration", where, "\"%s\": key = value expected", assignment);
-  *eq = 0;
-  return set_kv(c, trim(copy), trim(eq + 1), where, e);
+  return sh_conf_set(keys, SH_ARRAY_SIZE(keys), c, assignment, where, e);
 }
 
 /* Derived values and the checks that span keys. */
@@ -196,25 +143,5 @@ int hd_config_finish(struct hd_config *c, const char *path, sh_error *e)
 
 int hd_config_load(struct hd_config *c, const char *path, int required, sh_error *e)
 {
-  _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
-  if (!f) {
-    if (path && (required || errno != ENOENT))
-      return sh_errno(e, "read configuration", path);
-    return 0;
-  }
-  char line[1024];
-  for (int n = 1; fgets(line, sizeof line, f); n++) {
-    char where[300];
-    snprintf(where, sizeof where, "%s:%d", path, n);
-    char *hash = strchr(line, '#');
-    if (hash)
-      *hash = 0;
-    char *s = trim(line);
-    if (!*s)
-      continue;
-    int r = hd_config_set(c, s, where, e);
-    if (r < 0)
-      return r;
-  }
-  return 0;
+  return sh_conf_load(keys, SH_ARRAY_SIZE(keys), c, path, required, e);
 }

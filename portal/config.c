@@ -1,13 +1,12 @@
-/* The configuration file: a table of keys, each with where it goes.  The
- * format and messages are sandhostd's (hostd/config.c); its parser is
- * private to hostd's struct, so this is a small one of the portal's own. */
+/* The configuration file: a table of keys, each with where it goes, read
+ * by common/conf.c as sandhostd's is. */
 #include "config.h"
 
 #include "cleanup.h"
+#include "conf.h"
 #include "sandhost-config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -17,22 +16,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum kind { K_PATH, K_NAME, K_U32 };
-
-static const struct key {
-  const char *name;
-  enum kind kind;
-  size_t off, size;
-  uint32_t min, max;
-} keys[] = {
-#define STR(k, kind) { #k, kind, offsetof(struct pt_config, k), sizeof ((struct pt_config *) 0)->k, 0, 0 }
-#define U32(k, lo, hi) { #k, K_U32, offsetof(struct pt_config, k), sizeof(uint32_t), lo, hi }
-  STR(listen, K_NAME),
-  STR(api_socket, K_PATH),
-  STR(user, K_NAME),
-  STR(cert, K_PATH),
-  STR(key, K_PATH),
-  STR(assets, K_PATH),
+static const struct sh_conf_key keys[] = {
+#define STR(k, kind) { #k, kind, offsetof(struct pt_config, k), sizeof ((struct pt_config *) 0)->k, 0, 0, NULL, NULL }
+#define U32(k, lo, hi) { #k, SH_CONF_U32, offsetof(struct pt_config, k), sizeof(uint32_t), lo, hi, NULL, NULL }
+  STR(listen, SH_CONF_NAME),
+  STR(api_socket, SH_CONF_PATH),
+  STR(user, SH_CONF_NAME),
+  STR(cert, SH_CONF_PATH),
+  STR(key, SH_CONF_PATH),
+  STR(assets, SH_CONF_PATH),
   U32(max_body, 1024, 64u << 20),
   U32(hsts_max_age, 0, 100000000),
 #undef STR
@@ -53,78 +45,14 @@ void pt_config_defaults(struct pt_config *c)
   };
 }
 
-static char *trim(char *s)
-{
-  while (isspace((unsigned char) *s))
-    s++;
-  char *end = s + strlen(s);
-  while (end > s && isspace((unsigned char) end[-1]))
-    *--end = 0;
-  return s;
-}
-
-static int set_kv(struct pt_config *c, const char *k, const char *v, const char *where, sh_error *e)
-{
-  for (size_t i = 0; i < SH_ARRAY_SIZE(keys); i++) {
-    const struct key *key = &keys[i];
-    if (strcmp(key->name, k) != 0)
-      continue;
-    char *dst = (char *) c + key->off;
-    if (key->kind == K_U32) {
-      char *end;
-      errno = 0;
-      unsigned long long x = strtoull(v, &end, 10);
-      if (errno || end == v || *end || x < key->min || x > key->max)
-        return sh_err(e, EINVAL, "read configuration", where, "%s: a number from %u to %u", k, key->min, key->max);
-      uint32_t u = (uint32_t) x;
-      memcpy(dst, &u, sizeof u);
-      return 0;
-    }
-    if (key->kind == K_PATH && v[0] != '/')
-      return sh_err(e, EINVAL, "read configuration", where, "%s: an absolute path", k);
-    if (!*v || strlen(v) >= key->size)
-      return sh_err(e, EINVAL, "read configuration", where, "%s: 1 to %zu characters", k, key->size - 1);
-    snprintf(dst, key->size, "%s", v);
-    return 0;
-  }
-  return sh_err(e, EINVAL, "read configuration", where, "%s: unknown key", k);
-}
-
 int pt_config_set(struct pt_config *c, const char *assignment, const char *where, sh_error *e)
 {
-  _cleanup_free_ char *copy = strdup(assignment);
-  if (!copy)
-    return sh_err(e, ENOMEM, "read configuration", where, NULL);
-  char *eq = strchr(copy, '=');
-  if (!eq)
-    return sh_err(e, EINVAL, "read configuration", where, "\"%s\": key = value expected", assignment);
-  *eq = 0;
-  return set_kv(c, trim(copy), trim(eq + 1), where, e);
+  return sh_conf_set(keys, SH_ARRAY_SIZE(keys), c, assignment, where, e);
 }
 
 int pt_config_load(struct pt_config *c, const char *path, int required, sh_error *e)
 {
-  _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
-  if (!f) {
-    if (path && (required || errno != ENOENT))
-      return sh_errno(e, "read configuration", path);
-    return 0;
-  }
-  char line[1024];
-  for (int n = 1; fgets(line, sizeof line, f); n++) {
-    char where[300];
-    snprintf(where, sizeof where, "%s:%d", path, n);
-    char *hash = strchr(line, '#');
-    if (hash)
-      *hash = 0;
-    char *s = trim(line);
-    if (!*s)
-      continue;
-    int r = pt_config_set(c, s, where, e);
-    if (r < 0)
-      return r;
-  }
-  return 0;
+  return sh_conf_load(keys, SH_ARRAY_SIZE(keys), c, path, required, e);
 }
 
 /* No assets key: beside the binary in a build tree (portal/web), else
