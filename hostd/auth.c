@@ -94,6 +94,7 @@ void hd_auth_configure(const struct hd_config *cfg)
     .lockout = cfg->login_lockout, .min_password = cfg->password_min_length,
   };
   hd_role_mask(cfg->totp_required_roles, &hd_auth_cfg.totp_roles);
+  snprintf(hd_auth_cfg.initial_password, sizeof hd_auth_cfg.initial_password, "%s/initial-admin-password", cfg->state_dir);
 }
 
 int hd_role_mask(const char *list, unsigned *mask)

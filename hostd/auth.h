@@ -35,6 +35,7 @@ struct hd_config;
 struct hd_auth_settings {
   uint32_t session_idle, session_max, max_failures, lockout, min_password;
   unsigned totp_roles;  /* 1u << enum hd_role for each role that must use TOTP */
+  char initial_password[512];  /* <state_dir>/initial-admin-password */
 };
 extern struct hd_auth_settings hd_auth_cfg;
 void hd_auth_configure(const struct hd_config *cfg);

@@ -314,6 +314,20 @@ static void answer_user(struct hd_call *c, const char *detail)
   memcpy(c->detail, keep, sizeof keep);
 }
 
+/* The first admin password's file is there to be read once: it goes when
+ * that account gets a password someone chose, so no copy of a password in
+ * use lies around. */
+static void forget_initial(sqlite3 *db, int64_t user)
+{
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, "SELECT 1 FROM users WHERE id = ? AND name = 'admin' AND role = 'admin'", "i", user);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
+    return;
+  if (unlink(hd_auth_cfg.initial_password) == 0)
+    sh_info("the admin password changed: removed %s", hd_auth_cfg.initial_password);
+  else if (errno != ENOENT)
+    sh_warn("the admin password changed, but %s stays: %s", hd_auth_cfg.initial_password, strerror(errno));
+}
+
 void hd_password_put(struct hd_call *c)
 {
   static const char *const keys[] = { "password", "current_password", NULL };
@@ -358,6 +372,7 @@ void hd_password_put(struct hd_call *c)
     hd_api_fail(c, 500, NULL, "setting the password: %s", e.msg);
     return;
   }
+  forget_initial(c->db, c->ids[0]);
   answer_user(c, self ? "password changed; other sessions ended" : "password reset; sessions ended, lockout cleared");
 }
 

@@ -37,7 +37,9 @@ pw=/var/lib/sandhost/initial-admin-password
 cat <<MSG
 up: sandhostd and the portal are running.
   Portal: https://$listen/  (self-signed certificate: /etc/sandhost/portal/cert.pem)
-  Log in as "admin" with the password printed at the first start$([ -f "$pw" ] && echo ", also kept in $pw (remove it once changed)").
+  Log in as "admin" $([ -f "$pw" ] && echo "with the password printed at the first start, also kept in $pw
+  until you choose another under Account" || echo "with the password you chose (forgotten: build/hostd/sandhost api PUT
+  /1.0/users/1/password '{\"password\": \"...\"}' as root)").
   From a laptop: ssh -L 8443:127.0.0.1:8443 root@this-host, then open https://127.0.0.1:8443/
 From another shell, as root, the CLI:
   build/hostd/sandhost info

@@ -144,6 +144,13 @@ is "$(st papi -s "$a2_sess" GET /1.0/containers)" 401 "(both)"
 login gus gus-password
 is "$(st papi -s "$sess" -c "$csrf" PUT "/1.0/users/$alice/password" '{"password": "gus-was-here"}')" 404 \
   "another tenant's owner cannot reset it (404)"
+ok $([ -f "$W/state/initial-admin-password" ]; echo $?) "another user's new password leaves initial-admin-password"
+papi -s "$admin_sess" GET /1.0/auth/session >/dev/null
+admin_id=$(j .user.id)
+is "$(st papi -s "$admin_sess" -c "$admin_csrf" PUT "/1.0/users/$admin_id/password" \
+  "{\"password\": \"admin-password-2\", \"current_password\": \"$pw\"}")" 200 "the admin chooses a password"
+ok $([ ! -e "$W/state/initial-admin-password" ]; echo $?) "and initial-admin-password is gone"
+grep -q 'removed .*initial-admin-password' "$W/out.1"; ok $? "the log says so"
 
 # ---- lockout ----
 for i in 1 2 3; do login alice wrong-password; done

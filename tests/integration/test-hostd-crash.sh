@@ -32,8 +32,19 @@ settle() {
     sleep 0.2
   done
   diag "operations still open after 120 s: $n"
+  stuck
   return 1
 }
+# What a stuck operation waits on: the operations, the daemon's last words,
+# and every process of this test's runtime with its kernel wait channel.
+stuck() {
+  sql "SELECT id, kind, container_id, status, error FROM operations WHERE status IN ('pending', 'running')" | sed 's/^/#   open: /'
+  tail -n 30 "$W"/out.* 2>/dev/null | sed 's/^/#   /'
+  ps -e -o pid=,ppid=,stat=,etimes=,wchan:32=,args= | grep -F -e "$W" -e sandhostd | grep -v grep | sed 's/^/#   ps: /'
+}
+# A daemon that cannot come back, or operations that never end, make every
+# later round wait out its timeouts: stop there, with what was seen.
+must() { ok "$1" "$2"; [ "$1" = 0 ] || { echo "Bail out! $2"; exit 1; }; }
 
 # What exists, by kind, as sorted lists of container ids.
 k_cgroups() { for d in $(own_dirs); do ls -d "$d"/t*/c[0-9]*/ 2>/dev/null; done | sed 's|.*/c\([0-9]*\)/$|\1|' | sort -un; }
@@ -92,23 +103,23 @@ for r in $(seq "$ROUNDS"); do
       id=${victims[$i]}
       if (( i % 2 )); then
         deleted[$id]=1
-        curl -s --unix-socket "$S" -X DELETE -o "$W/round$r/$n" "http://sandhost/1.0/containers/$id" &
+        curl -s -m 60 --unix-socket "$S" -X DELETE -o "$W/round$r/$n" "http://sandhost/1.0/containers/$id" &
       else
-        curl -s --unix-socket "$S" -X PUT -H 'Content-Type: application/json' --data '{"action": "stop"}' \
+        curl -s -m 60 --unix-socket "$S" -X PUT -H 'Content-Type: application/json' --data '{"action": "stop"}' \
           -o "$W/round$r/$n" "http://sandhost/1.0/containers/$id/state" &
       fi
     elif (( i - ${#victims[@]} < ${#starts[@]} )); then
       id=${starts[$((i - ${#victims[@]}))]}
-      curl -s --unix-socket "$S" -X PUT -H 'Content-Type: application/json' --data '{"action": "start"}' \
+      curl -s -m 60 --unix-socket "$S" -X PUT -H 'Content-Type: application/json' --data '{"action": "start"}' \
         -o "$W/round$r/$n" "http://sandhost/1.0/containers/$id/state" &
     else
       names=$((names + 1))
       t=$(( names % 2 ? t1 : t2 ))
-      ( curl -s --unix-socket "$S" -X POST -H 'Content-Type: application/json' \
+      ( curl -s -m 60 --unix-socket "$S" -X POST -H 'Content-Type: application/json' \
           --data "{\"name\": \"k$names\", \"tenant_id\": $t}" -o "$W/round$r/$n" http://sandhost/1.0/containers
         id=$(jq -r '.operation.container_id // empty' "$W/round$r/$n" 2>/dev/null)
         [ -n "$id" ] && echo "$id" > "$W/round$r/$n.accepted"
-        [ -n "$id" ] && curl -s --unix-socket "$S" -X PUT -H 'Content-Type: application/json' --data '{"action": "start"}' \
+        [ -n "$id" ] && curl -s -m 60 --unix-socket "$S" -X PUT -H 'Content-Type: application/json' --data '{"action": "start"}' \
           -o /dev/null "http://sandhost/1.0/containers/$id/state" ) &
     fi
     n=$((n + 1))
@@ -136,8 +147,8 @@ for r in $(seq "$ROUNDS"); do
   ok $([ "$(k_cgroups | grep -c '^99999$')" = 1 ] && [ "$(k_veths | grep -c '^99999$')" = 1 ]; echo $?) \
     "round $r: orphans made (cgroups, veths, pins) before the restart"
   diag "round $r: killed sandhostd with $(sql "SELECT count(*) FROM operations WHERE status IN ('pending', 'running')") operations open"
-  hd_start "$r"
-  ok $(settle; echo $?) "round $r: after a restart every interrupted operation ends"
+  hd_start "$r" || stuck
+  must $(settle; echo $?) "round $r: after a restart every interrupted operation ends"
   check_round "$r"
   is "$(for d in $(own_dirs); do ls -d "$d"/t99998 2>/dev/null; done | wc -l)" 0 "round $r: the cgroup of a tenant that is gone, removed"
   lost=0
@@ -159,7 +170,7 @@ kill "$pid"; wait "$pid" 2>/dev/null
 hd_start final
 ok $(settle; echo $?) "an orderly restart leaves nothing to do"
 is "$(d_running | list)" "$running" "and the same containers run"
-for id in $(d_all); do curl -s --unix-socket "$S" -X DELETE -o /dev/null "http://sandhost/1.0/containers/$id"; done
+for id in $(d_all); do curl -s -m 60 --unix-socket "$S" -X DELETE -o /dev/null "http://sandhost/1.0/containers/$id"; done
 ok $(settle; echo $?) "deleting every container ends"
 is "$(d_all | wc -l)" 0 "no container is left in the database"
 is "$(for k in cgroups veths pins mounts runtime volumes nft; do echo "$k: $("k_$k" | list)"; done | list)" \

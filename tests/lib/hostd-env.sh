@@ -49,8 +49,16 @@ hd_start() { # hd_start N [--set K=V...]: the daemon's output in $W/out.N
     --set idmap_start=3000000 --set stop_timeout=5 --set usage_interval=1 --set "bpf_dir=$W/bpf" --set "cgroup_name=$CG" \
     > "$W/out.$n" 2>&1 &
   pid=$!
-  # Serving, not just a socket file (a SIGKILLed daemon leaves its own).
-  for _ in $(seq 300); do curl -sf --unix-socket "$S" -o /dev/null http://sandhost/1.0 && break; sleep 0.1; done
+  # Serving, not just a socket file (a SIGKILLed daemon leaves its own).  A
+  # daemon that died, or never answers, is said at once with its output.
+  local i
+  for i in $(seq 300); do
+    curl -sf --max-time 10 --unix-socket "$S" -o /dev/null http://sandhost/1.0 && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  diag "sandhostd ($n) is not serving after $i tries$(kill -0 "$pid" 2>/dev/null || echo ': it exited')"
+  tail -n 40 "$W/out.$n" | sed 's/^/#   /'
 }
 api() { # api [-t TOKEN] METHOD PATH [BODY]: prints "STATUS BODY"; the body also in $W/body
   local auth=()
