@@ -27,6 +27,8 @@ static const struct sh_conf_key keys[] = {
   STR(assets, SH_CONF_PATH),
   U32(max_body, 1024, 64u << 20),
   U32(hsts_max_age, 0, 100000000),
+  U32(login_burst, 1, 100000),
+  U32(login_refill, 1, 86400),
 #undef STR
 #undef U32
 };
@@ -42,6 +44,8 @@ void pt_config_defaults(struct pt_config *c)
     .assets = "",   /* the build tree's portal/web, else <datadir>/sandhost/portal/web */
     .max_body = 1u << 20,
     .hsts_max_age = 31536000,
+    .login_burst = 10,
+    .login_refill = 6,
   };
 }
 

@@ -15,6 +15,8 @@ struct pt_config {
   char assets[256];          /* the UI's static files */
   uint32_t max_body;         /* largest request body in bytes */
   uint32_t hsts_max_age;     /* Strict-Transport-Security max-age, seconds */
+  uint32_t login_burst;      /* logins an address may make at once */
+  uint32_t login_refill;     /* seconds until it may make one more */
   /* (derived by pt_config_finish) */
   struct sockaddr_storage addr;
   socklen_t addr_len;

@@ -26,10 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Login attempts per client address: a burst of 10, then one per 6 s. */
-#define LOGIN_BURST 10
-#define LOGIN_REFILL_MS 6000
-
 struct portal {
   struct pt_config cfg;
   h2o_globalconf_t config;
@@ -189,7 +185,7 @@ int main(int argc, char **argv)
     r = pt_tls_context(p.cfg.cert, p.cfg.key, &p.accept_ctx.ssl_ctx, &e);
   if (r == 0)
     r = listen_on(&p.cfg, &lfd, &e);
-  if (r == 0 && !(rl = pt_ratelimit_new(LOGIN_BURST, LOGIN_REFILL_MS)))
+  if (r == 0 && !(rl = pt_ratelimit_new(p.cfg.login_burst, (uint64_t) p.cfg.login_refill * 1000)))
     r = sh_err(&e, ENOMEM, "start", NULL, NULL);
   if (r == 0 && !foreground && daemon(0, 1) < 0)
     r = sh_errno(&e, "detach", NULL);

@@ -15,6 +15,8 @@ PY=/usr/bin/python3   # Debian's, for python3-websocket
 out=$("$SANDHOST_PORTAL" --foreground --set listen=nowhere 2>&1)
 ok $([ $? = 1 ]; echo $?) "a bad listen address: exit 1"
 like "$out" 'listen: "nowhere" is not ADDRESS:PORT' "and the message names the key"
+out=$("$SANDHOST_PORTAL" --foreground --set login_burst=0 2>&1)
+like "$out" 'login_burst' "a login_burst of 0 is refused, naming the key"
 printf 'assets = /x\nno_such_key = 1\n' > "$W/bad.conf"
 like "$("$SANDHOST_PORTAL" --foreground --config "$W/bad.conf" 2>&1)" "$W/bad.conf:2: no_such_key: unknown key" \
   "an unknown key in the file: its file, line and name"
@@ -25,7 +27,7 @@ printf '<!doctype html><html><head><link rel="stylesheet" href="app.css"><style 
 echo 'body { color: black }' > "$P/assets/app.css"
 mkdir -p "$P/assets/sub"
 echo 'x' > "$P/assets/sub/x.js"
-pt_start
+pt_start --set login_burst=6
 ok $? "the portal starts and serves https://127.0.0.1:8443 in the test's namespace"
 like "$(cat "$W/portal.out")" 'made a self-signed certificate' "with no certificate given, it makes a self-signed one"
 is "$(stat -c '%a %U %G' "$P/key.pem")" "640 root $PT_USER" "the key it made: 0640 root:$PT_USER"
@@ -213,15 +215,16 @@ like "$(hdr retry-after)" '^[0-9]+$' "with Retry-After"
 # ---- the login rate limit, per client address ----
 # (A different unknown name each time: sandhostd's own lockout, which
 # counts unknown names as it does real ones, stays out of it.)  The bucket
-# holds 10 and refills one every 6 s: the first 10 pass, and within 20 in a
-# row (however slowly a loaded machine answers them) some are refused.
+# holds login_burst (default 10, here 6) and refills one every login_refill
+# s (6): the first 6 pass, and within 16 in a row (however slowly a loaded
+# machine answers them) some are refused.
 codes="" first=""
-for i in $(seq 20); do
+for i in $(seq 16); do
   c=$(login "nobody$i" x --interface 127.0.0.9)
   codes+="$c "
   [ "$c" = 429 ] && { first=$i; break; }
 done
-is "${codes:0:40}" "401 401 401 401 401 401 401 401 401 401 " "from one address, a burst of 10 logins passes"
+is "${codes:0:24}" "401 401 401 401 401 401 " "from one address, a burst of login_burst (6) logins passes"
 ok $([ -n "$first" ]; echo $?) "and then the portal refuses one (attempt ${first:-none}: $codes)"
 is "$(jq -r .error.code "$W/b")" rate_limited "code rate_limited"
 like "$(hdr retry-after)" '^[1-9][0-9]*$' "with Retry-After"
