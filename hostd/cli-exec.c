@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -260,6 +261,18 @@ void cli_tls_failed(const struct cli_remote *r, long verify, const char *detail)
   fprintf(stderr, "sandhost: %s: certificate verify failed: %s%s\n", r->url, X509_verify_cert_error_string(verify), hint);
 }
 
+/* A session can sit quiet for hours: keepalive probes after a minute's
+ * silence end it within two more minutes when the far end is gone
+ * (a rebooted host, a dropped NAT mapping) instead of hanging for ever. */
+void cli_tcp_keepalive(int fd)
+{
+  int on = 1, idle = CLI_KEEPALIVE_IDLE_S, intvl = CLI_KEEPALIVE_INTERVAL_S, cnt = CLI_KEEPALIVE_PROBES;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
+  setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
 /* The portal's host without an IPv6 address's brackets. */
 static void bare_host(const struct cli_remote *r, char *out, size_t len)
 {
@@ -293,6 +306,7 @@ static int tcp_connect(const struct cli_remote *r, const char *host)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
       freeaddrinfo(ai);
+      cli_tcp_keepalive(fd);
       return steal_fd(fd);
     }
     err = errno;

@@ -51,3 +51,12 @@ int cli_exec(const struct cli_exec *x, long *status, json_t **reply);
  * and the reason (verify: the X509_V_ERR_* it failed with, or 0 and detail's
  * words), with a hint when --cacert would help.  For curl's and exec's. */
 void cli_tls_failed(const struct cli_remote *r, long verify, const char *detail);
+
+/* TCP keepalive on a connection to the portal: probes after
+ * CLI_KEEPALIVE_IDLE_S quiet seconds, every CLI_KEEPALIVE_INTERVAL_S, the
+ * connection given up after CLI_KEEPALIVE_PROBES unanswered.  For exec's
+ * socket and curl's (the values are the same for both). */
+#define CLI_KEEPALIVE_IDLE_S 60
+#define CLI_KEEPALIVE_INTERVAL_S 20
+#define CLI_KEEPALIVE_PROBES 6
+void cli_tcp_keepalive(int fd);

@@ -123,8 +123,16 @@ static long perform(const char *method, const char *path, json_t *body, struct b
   _cleanup_free_ char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   if (!remote.url)
     curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
-  else if (remote.cacert)
-    curl_easy_setopt(c, CURLOPT_CAINFO, remote.cacert);
+  else {
+    if (remote.cacert)
+      curl_easy_setopt(c, CURLOPT_CAINFO, remote.cacert);
+    /* Across a network: a bounded connect, and a dead peer noticed while
+     * waiting on a long answer (an operation's wait). */
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, (long) CLI_KEEPALIVE_IDLE_S);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, (long) CLI_KEEPALIVE_INTERVAL_S);
+  }
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

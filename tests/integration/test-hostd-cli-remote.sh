@@ -76,6 +76,16 @@ is "$(cli exec web1 cat < "$W/blob" | md5sum | cut -d' ' -f1)" "$(md5sum < "$W/b
 out=$(innet "$SANDHOST_CLI" --url https://localhost:8443 --cacert "$CA" --token "$ta" exec web1 hostname 2>&1)
 status_is $? 0 "by the name localhost (SNI, the certificate's DNS name; Host and Origin localhost:8443)" "$out"
 is "$out" web1 "the same container"
+# A quiet session has TCP keepalive on: a portal that vanishes ends it instead of hanging it.
+cli exec web1 sleep 3 >/dev/null 2>&1 &
+xp=$! ka=""
+for _ in $(seq 50); do
+  ka=$(innet ss -tnoH state established '( dport = :8443 )' | grep -o 'timer:(keepalive,[^)]*)' | head -1)
+  [ -n "$ka" ] && break
+  sleep 0.1
+done
+wait "$xp"
+like "$ka" '^timer:\(keepalive,' "exec's TCP connection has keepalive on (${ka:-no timer})"
 out=$(cli exec "$c2" id 2>&1)
 status_is $? 125 "exec in globex's other1 by its id: 125" "$out"
 like "$out" '\(not_found' "the API's 404"
