@@ -204,7 +204,7 @@ curl -s --unix-socket "$P" -H "Authorization: Bearer $tok" -o "$W/body" http://s
 is "$(j .user.name)" alice "a bearer token works on the portal socket (no CSRF: not a session)"
 
 # ---- expiry: a daemon with short sessions ----
-kill "$pid"; wait "$pid" 2>/dev/null
+hd_stop 2>/dev/null
 hd_start 2 --set session_idle=3 --set session_max=6
 ok $(grep -q 'admin password' "$W/out.2"; [ $? = 1 ]; echo $?) "a restart with an admin password set prints none"
 login alice alice-password-3
@@ -277,7 +277,7 @@ c.execute("ROLLBACK")' "$W/state/sandhost.db" "$W/$1" &
 release_db() { touch "$W/$1.release"; wait "$hold_pid"; }
 now() { date +%s%N; }
 
-kill "$pid"; wait "$pid" 2>/dev/null
+hd_stop 2>/dev/null
 hd_start 3
 mk_users a 12
 mk_users b 12

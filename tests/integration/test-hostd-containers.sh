@@ -165,7 +165,7 @@ like "$(api -t "$ta" POST /1.0/containers '{"name": "web3"}')" '^422 .*2 of the 
   "a third container on a plan of two: 422"
 
 # ---- a daemon restart leaves containers running and adopts them ----
-kill "$pid"; wait "$pid"
+hd_stop
 ok $([ -d "/proc/$ipid" ]; echo $?) "web1 keeps running while sandhostd is stopped"
 hd_start 2
 api GET "/1.0/containers/$c1" >/dev/null
@@ -182,7 +182,7 @@ api GET "/1.0/containers/$c1" >/dev/null
 rpid=$(j .pid)
 is "$(sqlite3 "$W/state/sandhost.db" "SELECT pid_start FROM containers WHERE id = $c1")" "$(sed 's/.*) //' "/proc/$rpid/stat" | cut -d' ' -f20)" \
   "the init's start time is recorded beside its pid"
-kill "$pid"; wait "$pid"
+hd_stop
 sqlite3 "$W/state/sandhost.db" "UPDATE containers SET pid_start = pid_start + 1 WHERE id = $c1"
 hd_start 2b
 for _ in $(seq 100); do api GET "/1.0/containers/$c1" >/dev/null; [ "$(j .state)" = stopped ] && break; sleep 0.1; done
@@ -262,7 +262,7 @@ wait_op -t "$ta" "$(j .operation.id)" >/dev/null
 SBX=$(dirname "$SANDHOSTD")/../sandbox/sbx
 printf '#!/bin/sh\nsleep 1\nexec %s "$@"\n' "$SBX" > "$W/slow-sbx"
 chmod +x "$W/slow-sbx"
-kill "$pid"; wait "$pid"
+hd_stop
 hd_start 3 --set "sbx=$W/slow-sbx"
 api -t "$ta" PUT "/1.0/containers/$c1/state" '{"action": "start"}' >/dev/null
 op=$(j .operation.id)
@@ -331,7 +331,7 @@ is "$(nsenter --net="$W/hostns" ip -o link show | grep -o ' ish[0-9a-f]*:' | tr 
 is "$(ls "$W/bpf" | grep -v "\.debug$" | tr "\n" " ")" "" "no policy pin is left"
 like "$(api GET /1.0/audit?limit=200)" '"path":"/1.0/containers/[0-9]+/state"' "the state changes are audited"
 like "$(api GET "/1.0/usage?tenant=$acme")" "\"container_id\":$c1" "usage outlives the deleted container (billing)"
-kill "$pid"; wait "$pid"; pid=""
+hd_stop; pid=""
 # What the daemons said, when something failed.
 [ "$_tap_fail" = 0 ] || for f in "$W"/out.*; do echo "# --- $f"; sed 's/^/# /' "$f"; done
 done_testing

@@ -166,7 +166,7 @@ done
 
 # After it all: one more orderly restart changes nothing, and everything goes away on request.
 running=$(d_running | list)
-kill "$pid"; wait "$pid" 2>/dev/null
+hd_stop 2>/dev/null
 hd_start final
 ok $(settle; echo $?) "an orderly restart leaves nothing to do"
 is "$(d_running | list)" "$running" "and the same containers run"

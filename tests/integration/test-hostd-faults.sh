@@ -276,7 +276,7 @@ done < "$W/full"
 like "$(api GET "/1.0/containers/$web1")" '^200 .*"state":"running"' "web1 runs (its bundle written on the once-full filesystem)"
 is "$(q 'PRAGMA integrity_check')" ok "PRAGMA integrity_check: ok"
 is "$(full_rows)" 6 "each change made once (5 new rows, a tenant renamed)"
-kill "$pid"; wait "$pid"
+hd_stop
 is "$?" 0 "SIGTERM stops the daemon cleanly"
 pid=""
 done_testing

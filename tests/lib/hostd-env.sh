@@ -54,11 +54,34 @@ hd_start() { # hd_start N [--set K=V...]: the daemon's output in $W/out.N
   local i
   for i in $(seq 300); do
     curl -sf --max-time 10 --unix-socket "$S" -o /dev/null http://sandhost/1.0 && return 0
-    kill -0 "$pid" 2>/dev/null || break
+    hd_alive || break
     sleep 0.1
   done
-  diag "sandhostd ($n) is not serving after $i tries$(kill -0 "$pid" 2>/dev/null || echo ': it exited')"
+  diag "sandhostd ($n) is not serving after $i tries$(hd_alive || echo ': it exited')"
   tail -n 40 "$W/out.$n" | sed 's/^/#   /'
+  hd_alive && hd_threads
+  return 1
+}
+# Whether the daemon runs (an exited child stays a zombie until waited for).
+hd_alive() { [ -n "$pid" ] && [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ] && [ -e "/proc/$pid" ]; }
+# What each of the daemon's threads is doing, as diagnostics.
+hd_threads() {
+  if command -v gdb >/dev/null; then
+    gdb -p "$pid" -batch -ex 'thread apply all bt 20' 2>/dev/null | grep -E '^(Thread|#)' | sed 's/^/#   /'
+  else
+    for t in /proc/"$pid"/task/*; do echo "thread ${t##*/} $(cat "$t/wchan")"; cat "$t/stack"; done 2>/dev/null | sed 's/^/#   /'
+  fi
+}
+hd_stop() { # hd_stop: SIGTERM, and up to 60 s for the daemon to go; one that will not is shown and SIGKILLed; wait's status
+  local i
+  kill "$pid" 2>/dev/null
+  for i in $(seq 600); do hd_alive || break; sleep 0.1; done
+  if hd_alive; then
+    diag "sandhostd ($pid) still runs 60 s after SIGTERM; its threads:"
+    hd_threads
+    kill -9 "$pid"
+  fi
+  wait "$pid"
 }
 api() { # api [-t TOKEN] METHOD PATH [BODY]: prints "STATUS BODY"; the body also in $W/body
   local auth=()
