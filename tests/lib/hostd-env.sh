@@ -35,7 +35,7 @@ defer 'for d in $(own_dirs); do [ -d "$d" ] && find "$d" -depth -type d -exec rm
 defer "'$SBX_STORAGE' --pool '$W/state/pools/default' pool unmount >/dev/null 2>&1"
 defer "for m in \$(awk '\$2 ~ \"^$W/\" {print \$2}' /proc/mounts | sort -r); do umount -l \"\$m\"; done"
 defer "for c in \$(ls '$W/run/sbx' 2>/dev/null); do '$SBX_BIN' --root '$W/run/sbx' delete --force \"\$c\"; done"
-defer '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null'
+defer 'hd_alive && hd_stop; [ "$hd_forced" = 0 ] || cleanup_failed "sandhostd ($pid) did not stop on SIGTERM"'
 
 # sandhostd's "host" network namespace: its bridges, veths and nft tables
 # live there, never in the machine's (it outlives daemon restarts).
@@ -65,19 +65,24 @@ hd_start() { # hd_start N [--set K=V...]: the daemon's output in $W/out.N
 # Whether the daemon runs (an exited child stays a zombie until waited for).
 hd_alive() { [ -n "$pid" ] && [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ] && [ -e "/proc/$pid" ]; }
 # What each of the daemon's threads is doing, as diagnostics.
+# (On the TAP stream: also from cleanup, whose output is otherwise hidden.)
 hd_threads() {
   if command -v gdb >/dev/null; then
-    gdb -p "$pid" -batch -ex 'thread apply all bt 20' 2>/dev/null | grep -E '^(Thread|#)' | sed 's/^/#   /'
+    timeout 60 gdb -p "$pid" -batch -iex 'set debuginfod enabled off' -ex 'thread apply all bt 20' 2>/dev/null | grep -E '^(Thread|#)'
   else
-    for t in /proc/"$pid"/task/*; do echo "thread ${t##*/} $(cat "$t/wchan")"; cat "$t/stack"; done 2>/dev/null | sed 's/^/#   /'
-  fi
+    for t in /proc/"$pid"/task/*; do echo "thread ${t##*/} $(cat "$t/wchan")"; cat "$t/stack"; done 2>/dev/null
+  fi | sed 's/^/#   /' >&"$_tap_out"
 }
-hd_stop() { # hd_stop: SIGTERM, and up to 60 s for the daemon to go; one that will not is shown and SIGKILLed; wait's status
+# hd_stop: SIGTERM, and up to 60 s for the daemon to go; one that will not
+# is shown and SIGKILLed (hd_forced=1).  wait's status.
+hd_forced=0
+hd_stop() {
   local i
   kill "$pid" 2>/dev/null
   for i in $(seq 600); do hd_alive || break; sleep 0.1; done
   if hd_alive; then
-    diag "sandhostd ($pid) still runs 60 s after SIGTERM; its threads:"
+    hd_forced=1
+    echo "# sandhostd ($pid) still runs 60 s after SIGTERM; its threads:" >&"$_tap_out"
     hd_threads
     kill -9 "$pid"
   fi

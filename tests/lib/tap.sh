@@ -38,11 +38,21 @@ skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 defer() { _tap_deferred+=("$*"); }
 
+# cleanup_failed WHY: a cleanup step found something wrong (a daemon that
+# would not stop): said as a diagnostic, and the test exits 1 after cleanup.
+# ($_tap_out is the TAP stream while cleanup runs with its output hidden;
+# only then, so no process the test starts inherits it.)
+_tap_cleanup_failed=0
+_tap_out=1
+cleanup_failed() { echo "# cleanup: $*" >&"$_tap_out"; _tap_cleanup_failed=1; }
+
 _tap_cleanup() {
   local i
+  exec {_tap_out}>&1
   for ((i = ${#_tap_deferred[@]} - 1; i >= 0; i--)); do
     eval "${_tap_deferred[$i]}" >/dev/null 2>&1 || true
   done
+  [ "$_tap_cleanup_failed" = 0 ] || exit 1
 }
 trap _tap_cleanup EXIT
 
