@@ -1,5 +1,6 @@
 #!/bin/bash
-# e2e: the portal in Debian's chromium (portal.test.mjs, accounts.test.mjs; playwright-core)
+# e2e: the portal in Debian's chromium (portal.test.mjs, accounts.test.mjs; playwright-core,
+# axe-core)
 # against a sandhostd and a sandhost-portal of the test's own, both in the
 # test's network namespace (tests/lib/portal-env.sh); node and chromium run
 # in that namespace too. Screenshots and the browser's log go to
@@ -13,7 +14,7 @@ if [ "${SANDHOST_E2E_STRICT:-0}" = 1 ]; then skip_all() { echo "Bail out! $*"; e
 command -v node >/dev/null || skip_all "needs node"
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || skip_all "needs chromium (apt-get install chromium)"
 modules=$SANDHOST_SRC/portal/node_modules
-[ -d "$modules/playwright-core" ] && [ -d "$modules/@xterm/xterm" ] || skip_all "run npm ci in portal/"
+[ -d "$modules/playwright-core" ] && [ -d "$modules/@xterm/xterm" ] && [ -f "$modules/axe-core/axe.min.js" ] || skip_all "run npm ci in portal/"
 . "$SANDHOST_SRC/tests/lib/portal-env.sh"
 
 hd_start 1
@@ -42,9 +43,9 @@ art=${E2E_ARTIFACTS:-$SANDHOST_BUILD/e2e-artifacts}
 rm -rf "$art" && mkdir -p "$art"
 innet env HOME="$W" E2E_URL="$PURL" E2E_ARTIFACTS="$art" E2E_DOCS_IMG="${E2E_DOCS_IMG:-}" \
   E2E_ADMIN="admin:$admin_pw" E2E_ALICE="alice:$alice_pw" E2E_BOB="bob:$bob_pw" E2E_AUDITOR="audrey:$aud_pw" \
-  PLAYWRIGHT_CORE="$modules/playwright-core" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" \
+  PLAYWRIGHT_CORE="$modules/playwright-core" AXE_CORE="$modules/axe-core/axe.min.js" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" \
   node --test --test-reporter=tap --test-concurrency=1 "$SANDHOST_SRC/tests/e2e/portal.test.mjs" "$SANDHOST_SRC/tests/e2e/accounts.test.mjs"
 status=$?
-diag "screenshots and the browser log: $art"
+diag "screenshots, the browser logs and the axe results: $art"
 [ $status -eq 0 ] || { diag "sandhostd:"; tail -n 20 "$W/out.1" | sed 's/^/# /'; diag "portal:"; tail -n 20 "$W/portal.out" | sed 's/^/# /'; }
 exit $status
