@@ -8,6 +8,7 @@
 //                    an owner of tenant A, an owner of tenant B, an auditor
 //   PLAYWRIGHT_CORE  optional: the playwright-core module path
 //   AXE_CORE         optional: axe-core's axe.min.js (audit(): the pages' accessibility)
+//   E2E_SESSION_IDLE sandhostd's session_idle (session.test.mjs only)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { URL_, cred, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, apiCall, stateIs, waitOpsDone, recordOp, audit, audits, seriousA11y } from './lib.mjs';
