@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  cred, visit, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, logout, apiJson, totpCode, wrongTotp,
+  cred, visit, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, logout, apiJson, totpCode, wrongTotp, audit, audits, seriousA11y,
 } from './lib.mjs';
 
 const ADMIN = cred('E2E_ADMIN');
@@ -46,6 +46,7 @@ test('admin: a plan, a tenant and users made through the admin pages, bad values
   assert.equal(await admin.getByLabel('Disk per container (MiB)', { exact: true }).getAttribute('aria-invalid'), 'true');
   assert.match(await admin.locator('form .form-error').innerText(), /disk_mib/);
   await shot(admin, 'plan-refused');
+  await audit(admin, 'plans with a refused field');
   await admin.getByLabel('Disk per container (MiB)', { exact: true }).fill('1024');
   await admin.getByRole('button', { name: 'Create plan', exact: true }).click();
   await admin.locator('td', { hasText: PLAN }).waitFor();
@@ -97,6 +98,7 @@ test('admin: a plan, a tenant and users made through the admin pages, bad values
     assert.equal(await userCell(u.name, '2FA'), 'off');
   }
   await shot(admin, 'users-made');
+  await audit(admin, 'users');
 });
 
 test('TOTP: enrolled on the Account page; login asks for the code, refuses a wrong one; an admin resets it', async () => {
@@ -109,6 +111,7 @@ test('TOTP: enrolled on the Account page; login asks for the code, refuses a wro
   assert.match(secret, /^[A-Z2-7]{16,}=*$/);
   assert.match(await tess.locator('#totp-uri').innerText(), new RegExp(`^otpauth://totp/Sandhost:${TESS.name}\\?secret=${secret}`));
   await shot(tess, 'totp-enrol');
+  await audit(tess, 'account: TOTP enrolment');
   // A wrong code does not turn it on.
   await tess.getByLabel('Code', { exact: true }).fill(wrongTotp(secret));
   await tess.getByRole('button', { name: 'Turn on', exact: true }).click();
@@ -132,16 +135,17 @@ test('TOTP: enrolled on the Account page; login asks for the code, refuses a wro
   assert.match(refused.field, /wrong code.*bad_totp/);
   assert.equal(await tess.getByLabel('Code from your authenticator app').getAttribute('aria-invalid'), 'true');
   await shot(tess, 'login-totp-wrong');
+  await audit(tess, 'login: wrong TOTP code');
   assert.equal(await submitLogin(tess, TESS, totpCode(secret)), null, 'the right code logs in');
   assert.equal((await apiJson(tess, '/1.0/auth/session')).user.name, TESS.name);
 
   await visit(admin, 'admin/users');
   await userRow(TESS.name).waitFor();
   assert.equal(await userCell(TESS.name, '2FA'), 'on');
-  await admin.getByRole('button', { name: `Reset the two-factor authentication of ${TESS.name}`, exact: true }).click();
+  await admin.getByRole('button', { name: `Reset 2FA (two-factor authentication) of ${TESS.name}`, exact: true }).click();
   await shot(admin, 'totp-reset-confirm');
   await admin.locator('dialog').getByRole('button', { name: 'Reset 2FA', exact: true }).click();
-  await admin.getByRole('button', { name: `Reset the two-factor authentication of ${TESS.name}`, exact: true }).waitFor({ state: 'detached' });
+  await admin.getByRole('button', { name: `Reset 2FA (two-factor authentication) of ${TESS.name}`, exact: true }).waitFor({ state: 'detached' });
   assert.equal(await userCell(TESS.name, '2FA'), 'off');
   await shot(admin, 'totp-reset');
 
@@ -167,6 +171,7 @@ test('password change on the Account page: a wrong current one refused at its fi
   assert.equal(await pat.getByLabel('Current password', { exact: true }).getAttribute('aria-invalid'), 'true');
   assert.ok(await pat.locator('#logout').isVisible(), 'still logged in');
   await shot(pat, 'password-refused');
+  await audit(pat, 'account: password refused');
   await pat.getByLabel('Current password', { exact: true }).fill(PAT.password);
   await pat.getByRole('button', { name: 'Change password', exact: true }).click();
   await pat.locator('.form-status', { hasText: 'Password changed' }).waitFor();
@@ -194,15 +199,17 @@ test('lockout: bad passwords lock the account, the page says for how long; an ad
   const wait = refused.box.match(/try again in (\d+) s/);
   assert.ok(wait && Number(wait[1]) > 0, `the wait is shown: ${refused.box}`);
   await shot(lou, 'login-locked');
+  await audit(lou, 'login: locked');
 
   await visit(admin, 'admin/users');
   await userRow(LOU.name).waitFor();
   assert.notEqual(await userCell(LOU.name, 'Locked until'), '—', 'the Users page shows the lock');
   await shot(admin, 'user-locked');
   const fresh = `${LOU.password}-reset`;
-  await admin.getByRole('button', { name: `Reset the password of ${LOU.name}`, exact: true }).click();
+  await admin.getByRole('button', { name: `Reset password of ${LOU.name}`, exact: true }).click();
   await admin.locator('dialog').getByLabel('New password').fill(fresh);
   await shot(admin, 'password-reset-dialog');
+  await audit(admin, 'users: password reset dialog');
   await admin.locator('dialog').getByRole('button', { name: 'Set password', exact: true }).click();
   await userRow(LOU.name).locator('.notice', { hasText: 'password set' }).waitFor();
   await shot(admin, 'password-reset');
@@ -217,4 +224,9 @@ test('lockout: bad passwords lock the account, the page says for how long; an ad
 
 test('no CSP violation, page error or dialog anywhere', () => {
   assert.deepEqual(problems, []);
+});
+
+test('no serious or critical accessibility violation on any page audited (axe-core)', () => {
+  assert.equal(audits.length, 7, 'pages audited');
+  assert.deepEqual(seriousA11y(), []);
 });

@@ -1,12 +1,12 @@
 // What the e2e files share: the browser, pages that record CSP violations
 // and page errors, screenshots, logging in through the form (waiting out
 // the portal's per-address login rate limit), the API with the page's
-// session, and RFC 6238 codes. Each test file is its own process: the
+// session, axe-core's accessibility audit of a page, and RFC 6238 codes. Each test file is its own process: the
 // state here is per file. Environment: see portal.test.mjs.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -25,6 +25,8 @@ let browser;
 let prefix = 'e2e';
 const log = [];              // every console message and page error, for the artifact log
 export const problems = [];  // CSP violations, page errors, dialogs: each fails the run
+export const audits = [];    // audit(): per page, how many rules axe ran and what it found
+const ruleIds = new Set();   // every rule axe ran on some page
 
 // useBrowser(name): launches chromium for this file; screenshots and the
 // browser log of the file are named after it.
@@ -38,6 +40,7 @@ export function useBrowser(name) {
   });
   after(async () => {
     writeFileSync(join(ART, `${prefix}-browser.log`), log.join('\n') + '\n');
+    writeFileSync(join(ART, `${prefix}-axe.json`), JSON.stringify({ axe: axeVersion, tags: AXE_TAGS, rules: [...ruleIds].sort(), pages: audits }, null, 1) + '\n');
     await browser?.close();
   });
 }
@@ -65,6 +68,52 @@ export async function shot(page, name, docName) {
   if (DOCS && docName) await page.screenshot({ path: join(DOCS, `${docName}.png`), clip: { x: 0, y: 0, ...page.viewportSize(), height: Math.min(640, page.viewportSize().height) } });
   return file;
 }
+
+// axe-core, put into the page through the devtools protocol: the page's CSP
+// (no unsafe-eval or inline scripts) does not apply to Runtime.evaluate, so
+// the pages are audited under the CSP they are served with and any
+// violation axe itself caused would still be reported.
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
+let axeSource, axeVersion;
+// audit(page, name): axe's rules of AXE_TAGS on the page as it is now, and
+// its contrast rules once more in the dark colour scheme; the result (every
+// violation, of any impact, and the rules whose result axe left to a person)
+// goes to the <file>-axe.json artifact, and seriousA11y() lists the
+// violations of impact serious or critical.
+export async function audit(page, name) {
+  axeSource ??= readFileSync(process.env.AXE_CORE ?? require.resolve('axe-core/axe.min.js'), 'utf8');
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const r = await cdp.send('Runtime.evaluate', { expression: `${axeSource}\n;axe.version` });
+    assert.ok(!r.exceptionDetails, `axe-core loads in ${name}: ${r.exceptionDetails?.exception?.description}`);
+    axeVersion = r.result.value;
+  } finally {
+    await cdp.detach();
+  }
+  const run = (only, scheme) => page.evaluate(async ([only, scheme]) => {
+    const res = await window.axe.run(document, { runOnly: only, resultTypes: ['violations'] });
+    return {
+      rules: [...res.passes, ...res.incomplete, ...res.inapplicable, ...res.violations].map(x => x.id),
+      incomplete: res.incomplete.map(x => x.id),
+      violations: res.violations.map(v => ({
+        id: v.id, impact: v.impact, scheme, help: v.help,
+        nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary })),
+      })),
+    };
+  }, [only, scheme]);
+  const found = await run({ type: 'tag', values: AXE_TAGS }, 'light');
+  // The colours again in the dark scheme (app.css has one): contrast only.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  assert.ok(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches), 'the dark scheme is on');
+  const dark = await run({ type: 'rule', values: ['color-contrast', 'link-in-text-block'] }, 'dark').finally(() => page.emulateMedia({ colorScheme: 'light' }));
+  for (const id of found.rules) ruleIds.add(id);
+  audits.push({
+    page: name, route: await page.evaluate(() => location.hash), rules: found.rules.length,
+    needsReview: found.incomplete, violations: [...found.violations, ...dark.violations],
+  });
+}
+export const seriousA11y = () => audits.flatMap(a => a.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => `${a.page}: ${v.id} (${v.impact}, ${v.scheme}) ${v.help}: ${v.nodes.map(n => n.target).join(', ')}`));
 
 // Opens a route and draws it afresh (page.goto to the hash the page is on
 // changes nothing: the SPA redraws on hashchange only).

@@ -7,9 +7,11 @@
 //   E2E_ADMIN, E2E_ALICE, E2E_BOB, E2E_AUDITOR   "name:password" of an admin,
 //                    an owner of tenant A, an owner of tenant B, an auditor
 //   PLAYWRIGHT_CORE  optional: the playwright-core module path
+//   AXE_CORE         optional: axe-core's axe.min.js (audit(): the pages' accessibility)
+//   E2E_SESSION_IDLE sandhostd's session_idle (session.test.mjs only)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { URL_, cred, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, apiCall, stateIs, waitOpsDone, recordOp } from './lib.mjs';
+import { URL_, cred, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, apiCall, stateIs, waitOpsDone, recordOp, audit, audits, seriousA11y } from './lib.mjs';
 
 const ALICE = cred('E2E_ALICE'), BOB = cred('E2E_BOB'), AUDITOR = cred('E2E_AUDITOR'), ADMIN = cred('E2E_ADMIN');
 const WEB = `web-${SUFFIX}`;
@@ -25,6 +27,7 @@ test('log in, with a wrong password first', async () => {
   alice = await newPage('alice');
   await gotoLogin(alice);
   await shot(alice, 'login', 'login');
+  await audit(alice, 'login');
   const refused = await submitLogin(alice, { ...ALICE, password: `${ALICE.password}-wrong` });
   assert.match(refused?.box ?? '', /bad_credentials/);
   await login(alice, ALICE);
@@ -35,6 +38,7 @@ test('create a container: refusals shown as text, then made', async () => {
   await alice.getByRole('link', { name: 'Create a container' }).click();
   await alice.getByLabel('Name').waitFor();
   await shot(alice, 'create');
+  await audit(alice, 'create');
   // HTML in the name: the server refuses it; its message is text, not markup.
   await alice.getByLabel('Name').fill(XSS);
   await alice.getByRole('button', { name: 'Create', exact: true }).click();
@@ -49,12 +53,14 @@ test('create a container: refusals shown as text, then made', async () => {
   await alice.locator('[data-error-for="memory_mib"]:not([hidden])').waitFor();
   assert.match(await alice.locator('[data-error-for="memory_mib"]').innerText(), /quota_exceeded|memory_mib/);
   await shot(alice, 'create-refused', 'create-refused');
+  await audit(alice, 'create refused');
   await alice.getByLabel('Memory (MiB)').fill('');
   await alice.getByRole('button', { name: 'Create', exact: true }).click();
   await alice.waitForFunction(() => /^#\/containers\/\d+/.test(location.hash), null, { timeout: 120_000 });
   aliceId = Number((await alice.evaluate(() => location.hash)).match(/\d+/)[0]);
   await stateIs(alice, 'stopped');
   await shot(alice, 'container-overview');
+  await audit(alice, 'container overview');
 });
 
 test('start it; the list shows it running', async () => {
@@ -65,6 +71,78 @@ test('start it; the list shows it running', async () => {
   const row = alice.locator('tr', { hasText: WEB });
   await row.locator('.state-running').waitFor();
   await shot(alice, 'containers', 'containers');
+  await audit(alice, 'containers');
+});
+
+// The focused element: what it is, and whether its focus shows (the page's
+// :focus-visible outline, at least 2 px).
+const focused = page => page.evaluate(() => {
+  const el = document.activeElement;
+  const cs = getComputedStyle(el);
+  return {
+    tag: el.tagName.toLowerCase(), name: el.getAttribute('name'), text: el.textContent.trim().slice(0, 60), href: el.getAttribute('href'),
+    inDialog: !!el.closest('dialog[open]'),
+    shown: el.matches(':focus-visible') && cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2,
+  };
+});
+// Tab until `want(focused)`; every stop on the way shows its focus.
+async function tabTo(page, what, want) {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (f.tag !== 'body') assert.ok(f.shown, `the focus on ${f.tag} "${f.text}" is visible`);
+    if (want(f)) return f;
+  }
+  assert.fail(`${what} is not reached with Tab`);
+}
+
+test('keyboard only: log in, reach the container, open Delete\'s confirmation; focus stays in it and comes back', async () => {
+  const kb = await newPage('keyboard');
+  await gotoLogin(kb);
+  // The page's heading has the focus; the form follows it.
+  assert.equal((await focused(kb)).tag, 'h1');
+  await tabTo(kb, 'the name field', f => f.name === 'name');
+  await kb.keyboard.type(ALICE.name);
+  await tabTo(kb, 'the password field', f => f.name === 'password');
+  await kb.keyboard.type(ALICE.password);
+  await kb.keyboard.press('Enter');
+  await kb.waitForFunction(() => location.hash === '#/containers' && document.activeElement?.tagName === 'H1', null, { timeout: 30_000 });
+  await kb.locator('tr', { hasText: WEB }).waitFor();
+  // The menu first, then the page: the container's link, opened with Enter.
+  await tabTo(kb, 'the Containers menu link', f => f.href === '#/containers');
+  await tabTo(kb, `the link to ${WEB}`, f => f.href === `#/containers/${aliceId}`);
+  await kb.keyboard.press('Enter');
+  await kb.waitForFunction(id => location.hash === `#/containers/${id}` && document.activeElement?.tagName === 'H1', aliceId);
+  await stateIs(kb, 'running');
+  // Its tabs are links: Space does not follow a link, Enter does.
+  await tabTo(kb, 'the Usage tab', f => f.href === `#/containers/${aliceId}/usage`);
+  await kb.keyboard.press('Enter');
+  await kb.waitForFunction(id => location.hash === `#/containers/${id}/usage`, aliceId);
+  assert.equal(await kb.locator('.tabs a[aria-current="page"]').innerText(), 'Usage');
+  // The new tab's heading has the focus; the actions follow it: Delete, opened with Space.
+  await tabTo(kb, 'the Delete button', f => f.tag === 'button' && f.text === 'Delete');
+  await kb.keyboard.press('Space');
+  const dialog = kb.locator('dialog[open]');
+  await dialog.waitFor();
+  assert.deepEqual(await focused(kb).then(f => [f.inDialog, f.text]), [true, 'Cancel'], 'the dialog\'s Cancel has the focus');
+  await audit(kb, 'delete confirmation (keyboard)');
+  // Tab and Shift+Tab go round inside the dialog.
+  const round = [];
+  for (const key of ['Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab']) {
+    await kb.keyboard.press(key);
+    const f = await focused(kb);
+    assert.ok(f.inDialog && f.shown, `${key}: the focus is visible and in the dialog (${f.tag} "${f.text}")`);
+    round.push(f.text);
+  }
+  assert.deepEqual(round, ['Delete', 'Cancel', 'Delete', 'Cancel', 'Delete']);
+  await shot(kb, 'keyboard-dialog');
+  // Esc: closed, nothing done, the focus back on the page's Delete.
+  await kb.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  const back = await focused(kb);
+  assert.deepEqual([back.tag, back.text, back.inDialog], ['button', 'Delete', false], 'the focus is back on Delete');
+  assert.equal(JSON.parse((await apiCall(kb, 'GET', `/1.0/containers/${aliceId}`)).text).state, 'running', 'nothing was deleted');
+  await kb.context().close();
 });
 
 // A change that takes an operation, from the container page: its status in
@@ -113,6 +191,7 @@ test('console: id and hostname, under the CSP', async () => {
   const styles = await alice.evaluate(() => [...document.querySelectorAll('style')].map(s => s.nonce || s.getAttribute('nonce')));
   assert.ok(styles.length > 0 && styles.every(Boolean), 'every <style> has the nonce');
   await shot(alice, 'console', 'console');
+  await audit(alice, 'console');
   await alice.keyboard.type('exit\n');
   await alice.locator('.console-status', { hasText: 'exited with status 0' }).waitFor();
 });
@@ -135,6 +214,7 @@ test('usage graphs have data points', async () => {
   // The canvas has ink in the series colour, not just axes.
   await alice.locator('canvas.chart[data-drawn]').nth(2).waitFor();
   await shot(alice, 'usage', 'usage');
+  await audit(alice, 'container usage');
   const blue = await alice.locator('canvas.chart').nth(2).evaluate(c => {
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0;
@@ -172,6 +252,7 @@ test('snapshot and restore bring a file back', async () => {
   const got = await apiCall(alice, 'GET', `/1.0/containers/${aliceId}/files?path=/marker`);
   assert.equal(got.text, 'before\n');
   await shot(alice, 'snapshots', 'snapshots');
+  await audit(alice, 'snapshots');
 });
 
 test('rebuild from the container page: pending, then a fresh copy of the image, snapshots kept', async () => {
@@ -197,6 +278,7 @@ test('policy: saved, a server error shown at its line, a comment kept as text', 
   assert.match(await err.innerText(), /line 3/);
   assert.equal((await alice.locator('.gutter .bad-line').innerText()).trim(), '3');
   await shot(alice, 'policy-error', 'policy');
+  await audit(alice, 'policy with an error');
   await alice.reload();
   await text.waitFor();
   assert.equal(await text.inputValue(), `default out allow\n# ${XSS}\nallow in tcp any port 80\n`);
@@ -221,6 +303,7 @@ test('tenant separation: B\'s container is not A\'s to see', async () => {
     assert.equal((await apiCall(alice, 'GET', p)).status, 404, p);
   assert.equal((await apiCall(alice, 'PUT', `/1.0/containers/${bobCt}/state`, '{"action":"start"}')).status, 404);
   await shot(alice, 'not-found');
+  await audit(alice, 'container not found');
   await bob.getByRole('button', { name: 'Delete', exact: true }).click();
   await bob.locator('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
   await bob.waitForFunction(() => location.hash === '#/containers', null, { timeout: 120_000 });
@@ -231,12 +314,14 @@ test('tenant pages: usage, tokens (shown once, revoked), audit trail, account, p
   await alice.goto(`${URL_}/#/usage`);
   await alice.locator('td a', { hasText: WEB }).first().waitFor();
   await shot(alice, 'usage-table');
+  await audit(alice, 'usage');
   await alice.goto(`${URL_}/#/tokens`);
   await alice.getByLabel('Token name').fill(`cli-${SUFFIX}`);
   await alice.getByRole('button', { name: 'Create token', exact: true }).click();
   await alice.locator('#token-secret').waitFor();
   assert.match(await alice.locator('#token-secret').innerText(), /^sht_/);
   await shot(alice, 'tokens', 'tokens');
+  await audit(alice, 'tokens with a new secret');
   await alice.getByRole('button', { name: `Revoke cli-${SUFFIX}` }).click();
   await alice.locator('dialog').getByRole('button', { name: 'Revoke', exact: true }).click();
   await alice.getByRole('button', { name: `Revoke cli-${SUFFIX}` }).waitFor({ state: 'detached' });
@@ -244,15 +329,18 @@ test('tenant pages: usage, tokens (shown once, revoked), audit trail, account, p
   await alice.getByLabel('Search').fill('policy');
   await alice.locator('td', { hasText: `/1.0/containers/${aliceId}/policy` }).first().waitFor();
   await shot(alice, 'audit', 'audit');
+  await audit(alice, 'audit log');
   await alice.goto(`${URL_}/#/account`);
   await alice.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
   await shot(alice, 'account', 'account');
+  await audit(alice, 'account');
   const phone = await newPage('alice-phone', { width: 375, height: 740 });
   await login(phone, ALICE);
   await phone.locator('tr', { hasText: WEB }).waitFor();
   const width = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 375, `no sideways scrolling at 375 px (${width})`);
   await shot(phone, 'phone-containers', 'phone');
+  await audit(phone, 'containers at phone width');
   await phone.context().close();
 });
 
@@ -264,6 +352,7 @@ test('admin pages', async () => {
     await admin.locator('h1', { hasText: h1 }).waitFor();
     await admin.locator('main table, main .empty').first().waitFor();
     await shot(admin, route.replace('/', '-'));
+    await audit(admin, route);
   }
   assert.match(await admin.locator('main').innerText(), /sandhostd\s*up/);
   const capacity = await admin.locator('#host-capacity').innerText();
@@ -279,11 +368,13 @@ test('auditor pages: the report with findings, a searchable log', async () => {
   await aud.locator('.summary').waitFor({ timeout: 60_000 });
   assert.ok(await aud.locator('td .badge[class*="sev-"]').count() > 0, 'findings with their severity');
   await shot(aud, 'auditor-report');
+  await audit(aud, 'auditor/report');
   await aud.goto(`${URL_}/#/audit`);
   await aud.getByLabel('Search').fill(`${WEB}`);
   await aud.getByLabel('Refused only').check();
   await aud.locator('main table, main .empty').first().waitFor();
   await shot(aud, 'auditor-log');
+  await audit(aud, 'audit log (auditor)');
   await aud.context().close();
 });
 
@@ -291,6 +382,7 @@ test('delete (confirmed), then log out: the session is gone', async () => {
   await alice.goto(`${URL_}/#/containers/${aliceId}`);
   await alice.getByRole('button', { name: 'Delete', exact: true }).click();
   await shot(alice, 'delete-confirm');
+  await audit(alice, 'delete confirmation');
   await alice.locator('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
   await alice.waitForFunction(() => location.hash === '#/containers', null, { timeout: 120_000 });
   await waitOpsDone(alice);
@@ -307,4 +399,9 @@ test('delete (confirmed), then log out: the session is gone', async () => {
 
 test('no CSP violation, page error or dialog anywhere', () => {
   assert.deepEqual(problems, []);
+});
+
+test('no serious or critical accessibility violation on any page audited (axe-core)', () => {
+  assert.equal(audits.length, 24, 'pages audited');
+  assert.deepEqual(seriousA11y(), []);
 });

@@ -1,5 +1,6 @@
 #!/bin/bash
-# e2e: the portal in Debian's chromium (portal.test.mjs, accounts.test.mjs; playwright-core)
+# e2e: the portal in Debian's chromium (portal.test.mjs, accounts.test.mjs;
+# session.test.mjs with the argument session; playwright-core, axe-core)
 # against a sandhostd and a sandhost-portal of the test's own, both in the
 # test's network namespace (tests/lib/portal-env.sh); node and chromium run
 # in that namespace too. Screenshots and the browser's log go to
@@ -13,10 +14,16 @@ if [ "${SANDHOST_E2E_STRICT:-0}" = 1 ]; then skip_all() { echo "Bail out! $*"; e
 command -v node >/dev/null || skip_all "needs node"
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || skip_all "needs chromium (apt-get install chromium)"
 modules=$SANDHOST_SRC/portal/node_modules
-[ -d "$modules/playwright-core" ] && [ -d "$modules/@xterm/xterm" ] || skip_all "run npm ci in portal/"
+[ -d "$modules/playwright-core" ] && [ -d "$modules/@xterm/xterm" ] && [ -f "$modules/axe-core/axe.min.js" ] || skip_all "run npm ci in portal/"
 . "$SANDHOST_SRC/tests/lib/portal-env.sh"
 
-hd_start 1
+# run.sh: the portal's pages and the accounts; run.sh session: idle
+# sessions ending (session.test.mjs), against a sandhostd whose sessions end
+# after 8 s without a request (its default is 30 minutes).
+idle=""
+files=(portal.test.mjs accounts.test.mjs)
+if [ "${1:-}" = session ]; then idle=8 files=(session.test.mjs); fi
+hd_start 1 ${idle:+--set session_idle=$idle}
 pt_start || { echo "Bail out! the portal did not start"; exit 1; }
 # The UI as the build installs it: the sources and xterm from node_modules.
 node "$SANDHOST_SRC/portal/web/vendor.mjs" --modules "$modules" --out "$P/assets" || { echo "Bail out! vendor.mjs"; exit 1; }
@@ -39,12 +46,13 @@ for u in "alice owner ,\"tenant_id\":$ta $alice_pw" "bob owner ,\"tenant_id\":$t
 done
 
 art=${E2E_ARTIFACTS:-$SANDHOST_BUILD/e2e-artifacts}
-rm -rf "$art" && mkdir -p "$art"
-innet env HOME="$W" E2E_URL="$PURL" E2E_ARTIFACTS="$art" E2E_DOCS_IMG="${E2E_DOCS_IMG:-}" \
+mkdir -p "$art"
+for f in "${files[@]}"; do rm -f "$art/${f%%.*}"-*; done
+innet env HOME="$W" E2E_URL="$PURL" E2E_ARTIFACTS="$art" E2E_DOCS_IMG="${E2E_DOCS_IMG:-}" E2E_SESSION_IDLE="$idle" \
   E2E_ADMIN="admin:$admin_pw" E2E_ALICE="alice:$alice_pw" E2E_BOB="bob:$bob_pw" E2E_AUDITOR="audrey:$aud_pw" \
-  PLAYWRIGHT_CORE="$modules/playwright-core" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" \
-  node --test --test-reporter=tap --test-concurrency=1 "$SANDHOST_SRC/tests/e2e/portal.test.mjs" "$SANDHOST_SRC/tests/e2e/accounts.test.mjs"
+  PLAYWRIGHT_CORE="$modules/playwright-core" AXE_CORE="$modules/axe-core/axe.min.js" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" \
+  node --test --test-reporter=tap --test-concurrency=1 "${files[@]/#/$SANDHOST_SRC/tests/e2e/}"
 status=$?
-diag "screenshots and the browser log: $art"
+diag "screenshots, the browser logs and the axe results: $art"
 [ $status -eq 0 ] || { diag "sandhostd:"; tail -n 20 "$W/out.1" | sed 's/^/# /'; diag "portal:"; tail -n 20 "$W/portal.out" | sed 's/^/# /'; }
 exit $status

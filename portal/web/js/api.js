@@ -26,7 +26,7 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 // api(method, path[, body]) -> the parsed body (JSON or text); throws ApiError
 // with the server's status, code, message and field.
-export async function api(method, path, body, { raw = false, quiet401 = false } = {}) {
+export async function api(method, path, body, { raw = false } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (!SAFE.has(method) && csrf) headers['X-CSRF-Token'] = csrf;
@@ -58,7 +58,7 @@ export async function api(method, path, body, { raw = false, quiet401 = false } 
     const err = new ApiError(res.status, e.code ?? 'http_error',
       e.message ?? `${res.status} ${res.statusText || 'error'}`, e.field,
       e.retry_after ?? res.headers.get('Retry-After'));
-    if (res.status === 401 && !quiet401 && err.code !== 'bad_credentials' && err.code !== 'totp_required' && err.code !== 'bad_totp')
+    if (res.status === 401 && err.code !== 'bad_credentials' && err.code !== 'totp_required' && err.code !== 'bad_totp')
       onUnauthorized(err);
     throw err;
   }

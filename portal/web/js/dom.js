@@ -42,13 +42,14 @@ export function fmtBytes(n) {
   return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
 }
 
-// A table of rows: columns are [heading, row => cell content].
+// A table of rows: columns are [heading, row => cell content]; a heading of
+// '' is the row's buttons, named for screen readers only.
 export function table(caption, columns, rows, empty = 'None yet.') {
   if (!rows.length) return h('p', { class: 'empty' }, empty);
   return h('div', { class: 'table-wrap' },
     h('table', {},
       h('caption', { class: 'sr-only' }, caption),
-      h('thead', {}, h('tr', {}, columns.map(([head]) => h('th', { scope: 'col' }, head)))),
+      h('thead', {}, h('tr', {}, columns.map(([head]) => h('th', { scope: 'col' }, head || h('span', { class: 'sr-only' }, 'Actions'))))),
       h('tbody', {}, rows.map(r => h('tr', {}, columns.map(([head, cell]) => h('td', { 'data-label': head }, cell(r))))))));
 }
 
@@ -66,6 +67,25 @@ export function field(label, input, hint) {
     err);
 }
 
+// showModal(dlg, first): dlg on the page as a modal dialog, `first` focused.
+// The browser makes the page behind it inert, closes it on Esc and gives the
+// focus back to what had it; Tab and Shift+Tab also wrap around inside it
+// (the browser would move past its last control to the page's end).
+export function showModal(dlg, first) {
+  dlg.addEventListener('keydown', e => {
+    if (e.key !== 'Tab') return;
+    const stops = [...dlg.querySelectorAll('button, input, select, textarea, a[href]')].filter(x => !x.disabled && x.getClientRects().length);
+    const [head, tail] = [stops[0], stops.at(-1)];
+    if (!head || document.activeElement === (e.shiftKey ? head : tail) || !dlg.contains(document.activeElement)) {
+      e.preventDefault();
+      (e.shiftKey ? tail : head)?.focus();
+    }
+  });
+  document.body.append(dlg);
+  dlg.showModal();
+  first.focus();
+}
+
 // Confirmation through a modal <dialog> (keyboard: Esc cancels, focus trapped).
 export function confirmDialog(title, message, action = 'Confirm') {
   return new Promise(resolve => {
@@ -77,9 +97,7 @@ export function confirmDialog(title, message, action = 'Confirm') {
           h('button', { value: 'cancel', class: 'secondary' }, 'Cancel'),
           h('button', { value: 'ok', class: 'danger' }, action))));
     dlg.addEventListener('close', () => { dlg.remove(); resolve(dlg.returnValue === 'ok'); });
-    document.body.append(dlg);
-    dlg.showModal();
-    dlg.querySelector('button.secondary').focus();
+    showModal(dlg, dlg.querySelector('button.secondary'));
   });
 }
 

@@ -15,9 +15,12 @@ export function forget() {
   setCsrf(null);
 }
 
+// A 401 here on a page (an ended session) goes to the login page with the
+// reason, like any other request's (main.js); at the start nobody is logged in
+// and it is only the answer.
 export async function restore() {
   try {
-    adopt(await api('GET', '/1.0/auth/session', undefined, { quiet401: true }));
+    adopt(await api('GET', '/1.0/auth/session'));
   } catch {
     forget();
   }

@@ -1,6 +1,6 @@
 // Provider pages: tenants, users, plans, images, host capacity and health.
 import { api, get } from '../api.js';
-import { h, add, clear, table, fmtTime, fmtBytes, field, confirmDialog } from '../dom.js';
+import { h, add, clear, table, fmtTime, fmtBytes, field, confirmDialog, showModal } from '../dom.js';
 import { errorBox, form, ints } from '../forms.js';
 import { isAdmin, session } from '../session.js';
 import { parseMetrics } from '../metrics.js';
@@ -70,9 +70,7 @@ function askPassword(user) {
         field('New password', input, 'At least 10 characters; their sessions are logged out.'),
         h('div', { class: 'actions' }, h('button', { value: 'cancel', class: 'secondary', formnovalidate: true }, 'Cancel'), h('button', { value: 'ok' }, 'Set password'))));
     dlg.addEventListener('close', () => { dlg.remove(); resolve(dlg.returnValue === 'ok' ? input.value : null); });
-    add(document.body, dlg);
-    dlg.showModal();
-    input.focus();
+    showModal(dlg, input);
   });
 }
 
@@ -90,14 +88,14 @@ export async function users(el) {
       ['Locked until', u => (u.locked_until && u.locked_until * 1000 > Date.now() ? fmtTime(u.locked_until) : '—')],
       ['', u => u.id === session.user.id ? '(you)' : h('div', { class: 'actions' },
         h('button', {
-          class: 'secondary', 'aria-label': `Reset the password of ${u.name}`,
+          class: 'secondary', 'aria-label': `Reset password of ${u.name}`,
           onclick: async ev => {
             const pw = await askPassword(u);
             if (pw === null) return;
             try { await api('PUT', `/1.0/users/${u.id}/password`, { password: pw }); note(ev.target, 'password set'); } catch (e) { note(ev.target, e.message); }
           },
         }, 'Reset password'),
-        u.totp_enabled && dangerButton('Reset 2FA', `Reset the two-factor authentication of ${u.name}`, `Reset ${u.name}'s two-factor authentication?`,
+        u.totp_enabled && dangerButton('Reset 2FA', `Reset 2FA (two-factor authentication) of ${u.name}`, `Reset ${u.name}'s two-factor authentication?`,
           'They log in with their password alone until they enrol again.', () => api('DELETE', `/1.0/users/${u.id}/totp`), reload),
         dangerButton('Delete', `Delete user ${u.name}`, `Delete user ${u.name}?`, 'Their tokens and sessions go with them.', () => api('DELETE', `/1.0/users/${u.id}`), reload))],
     ], list, 'No users.');
