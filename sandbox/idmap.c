@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <string.h>
@@ -98,6 +100,7 @@ int sbx_userns_fd(const struct sbx_idmap *uid, size_t n_uid, const struct sbx_id
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
     return sh_errno(e, "pipe", NULL);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(p[0]);
@@ -105,7 +108,15 @@ int sbx_userns_fd(const struct sbx_idmap *uid, size_t n_uid, const struct sbx_id
     return sh_errno(e, "fork", "user namespace holder");
   }
   if (pid == 0) {
-    close(p[0]);
+    /* It never execs, so it would hold a copy of every fd of ours (a
+     * daemon's listening sockets, its clients, its database) for as long
+     * as it waits: it keeps only its pipe, and it dies with us.  Without
+     * that, a caller killed between fork and kill left it paused for ever,
+     * and the caller's sockets open with it. */
+    if (dup2(p[1], 3) < 0 || syscall(SYS_close_range, 4U, ~0U, 0U) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+        getppid() != parent)
+      _exit(1);
+    p[1] = 3;
     char ok = unshare(CLONE_NEWUSER) == 0 ? 'y' : 'n';
     if (write(p[1], &ok, 1) != 1)
       _exit(1);
