@@ -60,6 +60,18 @@ d_running() { sql "SELECT id FROM containers WHERE state = 'running' ORDER BY id
 d_all() { sql "SELECT id FROM containers ORDER BY id"; }
 list() { tr '\n' ' ' | sed 's/ $//'; }
 
+# agree KIND IDS DESCRIPTION: the kernel's objects of KIND are those of IDS;
+# when not, the story of each container in between: its operations and
+# what every daemon of the test said of it.
+agree() {
+  local got id
+  got=$("k_$1" | list)
+  is "$got" "$2" "$3" && return
+  for id in $(printf '%s\n' $got $2 | sort -n | uniq -u); do
+    sql "SELECT id, kind, status, step, coalesce(error, '') FROM operations WHERE container_id = $id ORDER BY id" | sed "s/^/#   c$id op: /"
+    grep -h "c$id[^0-9]" "$W"/out.* | sed "s/^/#   c$id: /"
+  done
+}
 check_round() { # check_round ROUND
   local r=$1 running all
   running=$(d_running | list); all=$(d_all | list)
@@ -67,13 +79,13 @@ check_round() { # check_round ROUND
     "round $r: every container is running or stopped"
   is "$(sql "SELECT count(*) FROM operations WHERE status = 'failure' AND id > $last_op")" 0 "round $r: no operation failed"
   sql "SELECT id, kind, error FROM operations WHERE status = 'failure' AND id > $last_op" | sed 's/^/# failed: /'
-  is "$(k_cgroups | list)" "$running" "round $r: cgroups exist for the running containers only"
-  is "$(k_veths | list)" "$running" "round $r: veths exist for the running containers only"
-  is "$(k_nft | list)" "$running" "round $r: nft anti-spoofing elements name the running containers' ports only"
-  is "$(k_pins | list)" "$running" "round $r: policy pins exist for the running containers only"
-  is "$(k_mounts | list)" "$running" "round $r: rootfs mounts exist for the running containers only"
-  is "$(k_runtime | list)" "$running" "round $r: the runtime knows the running containers only"
-  is "$(k_volumes | list)" "$all" "round $r: a volume for every container, and no other"
+  agree cgroups "$running" "round $r: cgroups exist for the running containers only"
+  agree veths "$running" "round $r: veths exist for the running containers only"
+  agree nft "$running" "round $r: nft anti-spoofing elements name the running containers' ports only"
+  agree pins "$running" "round $r: policy pins exist for the running containers only"
+  agree mounts "$running" "round $r: rootfs mounts exist for the running containers only"
+  agree runtime "$running" "round $r: the runtime knows the running containers only"
+  agree volumes "$all" "round $r: a volume for every container, and no other"
   local dead=0 id p
   for id in $running; do
     p=$(sql "SELECT pid FROM containers WHERE id = $id")
