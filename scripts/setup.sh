@@ -15,6 +15,7 @@ packages=(
   selinux-policy-default selinux-policy-dev selinux-policy-src selinux-utils policycoreutils semodule-utils checkpolicy
   chromium fonts-liberation fonts-dejavu-core
   hyperfine wrk runc crun lxc bubblewrap uidmap nftables iproute2 iperf3 podman netavark iptables util-linux-extra
+  systemd gdb
 )
 # Node.js and npm build the portal's UI (xterm.js from npm); the machine's own
 # Node.js is used when there is one, Debian's otherwise.
