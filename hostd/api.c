@@ -126,7 +126,12 @@ static void server_info(struct hd_call *c)
 }
 
 /* GET /1.0/audit: the audit log, newest first; a tenant's owners see their
- * tenant's entries, admins and auditors everything (?tenant=N narrows). */
+ * tenant's entries, admins and auditors everything (?tenant=N narrows).
+ * ?q=WORDS keeps entries where each word is found, case aside, in who made
+ * the request, its source, method, path, status, tenant or detail;
+ * ?failed=1 the refused ones (status 400 and up).  Searched here, not in the
+ * browser, so a search reaches entries no page has loaded. */
+#define AUDIT_WORDS 6
 static void audit_list(struct hd_call *c)
 {
   bool everyone = c->who.role == HD_ROLE_ADMIN || c->who.role == HD_ROLE_AUDITOR;
@@ -134,22 +139,51 @@ static void audit_list(struct hd_call *c)
     hd_api_fail(c, 403, NULL, "role %s may not read the audit log", hd_role_name(c->who.role));
     return;
   }
-  int64_t tenant = everyone ? 0 : c->who.tenant_id, limit = 100, before = INT64_MAX;
-  for (const char *q = c->query; q && *q;) {
-    size_t n = strcspn(q, "&");
-    long long v;
-    if (sscanf(q, "tenant=%lld", &v) == 1 && everyone)
+  int64_t tenant = everyone ? 0 : c->who.tenant_id, limit = 100, before = INT64_MAX, failed = 0;
+  char words[AUDIT_WORDS][128] = { "" }, key[16], val[256];
+  size_t len;
+  for (const char *q = c->query; hd_query_next(&q, key, sizeof key, val, sizeof val, &len);) {
+    char *end;
+    long long v = strtoll(val, &end, 10);
+    bool num = val[0] && !*end;
+    if (strcmp(key, "tenant") == 0 && everyone && num && v > 0)
       tenant = v;
-    else if (sscanf(q, "limit=%lld", &v) == 1 && v > 0 && v <= 1000)
+    else if (strcmp(key, "limit") == 0) {
+      if (!num || v < 1 || v > 1000) {
+        hd_api_fail(c, 400, "limit", "limit: a number from 1 to 1000");
+        return;
+      }
       limit = v;
-    else if (sscanf(q, "before=%lld", &v) == 1)
+    } else if (strcmp(key, "before") == 0 && num)
       before = v;
-    q += n + (q[n] == '&');
+    else if (strcmp(key, "failed") == 0)
+      failed = strcmp(val, "1") == 0 || strcmp(val, "true") == 0;
+    else if (strcmp(key, "q") == 0) {
+      size_t n = 0;
+      if (len != strlen(val)) {
+        hd_api_fail(c, 400, "q", "q: at most %zu characters, and no NUL", sizeof val - 1);
+        return;
+      }
+      for (char *save = NULL, *w = strtok_r(val, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+        if (n == AUDIT_WORDS || strlen(w) >= sizeof words[0]) {
+          hd_api_fail(c, 400, "q", "q: at most %d words of at most %zu characters", AUDIT_WORDS, sizeof words[0] - 1);
+          return;
+        }
+        snprintf(words[n++], sizeof words[0], "%s", w);
+      }
+    }
   }
   sh_error e = {0};
+  /* One text per entry, and each word looked for in it (an empty word matches). */
+#define W(n) " AND instr(t, lower(?" #n ")) > 0"
   _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(c->db, &e,
-    "SELECT id, at, principal, role, tenant_id, source, method, path, status, detail FROM audit_log"
-    " WHERE (? = 0 OR tenant_id = ?) AND id < ? ORDER BY id DESC LIMIT ?", "iiii", tenant, tenant, before, limit);
+    "SELECT id, at, principal, role, tenant_id, source, method, path, status, detail FROM ("
+    " SELECT *, lower(principal || ' ' || role || ' ' || source || ' ' || method || ' ' || path || ' ' || status || ' ' ||"
+    "  coalesce(tenant_id, '') || ' ' || coalesce(detail, '')) AS t FROM audit_log"
+    " WHERE (?1 = 0 OR tenant_id = ?1) AND id < ?2 AND (?3 = 0 OR status >= 400))"
+    " WHERE 1" W(5) W(6) W(7) W(8) W(9) W(10) " ORDER BY id DESC LIMIT ?4",
+    "iiiitttttt", tenant, before, failed, limit, words[0], words[1], words[2], words[3], words[4], words[5]);
+#undef W
   if (!s) {
     hd_api_fail(c, 500, NULL, "reading the audit log: %s", e.msg);
     return;

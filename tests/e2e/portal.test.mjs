@@ -370,9 +370,22 @@ test('auditor pages: the report with findings, a searchable log', async () => {
   await shot(aud, 'auditor-report');
   await audit(aud, 'auditor/report');
   await aud.goto(`${URL_}/#/audit`);
-  await aud.getByLabel('Search').fill(`${WEB}`);
+  await aud.locator('main table').waitFor();
+  // The search is sandhostd's: the page asks for it (q=), and every row
+  // it shows has every word.
+  const words = ['alice', 'containers'];
+  const searched = aud.waitForResponse(r => r.url().includes('/1.0/audit?') && new URL(r.url()).searchParams.get('q') === words.join(' '));
+  await aud.getByLabel('Search').fill(words.join(' '));
+  assert.equal((await searched).status(), 200);
+  await aud.locator('main p.hint', { hasText: /^\d+ entr(y|ies) match/ }).waitFor();
+  const rows = await aud.locator('main table tbody tr').allInnerTexts();
+  assert.ok(rows.length > 0, 'alice\'s container requests are found');
+  for (const row of rows) for (const w of words) assert.ok(row.toLowerCase().includes(w), `"${w}" in: ${row}`);
+  const refused = aud.waitForResponse(r => r.url().includes('/1.0/audit?') && r.url().includes('failed=1'));
   await aud.getByLabel('Refused only').check();
+  assert.equal((await refused).status(), 200);
   await aud.locator('main table, main .empty').first().waitFor();
+  for (const s of await aud.locator('main table tbody td .badge').allInnerTexts()) assert.ok(Number(s) >= 400, `refused only: ${s}`);
   await shot(aud, 'auditor-log');
   await audit(aud, 'audit log (auditor)');
   await aud.context().close();

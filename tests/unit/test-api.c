@@ -238,6 +238,44 @@ int main(void)
   ok(none_of_acme, "with nothing of acme's");
   json_decref(r);
 
+  /* Searched by sandhostd: every word, case aside, anywhere in an entry. */
+  size_t n_match = 0, n_want = 0;
+  is_int(call(&sec, "GET", "/1.0/audit?limit=1000&q=ALICE+%2Fusers%2F", NULL, NULL, &r), 200, "?q= searches the log");
+  entries = json_object_get(r, "entries");
+  n_match = json_array_size(entries);
+  bool all_match = n_match > 0;
+  for (size_t i = 0; i < n_match; i++) {
+    json_t *en = json_array_get(entries, i);
+    all_match &= strcmp(json_string_value(json_object_get(en, "principal")), "alice") == 0 &&
+                 strstr(json_string_value(json_object_get(en, "path")), "/users/") != NULL;
+  }
+  json_decref(r);
+  is_int(call(&sec, "GET", "/1.0/audit?limit=1000", NULL, NULL, &r), 200, "(the whole log, to count by hand)");
+  entries = json_object_get(r, "entries");
+  for (size_t i = 0; i < json_array_size(entries); i++) {
+    json_t *en = json_array_get(entries, i);
+    n_want += strcmp(json_string_value(json_object_get(en, "principal")), "alice") == 0 &&
+              strstr(json_string_value(json_object_get(en, "path")), "/users/") != NULL;
+  }
+  json_decref(r);
+  ok(all_match && n_match == n_want, "both words in each entry, and every such entry (%zu of %zu)", n_match, n_want);
+  is_int(call(&sec, "GET", "/1.0/audit?limit=1000&failed=1&q=403", NULL, NULL, &r), 200, "?failed=1 with a status as the word");
+  entries = json_object_get(r, "entries");
+  bool all_403 = json_array_size(entries) > 0;
+  for (size_t i = 0; i < json_array_size(entries); i++)
+    all_403 &= json_integer_value(json_object_get(json_array_get(entries, i), "status")) == 403;
+  ok(all_403, "only refusals, each a 403 (%zu)", json_array_size(entries));
+  json_decref(r);
+  is_int(call(&gus, "GET", "/1.0/audit?q=alice", NULL, NULL, &r), 200, "an owner's search");
+  is_int((int64_t) json_array_size(json_object_get(r, "entries")), 0, "stays in the owner's tenant (alice is acme's)");
+  json_decref(r);
+  is_int(call(&sec, "GET", "/1.0/audit?q=a+b+c+d+e+f+g", NULL, NULL, &r), 400, "more than 6 words: 400");
+  is_str(json_string_value(json_object_get(json_object_get(r, "error"), "field")), "q", "naming q");
+  json_decref(r);
+  is_int(call(&sec, "GET", "/1.0/audit?limit=0", NULL, NULL, &r), 400, "limit=0: 400");
+  is_str(json_string_value(json_object_get(json_object_get(r, "error"), "field")), "limit", "naming limit");
+  json_decref(r);
+
   /* A change and its entry commit together: with the log refusing writes,
    * the change does not happen. */
   hd_db_exec(db, &e, "CREATE TRIGGER t_fail BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END", NULL);
