@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 
@@ -54,4 +55,24 @@ int sh_sha256_copy(int in, int out, char hex[65], uint64_t *bytes, sh_error *e)
   if (bytes)
     *bytes = total;
   return 0;
+}
+
+ssize_t sh_unbase64(const char *in, size_t len, uint8_t **out)
+{
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t pad = len && in[len - 1] == '=' ? 1 + (len > 1 && in[len - 2] == '=') : 0;
+  if (!len || len % 4 || len > INT32_MAX)
+    return -1;
+  /* OpenSSL's decoder skips whitespace and takes "=" anywhere: not here. */
+  for (size_t i = 0; i < len - pad; i++)
+    if (!in[i] || !strchr(alphabet, in[i]))
+      return -1;
+  uint8_t *b = malloc(len / 4 * 3);
+  int n = b ? EVP_DecodeBlock(b, (const unsigned char *) in, (int) len) : -1;
+  if (n < 0) {
+    free(b);
+    return -1;
+  }
+  *out = b;
+  return n - (ssize_t) pad;
 }

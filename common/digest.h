@@ -8,3 +8,8 @@ int sh_sha256_hex(const void *data, size_t len, char out[65]);
 /* sha256 of everything read from in (to EOF), copied to out unless out < 0;
  * *bytes (may be NULL) gets the length.  Returns 0 or -errno. */
 int sh_sha256_copy(int in, int out, char hex[65], uint64_t *bytes, sh_error *e);
+
+#include <sys/types.h>
+/* Standard base64 (padded, no whitespace) decoded: its bytes in *out
+ * (malloc'd), the length; -1 (nothing to free) when it is not base64. */
+ssize_t sh_unbase64(const char *in, size_t len, uint8_t **out);

@@ -14,6 +14,7 @@
 #include "network.h"
 #include "ops.h"
 #include "resources.h"
+#include "sshkeys.h"
 #include "tenant-cg.h"
 
 #include <errno.h>
@@ -179,15 +180,23 @@ static void provision_new(struct hd_call *c, int64_t tenant, const char *name, i
 void hd_container_create(struct hd_call *c)
 {
   static const char *const keys[] = { "name", "image", "tenant_id", "cpu_millis", "memory_mib", "pids", "disk_mib",
-                                      "bandwidth_mbit", "restart_policy", "seccomp", NULL };
+                                      "bandwidth_mbit", "restart_policy", "seccomp", "ssh_authorized_keys", NULL };
   sh_error e = {0};
-  const char *name = NULL, *image = "busybox", *restart = "never", *seccomp = NULL;
+  const char *name = NULL, *image = "busybox", *restart = "never", *seccomp = NULL, *ssh_keys = NULL;
   int64_t tenant = c->who.tenant_id;
   if (!new_body(c, keys, &name, &restart))
     return;
   if (sh_json_get_str(c->body, "image", NULL, &image, &e) < 0 || sh_json_get_i64(c->body, "tenant_id", NULL, &tenant, &e) < 0 ||
-      sh_json_get_str(c->body, "seccomp", NULL, &seccomp, &e) < 0) {
+      sh_json_get_str(c->body, "seccomp", NULL, &seccomp, &e) < 0 ||
+      sh_json_get_str(c->body, "ssh_authorized_keys", NULL, &ssh_keys, &e) < 0) {
     hd_api_fail(c, 400, e.path, "%s: %s", e.path, e.msg);
+    return;
+  }
+  /* The keys travel in the operation's arguments; the audit says how many. */
+  _cleanup_free_ char *normal = NULL;
+  int n_keys = 0;
+  if (ssh_keys && hd_ssh_keys_check(ssh_keys, &normal, &n_keys, &e) < 0) {
+    hd_api_fail(c, 400, "ssh_authorized_keys", "ssh_authorized_keys: %s", e.msg);
     return;
   }
   /* A tenant may narrow its plan's profile; only a provider admin may turn
@@ -222,7 +231,10 @@ void hd_container_create(struct hd_call *c)
   }
   int64_t image_id = sqlite3_column_int64(img, 0);
   sqlite3_reset(img);
-  provision_new(c, tenant, name, image_id, size, restart, seccomp, "create", NULL);
+  _cleanup_json_ json_t *args = n_keys ? json_pack("{s:s}", "ssh_authorized_keys", normal) : NULL;
+  provision_new(c, tenant, name, image_id, size, restart, seccomp, "create", args);
+  if (c->status == 202 && n_keys)
+    snprintf(c->detail, sizeof c->detail, "with %d SSH key%s", n_keys, n_keys == 1 ? "" : "s");
 }
 
 /* The container, with the caller allowed to operate it; 0 on failure. */

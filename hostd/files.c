@@ -1,28 +1,9 @@
-/* A container's files through the API.
- *
- * The tree is the one the container itself uses, mapped to its host id
- * range: its mount at bundles/c<id>/rootfs while that exists (running),
- * else a detached view the storage library makes the same way
- * (sbx_volume_open_view), gone with its fd.  So ids translate alike for
- * every driver: container id u is host id host_start + u in the tree, and
- * the storage keeps it as it keeps the container's own writes (btrfs: u on
- * disk, the mount maps it; overlay: host_start + u in the upper).  The
+/* A container's files through the API, in its tree as it sees it (ids
+ * within its range), reached and written as hostd/tree.c does: symlinks
+ * resolve inside the tree, a write never goes through what is there.  The
  * volume lock (hostd/provision.h) keeps the tree from being unmounted,
- * swapped or deleted under a call.
- *
- * The tree is the tenant's and may be hostile.  Every path is resolved from
- * an fd on its root with openat2 RESOLVE_IN_ROOT | NO_MAGICLINKS | NO_XDEV:
- * symlinks and ".." stay inside it and nothing crosses a mount.  A write
- * never opens what is there: it makes a new file beside it and renames it
- * over the name (so a link, a FIFO or a device is replaced, never written
- * through), and only a regular file or a link may be replaced.  A read
- * takes a regular file or a directory, checked on an O_PATH fd before it is
- * opened.
- *
- * Creating a file on an idmapped mount needs a caller id the mount maps:
- * for a write this thread takes the new owner's host ids as its fsuid and
- * fsgid (its file capabilities raised again, which the change drops) and
- * goes back to root after.  Both are per thread. */
+ * swapped or deleted under a call.  A read takes a regular file or a
+ * directory, checked on an O_PATH fd before it is opened. */
 #include "files.h"
 
 #include "cleanup.h"
@@ -32,29 +13,24 @@
 #include "provision.h"
 #include "resources.h"
 #include "storage.h"
+#include "tree.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 enum {
-  ID_RANGE = 65536,
   OVERFLOW_ID = 65534,         /* how the container sees an id outside its range */
   MAX_ENTRIES = 10000,         /* of a directory listing */
   LOCK_MS = 10000,
 };
-#define RESOLVE (SH_RESOLVE_IN_ROOT | SH_RESOLVE_NO_XDEV)
 
 static struct hd_host *host;
 
@@ -123,22 +99,21 @@ static void fail_errno(struct hd_call *c, int err, const char *path, const char 
   hd_api_fail(c, 500, "path", "path %s: %s: %s", shown(path), what, strerror(err));
 }
 
+/* A failure of hd_tree_put or hd_tree_parent, as the call's answer. */
+static void put_failed(struct hd_call *c, const sh_error *e)
+{
+  if (e->err == EINVAL || strcmp(e->step, "replace") == 0)
+    hd_api_fail(c, e->err == EINVAL ? 400 : 409, "path", "path %s: %s", shown(e->path), e->msg);
+  else if (!e->path[0])
+    hd_api_fail(c, 500, NULL, "%s: %s", e->step, e->msg);
+  else
+    fail_errno(c, e->err, e->path, e->step);
+}
+
 /* A host id in the tree as the container sees it. */
 static int64_t inside(const struct target *t, int64_t id)
 {
-  return id >= t->host_start && id < t->host_start + ID_RANGE ? id - t->host_start : OVERFLOW_ID;
-}
-
-static const char *type_name(mode_t m)
-{
-  static const struct { mode_t type; const char *name; } types[] = {
-    { S_IFREG, "file" }, { S_IFDIR, "directory" }, { S_IFLNK, "symlink" }, { S_IFIFO, "fifo" },
-    { S_IFSOCK, "socket" }, { S_IFCHR, "char-device" }, { S_IFBLK, "block-device" },
-  };
-  for (size_t i = 0; i < SH_ARRAY_SIZE(types); i++)
-    if ((m & S_IFMT) == types[i].type)
-      return types[i].name;
-  return "unknown";
+  return id >= t->host_start && id < t->host_start + HD_TREE_IDS ? id - t->host_start : OVERFLOW_ID;
 }
 
 /* {name, type, size, mode, uid, gid, mtime[, target]}: ids as the container
@@ -148,7 +123,7 @@ static json_t *stat_json(const struct target *t, const char *key, const char *na
   char mode[8];
   bool encoded = false;
   snprintf(mode, sizeof mode, "%04o", (unsigned) (st->st_mode & 07777));
-  json_t *o = json_pack("{s:o, s:s, s:I, s:s, s:I, s:I, s:I}", key, name_json(name, &encoded), "type", type_name(st->st_mode),
+  json_t *o = json_pack("{s:o, s:s, s:I, s:s, s:I, s:I, s:I}", key, name_json(name, &encoded), "type", hd_tree_type_name(st->st_mode),
                         "size", (json_int_t) st->st_size, "mode", mode, "uid", (json_int_t) inside(t, st->st_uid), "gid",
                         (json_int_t) inside(t, st->st_gid), "mtime", (json_int_t) st->st_mtime);
   char target[PATH_MAX];
@@ -199,7 +174,7 @@ static bool parse_query(struct hd_call *c, struct target *t)
     else if (strcmp(key, "stat") == 0)
       ok = (t->stat = strcmp(val, "1") == 0) || strcmp(val, "0") == 0;
     else if (strcmp(key, "uid") == 0 || strcmp(key, "gid") == 0)
-      ok = parse_id(val, ID_RANGE - 1, 10, key[0] == 'u' ? &t->uid : &t->gid);
+      ok = parse_id(val, HD_TREE_IDS - 1, 10, key[0] == 'u' ? &t->uid : &t->gid);
     else if (strcmp(key, "mode") == 0)
       ok = (t->have_mode = parse_id(val, 07777, 8, &t->mode));
     else if (strcmp(key, "type") == 0)
@@ -221,27 +196,6 @@ static bool parse_query(struct hd_call *c, struct target *t)
   if (!t->have_mode)
     t->mode = t->dir ? 0755 : 0644;
   return true;
-}
-
-/* The tree the container uses, with the volume lock held; 0 or -errno. */
-static int open_tree(struct target *t, sh_error *e)
-{
-  char ref[24];
-  hd_container_ref(t->id, ref);
-  _cleanup_free_ char *at = NULL;
-  if (sbx_volume_mounted_at(host->pool, ref, &at, NULL) < 0) {
-    struct sbx_idmap map = { 0, (uint32_t) t->host_start, ID_RANGE };
-    return sbx_volume_open_view(host->pool, ref, &map, 1, &map, 1, &t->root, e);
-  }
-  t->root = open(at, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (t->root < 0 || fstat(t->root, &st) < 0)
-    return sh_errno(e, "open the container's rootfs", at);
-  /* Its root directory shows an owner in the container's range: else it
-   * is mounted for another range, and ids would translate wrong. */
-  if ((int64_t) st.st_uid < t->host_start || (int64_t) st.st_uid >= t->host_start + ID_RANGE)
-    return sh_err(e, EBUSY, "open the container's rootfs", at, "mounted for other ids than the container's");
-  return 0;
 }
 
 /* Access to container ids[0], the parameters and its tree: false when the
@@ -277,7 +231,9 @@ static bool begin(struct hd_call *c, enum hd_access access, struct target *t)
     return false;
   }
   sh_error e = {0};
-  if (open_tree(t, &e) < 0) {
+  char ref[24];
+  hd_container_ref(t->id, ref);
+  if (hd_tree_open(host->pool, ref, t->host_start, &t->root, &e) < 0) {
     hd_api_fail(c, e.err == ENOENT ? 409 : 500, NULL, "%s: %s: %s", e.step, e.path, e.msg);
     return false;
   }
@@ -288,18 +244,10 @@ static bool begin(struct hd_call *c, enum hd_access access, struct target *t)
  * call on a path that names no entry of its own ("/", "/etc/.."). */
 static int parent_of(struct hd_call *c, struct target *t, const char **leaf)
 {
-  char *slash = strrchr(t->path, '/');
-  *leaf = slash + 1;
-  if (!**leaf || strcmp(*leaf, ".") == 0 || strcmp(*leaf, "..") == 0) {
-    hd_api_fail(c, 400, "path", "path %s: name the entry itself (no trailing /, . or ..)", shown(t->path));
-    return -1;
-  }
-  char parent[PATH_MAX];
-  snprintf(parent, sizeof parent, "%.*s", slash == t->path ? 1 : (int) (slash - t->path), t->path);
   sh_error e = {0};
-  int fd = sh_open_in_root(t->root, parent, O_PATH | O_DIRECTORY, 0, RESOLVE, &e);
+  int fd = hd_tree_parent(t->root, t->path, leaf, &e);
   if (fd < 0)
-    fail_errno(c, e.err, parent, "its directory");
+    put_failed(c, &e);
   return fd;
 }
 
@@ -387,7 +335,7 @@ void hd_file_get(struct hd_call *c)
   if (!begin(c, HD_READ, &t))
     return;
   sh_error e = {0};
-  _cleanup_close_ int fd = sh_open_in_root(t.root, t.path, O_PATH, 0, RESOLVE, &e);
+  _cleanup_close_ int fd = sh_open_in_root(t.root, t.path, O_PATH, 0, HD_TREE_RESOLVE, &e);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) < 0) {
     fail_errno(c, fd < 0 ? e.err : errno, t.path, "open");
@@ -402,79 +350,11 @@ void hd_file_get(struct hd_call *c)
     read_file(c, &t, fd, &st);
   } else {
     hd_api_fail(c, 409, "path", "path %s: a %s: only regular files and directories are read", shown(t.path),
-                type_name(st.st_mode));
+                hd_tree_type_name(st.st_mode));
   }
 }
 
 /* ---- writing ---- */
-
-/* This thread's file ids become the container's host ids uid and gid (0:
- * back to root).  With a fsuid other than 0 the kernel drops the file
- * capabilities from the effective set; they are raised again from the
- * permitted one (a fsuid of 0 brings them back by itself). */
-static int as_ids(int64_t uid, int64_t gid, sh_error *e)
-{
-  setfsgid((gid_t) gid);
-  setfsuid((uid_t) uid);
-  if (setfsuid((uid_t) -1) != (int) uid || setfsgid((gid_t) -1) != (int) gid)
-    return sh_err(e, EPERM, "take the owner's ids", NULL, "setfsuid(%" PRId64 ") did not hold", uid);
-  if (!uid)
-    return 0;
-  struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-  struct __user_cap_data_struct d[2];
-  if (syscall(SYS_capget, &h, d) < 0)
-    return sh_errno(e, "capget", NULL);
-  d[0].effective = d[0].permitted;
-  d[1].effective = d[1].permitted;
-  if (syscall(SYS_capset, &h, d) < 0)
-    return sh_errno(e, "capset", NULL);
-  return 0;
-}
-
-static void as_root(int *unused)
-{
-  (void) unused;
-  as_ids(0, 0, &(sh_error){0});
-}
-
-/* Owner and mode of the new entry, as the call asked. */
-static int set_owner(const struct target *t, int fd)
-{
-  return fchown(fd, (uid_t) (t->host_start + t->uid), (gid_t) (t->host_start + t->gid)) < 0 || fchmod(fd, (mode_t) t->mode) < 0
-           ? -errno : 0;
-}
-
-/* A new file beside the name, then renamed over it; *st its stat. */
-static int write_new(struct target *t, int dirfd, const char *leaf, const char *data, size_t len, struct stat *st)
-{
-  uint64_t rnd;
-  char tmp[40];
-  if (getrandom(&rnd, sizeof rnd, 0) != sizeof rnd)
-    return -errno;
-  snprintf(tmp, sizeof tmp, ".sandhost-put-%016" PRIx64, rnd);
-  _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return -errno;
-  ssize_t n = len ? sh_write_all(fd, data, len) : 0;
-  int r = n < 0 ? (int) n : set_owner(t, fd);
-  if (r == 0 && (fsync(fd) < 0 || fstat(fd, st) < 0 || renameat(dirfd, tmp, dirfd, leaf) < 0))
-    r = -errno;
-  if (r < 0)
-    unlinkat(dirfd, tmp, 0);
-  return r;
-}
-
-/* A directory at the name (made, or the one there), given owner and mode. */
-static int make_dir(struct target *t, int dirfd, const char *leaf, bool exists, struct stat *st)
-{
-  if (!exists && mkdirat(dirfd, leaf, (mode_t) t->mode) < 0)
-    return -errno;
-  _cleanup_close_ int fd = openat(dirfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return -errno;
-  int r = set_owner(t, fd);
-  return r < 0 ? r : fstat(fd, st) < 0 ? -errno : 0;
-}
 
 void hd_file_put(struct hd_call *c)
 {
@@ -486,35 +366,12 @@ void hd_file_put(struct hd_call *c)
                 host->cfg.max_body);
     return;
   }
-  const char *leaf;
-  _cleanup_close_ int dirfd = parent_of(c, &t, &leaf);
-  if (dirfd < 0)
-    return;
-  struct stat old, st;
-  bool exists = fstatat(dirfd, leaf, &old, AT_SYMLINK_NOFOLLOW) == 0;
-  if (!exists && errno != ENOENT) {
-    fail_errno(c, errno, t.path, "look up");
-    return;
-  }
-  bool replaceable = !exists || (t.dir ? S_ISDIR(old.st_mode) : S_ISREG(old.st_mode) || S_ISLNK(old.st_mode));
-  if (!replaceable) {
-    hd_api_fail(c, 409, "path", "path %s: a %s is there: %s", shown(t.path), type_name(old.st_mode),
-                t.dir ? "only a directory is kept as one" : "only a regular file or a symlink is replaced by a file");
-    return;
-  }
+  struct hd_tree_entry entry = { t.path, t.uid, t.gid, t.mode, t.dir, false, c->raw, c->raw_len };
+  struct stat st;
+  bool exists;
   sh_error e = {0};
-  int r;
-  {
-    _cleanup_(as_root) int scope = 0;
-    r = as_ids(t.host_start + t.uid, t.host_start + t.gid, &e);
-    if (r < 0) {
-      hd_api_fail(c, 500, NULL, "%s: %s", e.step, e.msg);
-      return;
-    }
-    r = t.dir ? make_dir(&t, dirfd, leaf, exists, &st) : write_new(&t, dirfd, leaf, c->raw, c->raw_len, &st);
-  }
-  if (r < 0) {
-    fail_errno(c, -r, t.path, "write");
+  if (hd_tree_put(t.root, t.host_start, &entry, &exists, &st, &e) < 0) {
+    put_failed(c, &e);
     return;
   }
   c->status = exists ? 200 : 201;
@@ -538,5 +395,5 @@ void hd_file_delete(struct hd_call *c)
     return;
   }
   c->status = 204;
-  snprintf(c->detail, sizeof c->detail, "removed %s %s", type_name(st.st_mode), shown(t.path));
+  snprintf(c->detail, sizeof c->detail, "removed %s %s", hd_tree_type_name(st.st_mode), shown(t.path));
 }

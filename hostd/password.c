@@ -2,6 +2,7 @@
 #include "password.h"
 
 #include "cleanup.h"
+#include "digest.h"
 
 #include <errno.h>
 #include <openssl/core_names.h>
@@ -53,19 +54,12 @@ int hd_password_hash(const char *password, char out[HD_PASSWORD_HASH_MAX])
 /* Standard base64 (with padding) of at most max bytes; -1 if it is not. */
 static int unbase64(const char *in, size_t in_len, uint8_t *out, size_t max)
 {
-  if (in_len == 0 || in_len % 4 || in_len / 4 * 3 > max + 2)
-    return -1;
-  uint8_t buf[96];
-  if (in_len / 4 * 3 > sizeof buf)
-    return -1;
-  int n = EVP_DecodeBlock(buf, (const unsigned char *) in, (int) in_len);
-  if (n < 0)
-    return -1;
-  n -= (in[in_len - 1] == '=') + (in[in_len - 2] == '=');
+  _cleanup_free_ uint8_t *b = NULL;
+  ssize_t n = sh_unbase64(in, in_len, &b);
   if (n <= 0 || (size_t) n > max)
     return -1;
-  memcpy(out, buf, (size_t) n);
-  return n;
+  memcpy(out, b, (size_t) n);
+  return (int) n;
 }
 
 bool hd_password_verify(const char *password, const char *stored)

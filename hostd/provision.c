@@ -11,6 +11,8 @@
 #include "log.h"
 #include "rtspawn.h"
 #include "rmtree.h"
+#include "sshkeys.h"
+#include "tree.h"
 #include "sandbox.h"
 #include "ctpolicy.h"
 #include "events.h"
@@ -194,6 +196,18 @@ static int clone_now(struct hd_ctx *c, sh_error *e)
   return r < 0 ? r : tenant_disk(c, e);
 }
 
+/* The SSH keys asked for at create (args.ssh_authorized_keys) into the
+ * new volume, its root's: the same text again when the step runs again. */
+static int ssh_keys_now(struct hd_ctx *c, sh_error *e)
+{
+  const char *keys = json_string_value(json_object_get(c->args, "ssh_authorized_keys"));
+  if (!keys)
+    return 0;
+  _cleanup_close_ int root = -1;
+  int r = hd_tree_open(c->h->pool, c->ref, c->host_start, &root, e);
+  return r < 0 ? r : hd_ssh_keys_install(root, c->host_start, keys, e);
+}
+
 static int volume_delete(struct hd_ctx *c, sh_error *e)
 {
   hd_volume_lock();
@@ -233,6 +247,7 @@ static int unmount_now(struct hd_ctx *c, sh_error *e)
 static int mount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(mount_now, c, e); }
 static int volume_clone(struct hd_ctx *c, sh_error *e) { return locked(clone_now, c, e); }
 static int unmount_rootfs(struct hd_ctx *c, sh_error *e) { return locked(unmount_now, c, e); }
+static int ssh_keys(struct hd_ctx *c, sh_error *e) { return locked(ssh_keys_now, c, e); }
 
 static int bundle_remove(struct hd_ctx *c, sh_error *e)
 {
@@ -484,8 +499,10 @@ static int forget(struct hd_ctx *c, sh_error *e)
 }
 
 #define STEPS(name, ...) static const struct hd_step name[] = { __VA_ARGS__ }
+/* (The volume's undo takes the keys with it.) */
 STEPS(create_steps,
   { "volume", volume_create, volume_delete },
+  { "ssh-keys", ssh_keys, NULL },
   { "stopped", to_stopped, NULL });
 STEPS(clone_steps,
   { "volume", volume_clone, volume_delete },

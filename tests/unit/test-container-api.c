@@ -1,16 +1,21 @@
 /* Container routes that need no kernel: the checks files, rebuild, live
  * limits and clone make before they touch storage or cgroups, on an
  * in-memory database (no pool: what would reach the storage answers 503 or
- * queues an operation nobody runs).  And the query-string parser. */
+ * queues an operation nobody runs).  And the query-string parser, and the
+ * SSH keys of a create: checked, and written into a scratch tree. */
 #include "tap.h"
 #include "api-call.h"
 #include "cleanup.h"
 #include "containers.h"
 #include "db.h"
+#include "sshkeys.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static sqlite3 *db;
 static const struct hd_principal root = { .role = HD_ROLE_ADMIN, .name = "unix:uid=0" };
@@ -235,6 +240,157 @@ static void clone(int64_t ct)
   json_decref(r);
 }
 
+/* Key data whose blob names its type (made as OpenSSH would lay it out). */
+#define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"
+#define ECDSA "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhsc" \
+  "HR4fICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+
+static void ssh_key_check(void)
+{
+  static const struct { const char *text; int keys; const char *why; } cases[] = {
+    { ED25519 " me@laptop", 1, NULL },
+    { "# mine\r\n\n  " ED25519 "\r\n" ECDSA " two words\n", 2, NULL },
+    { "", 0, NULL },
+    { "\n# only a comment\n", 0, NULL },
+    { ED25519 "\nssh-dss AAAAB3NzaC1kc3MAAACB me", 0, "line 2: not \"<type> <base64> [comment]\"" },
+    { "from=\"10.0.0.1\" " ED25519, 0, "line 1: not \"<type> <base64> [comment]\"" },
+    { "ssh-ed25519", 0, "line 1: the key's data is missing" },
+    { "ssh-ed25519\nAAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f", 0, "line 1: the key's data is missing" },
+    { "ssh-ed25519 AAAA!!!!", 0, "line 1: its data is not base64" },
+    { "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4", 0, "line 1: its data is not base64" },
+    { "ssh-ed25519 AA=A", 0, "line 1: its data is not base64" },
+    { "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f", 0,
+      "line 1: its data is not a key of the type it names" },
+    { "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", 0, "line 1: a private key" },
+    { ED25519 "\n\n" ED25519 " a\rb", 0, "line 3: a carriage return" },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sh_error e = {0};
+    char *normal = NULL;
+    int n = -1, r = hd_ssh_keys_check(cases[i].text, &normal, &n, &e);
+    if (!cases[i].why) {
+      is_int(r, 0, "keys case %zu passes", i);
+      is_int(n, cases[i].keys, "with %d keys", cases[i].keys);
+      ok(normal && !strchr(normal, '\r') && (!*normal || normal[strlen(normal) - 1] == '\n'), "written with LF line ends, one at the end");
+    } else {
+      is_int(r, -EINVAL, "keys case %zu refused", i);
+      like(e.msg, cases[i].why, "saying %s", cases[i].why);
+      ok(!strstr(e.msg, "AAAA"), "without quoting the key");
+    }
+    free(normal);
+  }
+  char *big = malloc(HD_SSH_KEYS_MAX + 2), *normal = NULL;
+  memset(big, '#', HD_SSH_KEYS_MAX + 1);
+  big[HD_SSH_KEYS_MAX + 1] = 0;
+  sh_error e = {0};
+  int n;
+  is_int(hd_ssh_keys_check(big, &normal, &n, &e), -EINVAL, "more than 16 KiB of text: refused");
+  like(e.msg, "at most 16384", "saying the limit");
+  free(big);
+}
+
+/* The same ids on every entry, whoever runs the test: its own uid is the
+ * "host start" of the scratch tree (container root is host_start + 0). */
+static void ssh_key_install(void)
+{
+  char dir[] = "/tmp/sandhost-keys.XXXXXX";
+  ok(mkdtemp(dir) != NULL, "a scratch tree");
+  int tree = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int64_t hs = getuid();
+  char p[128];
+  struct stat st;
+  sh_error e = {0};
+  is_int(hd_ssh_keys_install(tree, hs, ED25519 " a\n", &e), 0, "keys into a tree without /root");
+  static const struct { const char *path; unsigned mode; } want[] = {
+    { "root", 040700 }, { "root/.ssh", 040700 }, { "root/.ssh/authorized_keys", 0100600 },
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    snprintf(p, sizeof p, "%s/%s", dir, want[i].path);
+    ok(lstat(p, &st) == 0, "%s is there", want[i].path);
+    is_int(st.st_mode, want[i].mode, "a %s of mode %04o", S_ISDIR(st.st_mode) ? "directory" : "file", want[i].mode & 07777);
+    is_int(st.st_uid * 1000000 + st.st_gid, hs * 1000000 + getgid(), "owned by the container's root (host ids of its 0:0)");
+  }
+  snprintf(p, sizeof p, "%s/root", dir);
+  chmod(p, 0755);
+  is_int(hd_ssh_keys_install(tree, hs, ED25519 " b\n", &e), 0, "run again (a resumed step)");
+  char got[256] = "";
+  snprintf(p, sizeof p, "%s/root/.ssh/authorized_keys", dir);
+  FILE *f = fopen(p, "r");
+  size_t len = f ? fread(got, 1, sizeof got - 1, f) : 0;
+  got[len] = 0;
+  if (f)
+    fclose(f);
+  is_str(got, ED25519 " b\n", "the file holds the keys, rewritten");
+  snprintf(p, sizeof p, "%s/root", dir);
+  is_int(stat(p, &st) == 0 ? st.st_mode & 07777 : 0, 0755, "an existing /root is left as it is");
+  /* A hostile tree: .ssh a symlink out of it, then a file. */
+  snprintf(p, sizeof p, "%s/root/.ssh/authorized_keys", dir);
+  unlink(p);
+  snprintf(p, sizeof p, "%s/root/.ssh", dir);
+  rmdir(p);
+  char out[] = "/tmp/sandhost-keys-out.XXXXXX";
+  ok(mkdtemp(out) && symlink(out, p) == 0, "/root/.ssh a symlink to a directory outside the tree");
+  is_int(hd_ssh_keys_install(tree, hs, ED25519 "\n", &e), -EEXIST, "refused");
+  is_str(e.path, "/root/.ssh", "naming /root/.ssh");
+  like(e.msg, "a symlink is there", "saying what is there");
+  snprintf(p, sizeof p, "%s/authorized_keys", out);
+  ok(access(p, F_OK) != 0, "nothing written through the link");
+  snprintf(p, sizeof p, "%s/root/.ssh", dir);
+  unlink(p);
+  rmdir(out);
+  close(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  sh_error_clear(&e);
+  is_int(hd_ssh_keys_install(tree, hs, ED25519 "\n", &e), -EEXIST, "a file at /root/.ssh: refused");
+  is_str(e.path, "/root/.ssh", "naming /root/.ssh");
+  unlink(p);
+  snprintf(p, sizeof p, "%s/root", dir);
+  rmdir(p);
+  rmdir(dir);
+  close(tree);
+}
+
+/* POST /1.0/containers with ssh_authorized_keys: a refusal names the field
+ * and the line; the keys go to the operation, the audit counts them. */
+static void ssh_key_api(void)
+{
+  json_t *r = NULL;
+  static const struct refusal bad[] = {
+    { "{\"name\":\"k\",\"tenant_id\":1,\"ssh_authorized_keys\":\"" ED25519 "\\nssh-ed25519 nope!\"}", 400, "ssh_authorized_keys",
+      "a bad second key" },
+    { "{\"name\":\"k\",\"tenant_id\":1,\"ssh_authorized_keys\":[\"" ED25519 "\"]}", 400, "ssh_authorized_keys", "keys not as a string" },
+  };
+  refused("POST", "/1.0/containers", "create with keys", bad, sizeof bad / sizeof bad[0]);
+  is_int(call("POST", "/1.0/containers", bad[0].body, &r), 400, "the bad key again");
+  like(json_string_value(json_object_get(json_object_get(r, "error"), "message")), "ssh_authorized_keys: line 2: its data is not base64",
+       "the message names the field and the line");
+  json_decref(r);
+  is_int(call("POST", "/1.0/containers", "{\"name\":\"k\",\"tenant_id\":1,\"ssh_authorized_keys\":\"" ED25519 " a\\r\\n" ECDSA "\"}", &r),
+         202, "two good keys: 202");
+  json_t *op = json_object_get(r, "operation");
+  int64_t opid = json_integer_value(json_object_get(op, "id")), ct = json_integer_value(json_object_get(op, "container_id"));
+  is_int(json_integer_value(json_object_get(op, "steps")), 3, "a create of three steps (volume, ssh-keys, stopped)");
+  json_decref(r);
+  _cleanup_stmt_ sqlite3_stmt *s = hd_db_query(db, NULL, "SELECT json_extract(args, '$.ssh_authorized_keys') FROM operations WHERE id = ?",
+                                              "i", opid);
+  is_str(s && sqlite3_step(s) == SQLITE_ROW ? (const char *) sqlite3_column_text(s, 0) : "", ED25519 " a\n" ECDSA "\n",
+         "the operation's arguments hold the keys, with LF line ends");
+  _cleanup_stmt_ sqlite3_stmt *a = hd_db_query(db, NULL,
+    "SELECT detail FROM audit_log WHERE method = 'POST' AND path = '/1.0/containers' AND status = 202 ORDER BY id DESC LIMIT 1", NULL);
+  is_str(a && sqlite3_step(a) == SQLITE_ROW ? (const char *) sqlite3_column_text(a, 0) : "", "with 2 SSH keys",
+         "the audit says how many keys, not what they are");
+  hd_db_exec(db, NULL, "DELETE FROM containers WHERE id = ?", "i", ct);
+  is_int(call("POST", "/1.0/containers", "{\"name\":\"k2\",\"tenant_id\":1,\"ssh_authorized_keys\":\"# none\"}", &r), 202,
+         "keys text without a key: 202");
+  op = json_object_get(r, "operation");
+  _cleanup_stmt_ sqlite3_stmt *n = hd_db_query(db, NULL, "SELECT args FROM operations WHERE id = ?", "i",
+                                              (int64_t) json_integer_value(json_object_get(op, "id")));
+  is_str(n && sqlite3_step(n) == SQLITE_ROW ? (const char *) sqlite3_column_text(n, 0) : "", "{}", "and no keys in its arguments");
+  int64_t ct2 = json_integer_value(json_object_get(op, "container_id"));
+  json_decref(r);
+  hd_db_exec(db, NULL, "DELETE FROM containers WHERE id = ?", "i", ct2);
+  ops_done();
+}
+
 int main(void)
 {
   sh_error e = {0};
@@ -257,6 +413,9 @@ int main(void)
   hd_db_exec(db, &e, "UPDATE containers SET state = 'stopped'", NULL);
   ops_done();
   files(ct);
+  ssh_key_check();
+  ssh_key_install();
+  ssh_key_api();
   rebuild(ct);
   limits(ct);
   clone(ct);
