@@ -183,6 +183,64 @@ static bool failed(long status, json_t *r)
   return true;
 }
 
+/* --ssh-key FILE: the files' lines, in order, in the body's
+ * ssh_authorized_keys; where each file starts there, so a refusal of line
+ * N is told as that file's line. */
+enum { SSH_KEYS_MAX = 16 * 1024, SSH_KEY_FILES_MAX = 32 };
+static struct { const char *file; int first; } key_files[SSH_KEY_FILES_MAX];
+static int n_key_files, key_lines;
+
+/* 0, or 2 (said why, naming the file). */
+static int add_ssh_key(json_t *body, const char *file)
+{
+  const char *had = json_string_value(json_object_get(body, "ssh_authorized_keys")) ?: "";
+  size_t had_len = strlen(had);
+  if (n_key_files == SSH_KEY_FILES_MAX) {
+    fprintf(stderr, "sandhost: --ssh-key %s: at most %d files\n", file, SSH_KEY_FILES_MAX);
+    return 2;
+  }
+  bool in = strcmp(file, "-") == 0;
+  FILE *f = in ? stdin : fopen(file, "re");
+  _cleanup_free_ char *text = f ? malloc(had_len + SSH_KEYS_MAX + 3) : NULL;
+  size_t n = text ? fread(text + had_len, 1, SSH_KEYS_MAX + 1, f) : 0;
+  int err = !f ? errno : !text ? ENOMEM : ferror(f) ? EIO : 0;
+  if (f && !in)
+    fclose(f);
+  const char *why = err ? strerror(err) : had_len + n > SSH_KEYS_MAX ? "more than 16 KiB of keys in all (what sandhostd takes)"
+                  : memchr(text + had_len, 0, n) ? "not text (a NUL byte)" : !n ? "empty" : NULL;
+  if (why) {
+    fprintf(stderr, "sandhost: --ssh-key %s: %s\n", in ? "- (stdin)" : file, why);
+    return 2;
+  }
+  memcpy(text, had, had_len);
+  if (text[had_len + n - 1] != '\n')
+    text[had_len + n++] = '\n';
+  text[had_len + n] = 0;
+  key_files[n_key_files].file = in ? "- (stdin)" : file;
+  key_files[n_key_files++].first = key_lines + 1;
+  for (size_t i = had_len; i < had_len + n; i++)
+    key_lines += text[i] == '\n';
+  json_object_set_new(body, "ssh_authorized_keys", json_string(text));
+  return 0;
+}
+
+/* A refusal of the keys' line N, told as the file's own line: true if it
+ * was one. */
+static bool ssh_key_failed(json_t *r)
+{
+  json_t *e = json_object_get(r, "error");
+  const char *msg = json_string_value(json_object_get(e, "message")) ?: "", *at = strstr(msg, ": line ");
+  int line, off = 0;
+  if (!n_key_files || strcmp(json_string_value(json_object_get(e, "field")) ?: "", "ssh_authorized_keys") != 0 || !at ||
+      sscanf(at, ": line %d: %n", &line, &off) != 1 || !off)
+    return false;
+  int i = n_key_files - 1;
+  while (i > 0 && key_files[i].first > line)
+    i--;
+  fprintf(stderr, "sandhost: --ssh-key %s: line %d: %s\n", key_files[i].file, line - key_files[i].first + 1, at + off);
+  return true;
+}
+
 static void print_json(json_t *r)
 {
   _cleanup_free_ char *t = json_dumps(r, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -296,6 +354,8 @@ static void usage(FILE *f)
              "  list | tenants | plans | users | images | operations | tokens\n"
              "  show NAME|ID                          one container, as JSON\n"
              "  create NAME [--tenant ID] [--image IMG] [--memory MIB] [--cpu MILLIS] [--disk MIB]\n"
+             "         [--ssh-key FILE]...            FILE's OpenSSH public keys (- for stdin) in its\n"
+             "                                        root's /root/.ssh/authorized_keys\n"
              "  start | stop | restart NAME|ID [--timeout S]\n"
              "  delete NAME|ID\n"
              "  audit [--tenant ID] [--container NAME|ID] [--probe] [--format text|json|html]\n"
@@ -440,7 +500,8 @@ static int global_opts(int argc, char **argv, const char *optstring, json_t *bod
     { "memory", required_argument, NULL, 'm' }, { "cpu", required_argument, NULL, 'c' },
     { "disk", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 'w' },
     { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
-    { "url", required_argument, NULL, 'u' }, { "cacert", required_argument, NULL, 'a' }, { 0 },
+    { "url", required_argument, NULL, 'u' }, { "cacert", required_argument, NULL, 'a' },
+    { "ssh-key", required_argument, NULL, 'k' }, { 0 },
   };
   static const struct { int opt; const char *key, *name; } sizes[] = {
     { 'T', "tenant_id", "tenant" }, { 'm', "memory_mib", "memory" }, { 'c', "cpu_millis", "cpu" },
@@ -470,6 +531,10 @@ static int global_opts(int argc, char **argv, const char *optstring, json_t *bod
     case 'a': cacert = optarg; break;
     case 'i': json_object_set_new(body, "image", json_string(optarg)); break;
     case 'j': as_json = true; break;
+    case 'k':
+      if (add_ssh_key(body, optarg))
+        return 2;
+      break;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
@@ -531,7 +596,7 @@ int main(int argc, char **argv)
   } else if (strcmp(cmd, "create") == 0 && arg) {
     json_object_set_new(body, "name", json_string(arg));
     st = call("POST", "/1.0/containers", body, &r);
-    rc = failed(st, r) ? 1 : follow(r);
+    rc = (st == 400 && ssh_key_failed(r)) || failed(st, r) ? 1 : follow(r);
     if (!rc && !as_json)
       printf("%s created\n", arg);
   } else if ((strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 || strcmp(cmd, "restart") == 0) && arg) {

@@ -37,7 +37,8 @@ static const char *data_problem(const char *type, size_t type_len, const char *b
   if (n < 0)
     return "its data is not base64";
   uint32_t named = n >= 4 ? (uint32_t) blob[0] << 24 | (uint32_t) blob[1] << 16 | (uint32_t) blob[2] << 8 | blob[3] : 0;
-  if (named != type_len || (size_t) n < 4 + type_len || memcmp(blob + 4, type, type_len) != 0)
+  /* (and something after the name: a key, not its type alone) */
+  if (named != type_len || (size_t) n <= 4 + type_len || memcmp(blob + 4, type, type_len) != 0)
     return "its data is not a key of the type it names";
   return NULL;
 }

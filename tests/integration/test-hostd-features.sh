@@ -1,7 +1,8 @@
 #!/bin/bash
 # Container features through sandhostd: files pushed and pulled (running or
 # stopped, owners as the container sees them, a hostile rootfs's symlinks
-# never followed out), rebuild from the image, limits changed live, clones.
+# never followed out), rebuild from the image, limits changed live, clones,
+# SSH keys given at create.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/hostd-env.sh"
 
@@ -200,6 +201,43 @@ api -t "$ta" DELETE "/1.0/containers/$c2" >/dev/null
 is "$(wait_op -t "$ta" "$(j .operation.id)")" success "web2 is deleted"
 is "$("$SBX_STORAGE" --pool "$W/state/pools/default" volume list | jq -r '[.[].id] | join(" ")')" "c$c1" "only web1's volume is left"
 is "$(in_c "$c1" 'cat /etc/blob')" v2 "and web1 is as it was"
+
+# ---- SSH keys given at create ----
+ssh-keygen -q -t ed25519 -N '' -C one@test -f "$W/k1"
+ssh-keygen -q -t ecdsa -N '' -C two@test -f "$W/k2"
+bad=$(printf '%s\nssh-ed25519 AAAA!\n' "$(cat "$W/k1.pub")" | jq -Rs .)
+like "$(api -t "$ta" POST /1.0/containers "{\"name\": \"keyed\", \"ssh_authorized_keys\": $bad}")" \
+  '^400 .*line 2: its data is not base64.*"field":"ssh_authorized_keys"' "a bad second key: 400 naming ssh_authorized_keys and line 2"
+api -t "$ta" POST /1.0/containers "{\"name\": \"keyed\", \"ssh_authorized_keys\": $(cat "$W/k1.pub" "$W/k2.pub" | jq -Rs .)}" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")/$(j .steps_done)" success/3 "create keyed with two keys: volume, ssh-keys, stopped"
+ck=$(j .container_id)
+is "$(state "$ck" start)" success "keyed starts"
+is "$(in_c "$ck" 'cat /root/.ssh/authorized_keys')" "$(cat "$W/k1.pub" "$W/k2.pub")" "inside: /root/.ssh/authorized_keys holds both keys"
+is "$(in_c "$ck" 'stat -c "%u:%g %a" /root/.ssh /root/.ssh/authorized_keys')" "$(printf '0:0 700\n0:0 600')" \
+  "owned by the container's root: /root/.ssh 0700, the file 0600"
+fapi -t "$ta" GET "/1.0/containers/$ck/files?path=/root/.ssh/authorized_keys" >/dev/null
+is "$(ssh-keygen -l -f "$W/body" | awk '{print $3}' | tr '\n' ' ')" "one@test two@test " "ssh-keygen reads both keys from it"
+api GET "/1.0/audit?limit=50" >/dev/null
+is "$(j '[.entries[] | select(.method == "POST" and .path == "/1.0/containers" and .status == 202)][0].detail')" "with 2 SSH keys" \
+  "the audit says how many keys"
+is "$(grep -c "$(cut -d' ' -f2 "$W/k1.pub" | cut -c1-40)" "$W/body")" 0 "and never a key"
+is "$(state "$ck" stop)" success "keyed stops"
+api -t "$ta" DELETE "/1.0/containers/$ck" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "keyed is deleted"
+# The CLI: --ssh-key FILE, repeatable, - for stdin; a refusal names the file and its line.
+printf '# mine\nssh-rsa AAAAB3NzaC1yc2E=\n' > "$W/bad.pub"
+"$SANDHOST_CLI" --socket "$S" create keyed2 --tenant "$acme" --ssh-key "$W/k1.pub" --ssh-key "$W/bad.pub" 2> "$W/cli.err"
+is "$?/$(cat "$W/cli.err")" "1/sandhost: --ssh-key $W/bad.pub: line 2: its data is not a key of the type it names" \
+  "sandhost create --ssh-key with a bad key: refused, naming the file and its line"
+like "$("$SANDHOST_CLI" --socket "$S" create keyed2 --tenant "$acme" --ssh-key "$W/nope.pub" 2>&1)" "^sandhost: --ssh-key $W/nope.pub: No such file" \
+  "a missing file: named"
+is "$("$SANDHOST_CLI" --socket "$S" create keyed2 --tenant "$acme" --ssh-key - --ssh-key "$W/k1.pub" < "$W/k2.pub")" "keyed2 created" \
+  "sandhost create keyed2 --ssh-key - (stdin) --ssh-key FILE"
+ck=$(sqlite3 "$W/state/sandhost.db" "SELECT id FROM containers WHERE name = 'keyed2'")
+fapi -t "$ta" GET "/1.0/containers/$ck/files?path=/root/.ssh/authorized_keys" >/dev/null
+is "$(cat "$W/body")" "$(cat "$W/k2.pub" "$W/k1.pub")" "its authorized_keys: stdin's key, then the file's"
+api -t "$ta" DELETE "/1.0/containers/$ck" >/dev/null
+is "$(wait_op -t "$ta" "$(j .operation.id)")" success "keyed2 is deleted"
 
 # What the daemons said, when something failed.
 [ "$_tap_fail" = 0 ] || for f in "$W"/out.*; do echo "# --- $f"; sed 's/^/# /' "$f"; done

@@ -261,6 +261,7 @@ static void ssh_key_check(void)
     { "ssh-ed25519 AA=A", 0, "line 1: its data is not base64" },
     { "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f", 0,
       "line 1: its data is not a key of the type it names" },
+    { "ssh-rsa AAAAB3NzaC1yc2E=", 0, "line 1: its data is not a key of the type it names" },
     { "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n", 0, "line 1: a private key" },
     { ED25519 "\n\n" ED25519 " a\rb", 0, "line 3: a carriage return" },
   };
