@@ -16,6 +16,8 @@ import { URL_, cred, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, sub
 const ALICE = cred('E2E_ALICE'), BOB = cred('E2E_BOB'), AUDITOR = cred('E2E_AUDITOR'), ADMIN = cred('E2E_ADMIN');
 const WEB = `web-${SUFFIX}`;
 const XSS = '<img src=x onerror=alert(1)><script>alert(2)</script>';
+// An ed25519 public key as OpenSSH writes it (its blob names its type).
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f e2e@portal';
 useBrowser('portal');
 
 // The terminal's text as xterm's DOM renderer shows it.
@@ -55,10 +57,24 @@ test('create a container: refusals shown as text, then made', async () => {
   await shot(alice, 'create-refused', 'create-refused');
   await audit(alice, 'create refused');
   await alice.getByLabel('Memory (MiB)').fill('');
+  // A bad second key line: refused at the keys' field, naming the line.
+  const keys = alice.getByLabel('SSH public keys (optional)');
+  await keys.fill(`${KEY}\nssh-ed25519 not-base64!`);
+  await alice.getByRole('button', { name: 'Create', exact: true }).click();
+  const keyErr = alice.locator('[data-error-for="ssh_authorized_keys"]:not([hidden])');
+  await keyErr.waitFor();
+  assert.match(await keyErr.innerText(), /ssh_authorized_keys: line 2: its data is not base64/);
+  await keys.fill(KEY);
   await alice.getByRole('button', { name: 'Create', exact: true }).click();
   await alice.waitForFunction(() => /^#\/containers\/\d+/.test(location.hash), null, { timeout: 120_000 });
   aliceId = Number((await alice.evaluate(() => location.hash)).match(/\d+/)[0]);
   await stateIs(alice, 'stopped');
+  // The key came with the create: the container's root has it.
+  const ak = await apiCall(alice, 'GET', `/1.0/containers/${aliceId}/files?path=/root/.ssh/authorized_keys`);
+  assert.equal(ak.status, 200, ak.text);
+  assert.equal(ak.text, `${KEY}\n`);
+  const st = JSON.parse((await apiCall(alice, 'GET', `/1.0/containers/${aliceId}/files?path=/root/.ssh/authorized_keys&stat=1`)).text);
+  assert.deepEqual([st.mode, st.uid, st.gid], ['0600', 0, 0], 'mode 0600, owned by the container\'s root');
   await shot(alice, 'container-overview');
   await audit(alice, 'container overview');
 });

@@ -76,6 +76,3 @@ export async function api(method, path, body, { raw = false } = {}) {
 }
 
 export const get = (path, opts) => api('GET', path, undefined, opts);
-
-// For requests that are not JSON (file bytes).
-export const csrfToken = () => csrf ?? '';

@@ -1,7 +1,7 @@
-// Create a container: name, image, sizes within the plan, an SSH key (the
-// API has no key field: the key is written to /root/.ssh/authorized_keys
-// through the files API once the container exists).
-import { api, get, csrfToken } from '../api.js';
+// Create a container: name, image, sizes within the plan, SSH public keys
+// (sent with the create: its operation writes them to the container's
+// /root/.ssh/authorized_keys, and a bad line is refused at the field).
+import { api, get } from '../api.js';
 import { h, add, field, clear } from '../dom.js';
 import { form, ints } from '../forms.js';
 import { follow } from '../ops.js';
@@ -14,17 +14,6 @@ const SIZES = [
   ['disk_mib', 'Disk (MiB)'],
   ['pids', 'Processes'],
 ];
-
-export async function putFile(id, path, bytes, query) {
-  const r = await fetch(`/1.0/containers/${id}/files?path=${encodeURIComponent(path)}&${query}`, {
-    method: 'PUT', credentials: 'same-origin', body: bytes,
-    headers: { 'Content-Type': 'application/octet-stream', 'X-CSRF-Token': csrfToken() },
-  });
-  if (!r.ok) {
-    const e = (await r.json().catch(() => ({}))).error ?? {};
-    throw Object.assign(new Error(`${path}: ${e.message ?? r.status}`), { status: r.status, code: e.code, field: 'ssh_key' });
-  }
-}
 
 export async function render(el) {
   const [images, tenants, plans] = await Promise.all([get('/1.0/images'), get('/1.0/tenants'), get('/1.0/plans')]);
@@ -49,21 +38,16 @@ export async function render(el) {
     field('Image', h('select', { name: 'image' }, images.images.map(i => h('option', { value: i.name }, `${i.name}${i.description ? ` — ${i.description}` : ''}`)))),
     h('fieldset', {}, h('legend', {}, 'Size'), planNote, SIZES.map(([, label], i) => field(label, inputs[i]))),
     field('Restart policy', h('select', { name: 'restart_policy' }, ['never', 'on-failure', 'always'].map(v => h('option', { value: v }, v)))),
-    field('SSH public key (optional)', h('textarea', { name: 'ssh_key', rows: '3', spellcheck: 'false', placeholder: 'ssh-ed25519 AAAA… you@laptop' }),
-      'Written to /root/.ssh/authorized_keys in the container.'),
+    field('SSH public keys (optional)', h('textarea', { name: 'ssh_authorized_keys', rows: '3', spellcheck: 'false', placeholder: 'ssh-ed25519 AAAA… you@laptop' }),
+      'One key a line, as in a .pub file. Written to /root/.ssh/authorized_keys in the container, owned by its root, as it is created.'),
   ], 'Create', async values => {
     const body = { name: values.name, image: values.image, restart_policy: values.restart_policy, ...ints(values, SIZES.map(([n]) => n)) };
     if (tenantSel) body.tenant_id = Number(values.tenant_id);
+    if (values.ssh_authorized_keys.trim()) body.ssh_authorized_keys = values.ssh_authorized_keys;
     // A refusal is shown at the form; the operation, once accepted, in the list.
     const accepted = await api('POST', '/1.0/containers', body);
     const op = await follow(`create ${values.name}`, Promise.resolve(accepted));
     if (op.status !== 'success') throw Object.assign(new Error(`create failed: ${op.error}`), { code: op.status });
-    const key = values.ssh_key.trim();
-    if (key) {
-      await putFile(op.container_id, '/root', '', 'type=directory&mode=0700');
-      await putFile(op.container_id, '/root/.ssh', '', 'type=directory&mode=0700');
-      await putFile(op.container_id, '/root/.ssh/authorized_keys', `${key}\n`, 'mode=0600');
-    }
     go(`containers/${op.container_id}`);
   });
   add(el, h('h1', {}, 'Create a container'), f);
