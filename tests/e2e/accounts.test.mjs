@@ -251,6 +251,9 @@ test('the admin pages stay current: Users shows a user added and a lockout made 
   const nia = `nia-${SUFFIX}`;
   const made = await apiCall(other, 'POST', '/1.0/users', JSON.stringify({ name: nia, role: 'auditor', password: pw('nia') }));
   assert.equal(made.status, 201, made.text);
+  const late = `late-${SUFFIX}`;
+  const team = await apiCall(other, 'POST', '/1.0/tenants', JSON.stringify({ name: late, plan_id: 1 }));
+  assert.equal(team.status, 201, team.text);
   const outsider = await newPage('outsider');
   await outsider.goto(`${URL_}/#/login`);
   for (let i = 0; i < 5; i++) {
@@ -275,6 +278,9 @@ test('the admin pages stay current: Users shows a user added and a lockout made 
   await live.locator('dialog').waitFor({ state: 'detached' });
   assert.equal(await live.getByLabel('Name', { exact: true }).inputValue(), half);
   assert.equal(await live.getByLabel('Role', { exact: true }).inputValue(), 'owner');
+  // The form's tenant choice has the tenant made meanwhile.
+  await live.getByLabel('Tenant (owners and members)').locator('option', { hasText: late }).waitFor({ state: 'attached' });
+  assert.equal(await live.getByLabel('Tenant (owners and members)').inputValue(), '', 'the choice stays');
   assert.equal(await live.locator('.poll-status').innerText(), '', 'no poll failed');
 
   // Nothing changes: the polls get 304 and the table is the same element.

@@ -50,6 +50,15 @@ function redraw(region, content) {
   if (was) [...region.querySelectorAll('[aria-label]')].find(x => x.getAttribute('aria-label') === was)?.focus({ preventScroll: true });
 }
 
+// A form's <select> of a list that polls bring anew: its options follow the
+// list and the choice stays (left alone while it has the focus).
+function refill(select, items, label, lead = []) {
+  if (!select || document.activeElement === select) return;
+  const chosen = select.value;
+  select.replaceChildren(...lead, ...items.map(x => h('option', { value: x.id }, label(x))));
+  if ([...select.options].some(o => o.value === chosen)) select.value = chosen;
+}
+
 // A button that confirms, calls, and shows the refusal beside itself.
 function dangerButton(label, aria, question, detail, call, after) {
   return h('button', {
@@ -66,8 +75,10 @@ function dangerButton(label, aria, question, detail, call, after) {
 export async function tenants(el) {
   const plans = (await get('/1.0/plans')).plans;
   const planSelect = (name, value, list = plans) => h('select', { name }, list.map(p => h('option', { value: p.id, selected: p.id === value }, p.name)));
+  const planPick = isAdmin() ? planSelect('plan_id', plans[0]?.id) : null;
   await listPage(el, 'Tenants', 'Customers: each has a plan, containers, users and a network.',
     () => Promise.all([get('/1.0/tenants'), get('/1.0/plans')]), ({ tenants: list }, { plans }, { reload }) => {
+    refill(planPick, plans, p => p.name);
     const planName = id => plans.find(p => p.id === id)?.name ?? String(id);
     return table('Tenants', [
       ['Id', t => String(t.id)], ['Name', t => t.name],
@@ -85,7 +96,7 @@ export async function tenants(el) {
     ], list, 'No tenants yet.');
   }, async reload => isAdmin() && form('New tenant', [
     field('Name', h('input', { name: 'name', required: true, autocapitalize: 'none' })),
-    field('Plan', planSelect('plan_id', plans[0]?.id)),
+    field('Plan', planPick),
   ], 'Create tenant', async (v, f) => {
     await api('POST', '/1.0/tenants', { name: v.name, plan_id: Number(v.plan_id) });
     f.reset();
@@ -110,8 +121,10 @@ function askPassword(user) {
 export async function users(el) {
   const tenantsList = (await get('/1.0/tenants')).tenants;
   const roles = isAdmin() ? ['member', 'owner', 'auditor', 'admin'] : ['member', 'owner'];
+  const tenantPick = isAdmin() ? h('select', { name: 'tenant_id' }, h('option', { value: '' }, '—'), tenantsList.map(t => h('option', { value: t.id }, t.name))) : null;
   await listPage(el, 'Users', isAdmin() ? 'Everyone who may log in, their role and their second factor.' : 'The users of your tenant.',
     () => Promise.all([get('/1.0/users'), get('/1.0/tenants')]), ({ users: list }, { tenants: tenantsNow }, { reload, say }) => {
+    refill(tenantPick, tenantsNow, t => t.name, [h('option', { value: '' }, '—')]);
     return table('Users', [
       ['Id', u => String(u.id)], ['Name', u => u.name], ['Role', u => u.role],
       ['Tenant', u => (u.tenant_id ? tenantsNow.find(t => t.id === u.tenant_id)?.name ?? String(u.tenant_id) : '—')],
@@ -134,7 +147,7 @@ export async function users(el) {
   }, async reload => form('New user', [
     field('Name', h('input', { name: 'name', required: true, autocapitalize: 'none' })),
     field('Role', h('select', { name: 'role' }, roles.map(r => h('option', { value: r }, r)))),
-    isAdmin() && field('Tenant (owners and members)', h('select', { name: 'tenant_id' }, h('option', { value: '' }, '—'), tenantsList.map(t => h('option', { value: t.id }, t.name)))),
+    tenantPick && field('Tenant (owners and members)', tenantPick),
     field('Password', h('input', { name: 'password', type: 'password', autocomplete: 'new-password' }), 'Optional: without one they use API tokens only.'),
   ], 'Create user', async (v, f) => {
     const body = { name: v.name, role: v.role, ...ints(v, ['tenant_id']) };
