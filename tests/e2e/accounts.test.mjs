@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  cred, visit, SUFFIX, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, logout, apiJson, totpCode, wrongTotp, audit, audits, seriousA11y,
+  cred, visit, SUFFIX, URL_, problems, useBrowser, newPage, shot, gotoLogin, submitLogin, login, logout, apiCall, apiJson, totpCode, wrongTotp, audit, audits, seriousA11y,
 } from './lib.mjs';
 
 const ADMIN = cred('E2E_ADMIN');
@@ -22,9 +22,11 @@ const LOU = { name: `lou-${SUFFIX}`, password: pw('lou') };
 
 let admin;
 const fieldError = (page, name) => page.locator(`[data-error-for="${name}"]:not([hidden])`);
-const userRow = name => admin.locator('tr', { has: admin.locator('td', { hasText: new RegExp(`^${name}$`) }) });
+const rowOf = (page, name) => page.locator('tr', { has: page.locator('td', { hasText: new RegExp(`^${name}$`) }) });
+const userRow = name => rowOf(admin, name);
 // A cell of the users table by its column's header.
-const userCell = async (name, header) => (await userRow(name).locator(`td[data-label="${header}"]`).innerText()).trim();
+const cellOf = async (page, name, header) => (await rowOf(page, name).locator(`td[data-label="${header}"]`).innerText()).trim();
+const userCell = (name, header) => cellOf(admin, name, header);
 
 test('admin: a plan, a tenant and users made through the admin pages, bad values refused at their field', async () => {
   admin = await newPage('admin');
@@ -211,7 +213,7 @@ test('lockout: bad passwords lock the account, the page says for how long; an ad
   await shot(admin, 'password-reset-dialog');
   await audit(admin, 'users: password reset dialog');
   await admin.locator('dialog').getByRole('button', { name: 'Set password', exact: true }).click();
-  await userRow(LOU.name).locator('.notice', { hasText: 'password set' }).waitFor();
+  await admin.locator('.action-status', { hasText: `Password of ${LOU.name} set.` }).waitFor();
   await shot(admin, 'password-reset');
   const until = (await apiJson(admin, '/1.0/users')).users.find(u => u.name === LOU.name).locked_until ?? 0;
   assert.ok(until <= Date.now() / 1000, `the reset cleared the lock (${until})`);
@@ -220,6 +222,104 @@ test('lockout: bad passwords lock the account, the page says for how long; an ad
   assert.equal(await submitLogin(lou, { ...LOU, password: fresh }), null, 'the new one logs in at once');
   await lou.context().close();
   await admin.context().close();
+});
+
+// The responses to GET `path` (no query) the page gets from now on, by status.
+function recordGets(page, path) {
+  const seen = [];
+  page.on('response', r => { const u = new URL(r.url()); if (r.request().method() === 'GET' && u.pathname === path) seen.push(r.status()); });
+  return { seen, clear: () => seen.splice(0) };
+}
+
+test('the admin pages stay current: Users shows a user added and a lockout made elsewhere, keeps what is being typed, gets 304 while nothing changes; Host redraws its figures', async () => {
+  const live = await newPage('admin-live');
+  await login(live, ADMIN);
+  await visit(live, 'admin/users');
+  await rowOf(live, PAT.name).waitFor();
+  assert.equal(await cellOf(live, PAT.name, 'Locked until'), '—');
+  const users = recordGets(live, '/1.0/users');
+  // Half a new user typed in the form, and the password dialog of a row open with a value in it.
+  const half = `half-${SUFFIX}`;
+  await live.getByLabel('Name', { exact: true }).fill(half);
+  await live.getByLabel('Role', { exact: true }).selectOption('owner');
+  await live.getByRole('button', { name: `Reset password of ${TESS.name}`, exact: true }).click();
+  await live.locator('dialog').getByLabel('New password').fill('typed-in-the-dialog');
+
+  // Elsewhere: another admin adds a user; bad passwords lock pat.
+  const other = await newPage('admin-other');
+  await login(other, ADMIN);
+  const nia = `nia-${SUFFIX}`;
+  const made = await apiCall(other, 'POST', '/1.0/users', JSON.stringify({ name: nia, role: 'auditor', password: pw('nia') }));
+  assert.equal(made.status, 201, made.text);
+  const late = `late-${SUFFIX}`;
+  const team = await apiCall(other, 'POST', '/1.0/tenants', JSON.stringify({ name: late, plan_id: 1 }));
+  assert.equal(team.status, 201, team.text);
+  const outsider = await newPage('outsider');
+  await outsider.goto(`${URL_}/#/login`);
+  for (let i = 0; i < 5; i++) {
+    const r = await outsider.evaluate(async body => (await fetch('/1.0/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body })).status,
+      JSON.stringify({ name: PAT.name, password: 'not-the-password' }));
+    assert.equal(r, 401, `bad password ${i + 1}`);
+  }
+  await outsider.context().close();
+
+  // The page shows both, without navigation.
+  const hash = await live.evaluate(() => location.hash);
+  await rowOf(live, nia).waitFor();
+  await live.waitForFunction(name => [...document.querySelectorAll('main tr')].some(tr =>
+    tr.querySelector('td[data-label="Name"]')?.textContent === name && tr.querySelector('td[data-label="Locked until"]')?.textContent !== '—'), PAT.name);
+  assert.equal(await cellOf(live, nia, 'Role'), 'auditor');
+  assert.equal(await live.evaluate(() => location.hash), hash, 'no navigation');
+  assert.ok(users.seen.includes(200), `the list was read again when it changed: ${users.seen}`);
+  await shot(live, 'users-live');
+  // What was being typed is all still there.
+  assert.equal(await live.locator('dialog').getByLabel('New password').inputValue(), 'typed-in-the-dialog');
+  await live.locator('dialog').getByRole('button', { name: 'Cancel', exact: true }).click();
+  await live.locator('dialog').waitFor({ state: 'detached' });
+  assert.equal(await live.getByLabel('Name', { exact: true }).inputValue(), half);
+  assert.equal(await live.getByLabel('Role', { exact: true }).inputValue(), 'owner');
+  // The form's tenant choice has the tenant made meanwhile.
+  await live.getByLabel('Tenant (owners and members)').locator('option', { hasText: late }).waitFor({ state: 'attached' });
+  assert.equal(await live.getByLabel('Tenant (owners and members)').inputValue(), '', 'the choice stays');
+  assert.equal(await live.locator('.poll-status').innerText(), '', 'no poll failed');
+
+  // Nothing changes: the polls get 304 and the table is the same element.
+  await live.evaluate(() => { window.__usersTable = document.querySelector('main table'); });
+  users.clear();
+  while (users.seen.length < 2) await live.waitForResponse(r => new URL(r.url()).pathname === '/1.0/users');
+  assert.deepEqual(users.seen.slice(0, 2), [304, 304]);
+  assert.ok(await live.evaluate(() => window.__usersTable === document.querySelector('main table')), 'a 304 redraws nothing');
+  assert.equal(await live.getByLabel('Name', { exact: true }).inputValue(), half);
+
+  // Host: the figures are redrawn in place, asking for the families they show.
+  await visit(live, 'admin/host');
+  await live.locator('#host-capacity').waitFor();
+  const metrics = [];
+  live.on('request', r => { const u = new URL(r.url()); if (u.pathname === '/1.0/metrics') metrics.push(u.search); });
+  const first = await live.locator('#host-figures').getAttribute('data-updated');
+  await live.waitForFunction(prev => document.querySelector('#host-figures').dataset.updated !== prev, first);
+  assert.equal(await live.evaluate(() => location.hash), '#/admin/host');
+  assert.match(await live.locator('#host-capacity').innerText(), /CPUs\s*[1-9]/);
+  assert.ok(metrics.length > 0 && metrics.every(q => q.includes('name=sandhost_host_load1')), `only the families shown: ${metrics}`);
+  await shot(live, 'host-live');
+
+  // A hidden tab asks nothing; shown again, it refreshes at once.
+  await live.evaluate(() => { Object.defineProperty(document, 'hidden', { value: true, configurable: true }); document.dispatchEvent(new Event('visibilitychange')); });
+  await live.waitForTimeout(100);
+  metrics.splice(0);
+  await live.waitForTimeout(11_000);
+  assert.deepEqual(metrics, [], 'no poll while hidden');
+  const shown = live.waitForRequest(r => new URL(r.url()).pathname === '/1.0/metrics');
+  await live.evaluate(() => { delete document.hidden; document.dispatchEvent(new Event('visibilitychange')); });
+  await shown;
+  // Left for another page: no poll of the host's figures any more.
+  await visit(live, 'account');
+  await live.locator('h1', { hasText: 'Account' }).waitFor();
+  metrics.splice(0);
+  await live.waitForTimeout(11_000);
+  assert.deepEqual(metrics, [], 'no poll once the page is left');
+  await other.context().close();
+  await live.context().close();
 });
 
 test('no CSP violation, page error or dialog anywhere', () => {

@@ -2,10 +2,13 @@
 // place: at the field it names, else at the top of the form.
 import { h, add, clear } from './dom.js';
 
+// An error as the UI says it: the message, then the code and status.
+export const errorText = err => `${err.message}${err.code ? ` (${err.code}${err.status ? `, ${err.status}` : ''})` : ''}`;
+
 export function formError(form, err) {
   clearErrors(form);
   const slot = err.field && form.querySelector(`[data-error-for="${CSS.escape(err.field)}"]`);
-  const text = `${err.message}${err.code ? ` (${err.code}${err.status ? `, ${err.status}` : ''})` : ''}`;
+  const text = errorText(err);
   if (slot) {
     slot.hidden = false;
     slot.textContent = text;
@@ -56,8 +59,7 @@ export function form(label, children, submit, onsubmit, props = {}) {
 
 // A note that something failed, for page loads.
 export function errorBox(err) {
-  return h('p', { class: 'error', role: 'alert' },
-    `${err.message}${err.code ? ` (${err.code}${err.status ? `, ${err.status}` : ''})` : ''}`);
+  return h('p', { class: 'error', role: 'alert' }, errorText(err));
 }
 
 export function setBusy(el, text) { add(clear(el), h('p', { class: 'loading', role: 'status' }, text)); }

@@ -3,8 +3,8 @@
 import { get } from '../api.js';
 import { h, add, clear, table, fmtBytes } from '../dom.js';
 import { errorBox } from '../forms.js';
-import { onLeave } from '../main.js';
 import { byContainer, parseMetrics } from '../metrics.js';
+import { poll, POLL_MS } from '../poll.js';
 import { role } from '../session.js';
 
 // Only the families the list shows: the whole text is 7 state lines a
@@ -62,10 +62,9 @@ export async function render(el) {
     ];
     if (role() === 'admin' || role() === 'auditor') cols.splice(1, 0, ['Tenant', c => String(c.tenant_id)]);
     add(clear(body), table('Containers', cols, list, 'No containers yet.'));
-    updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every 5 s.`;
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${POLL_MS / 1000} s.`;
     last = { at: now, live };
   };
   await refresh();
-  const timer = setInterval(refresh, 5000);
-  onLeave(() => clearInterval(timer));
+  poll(body, refresh);
 }
