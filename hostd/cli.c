@@ -362,7 +362,9 @@ static void usage(FILE *f)
              "                                        the security audit: declared beside the kernel\n"
              "                                        (--probe: and the probe's report from inside);\n"
              "                                        exits 3 when it has a high finding\n"
-             "  audit-log [LIMIT]                     who changed what, newest first\n"
+             "  audit-log [LIMIT] [--search WORDS] [--failed] [--tenant ID]\n"
+             "                                        who changed what, newest first; entries\n"
+             "                                        with every word, refused ones only\n"
              "  api METHOD PATH [JSON]                any call; prints the reply\n"
              "  exec [-t] [--env K=V]... [--cwd DIR] NAME|ID [--] [CMD [ARG...]]\n"
              "                                        CMD (default a shell) in the running container;\n"
@@ -489,6 +491,36 @@ static int exec_main(int argc, char **argv)
   return rc;
 }
 
+/* audit-log's path: LIMIT (or 100), and --tenant, --search (sandhostd
+ * looks for each word in every entry) and --failed from body.  NULL, said
+ * why, for a LIMIT that is no number. */
+static char *audit_query(const char *limit, json_t *body)
+{
+  char *end = NULL;
+  long v = limit ? strtol(limit, &end, 10) : 100;
+  if (limit && (*end || v < 1 || v > 1000)) {
+    fprintf(stderr, "sandhost: audit-log: LIMIT: a number from 1 to 1000\n");
+    return NULL;
+  }
+  char *path = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&path, &len);
+  if (!f)
+    return NULL;
+  fprintf(f, "/1.0/audit?limit=%ld", v);
+  json_int_t tenant = json_integer_value(json_object_get(body, "tenant_id"));
+  if (tenant)
+    fprintf(f, "&tenant=%" JSON_INTEGER_FORMAT, tenant);
+  const char *words = json_string_value(json_object_get(body, "q"));
+  char *q = words ? curl_easy_escape(NULL, words, 0) : NULL;
+  if (q)
+    fprintf(f, "&q=%s", q);
+  curl_free(q);
+  if (json_is_true(json_object_get(body, "failed")))
+    fputs("&failed=1", f);
+  return fclose(f) == 0 ? path : (free(path), NULL);
+}
+
 /* The options before COMMAND (stopping there: "+") or, for COMMAND's own
  * argv, anywhere among its arguments (getopt permutes): -1 to go on, or the
  * exit status for help and errors. */
@@ -501,7 +533,8 @@ static int global_opts(int argc, char **argv, const char *optstring, json_t *bod
     { "disk", required_argument, NULL, 'd' }, { "timeout", required_argument, NULL, 'w' },
     { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
     { "url", required_argument, NULL, 'u' }, { "cacert", required_argument, NULL, 'a' },
-    { "ssh-key", required_argument, NULL, 'k' }, { 0 },
+    { "ssh-key", required_argument, NULL, 'k' }, { "search", required_argument, NULL, 'S' },
+    { "failed", no_argument, NULL, 'F' }, { 0 },
   };
   static const struct { int opt; const char *key, *name; } sizes[] = {
     { 'T', "tenant_id", "tenant" }, { 'm', "memory_mib", "memory" }, { 'c', "cpu_millis", "cpu" },
@@ -531,6 +564,8 @@ static int global_opts(int argc, char **argv, const char *optstring, json_t *bod
     case 'a': cacert = optarg; break;
     case 'i': json_object_set_new(body, "image", json_string(optarg)); break;
     case 'j': as_json = true; break;
+    case 'S': json_object_set_new(body, "q", json_string(optarg)); break;
+    case 'F': json_object_set_new(body, "failed", json_true()); break;
     case 'k':
       if (add_ssh_key(body, optarg))
         return 2;
@@ -585,12 +620,15 @@ int main(int argc, char **argv)
       json_decref(r);
       return rc;
     }
-  if (strcmp(cmd, "info") == 0 || (strcmp(cmd, "audit-log") == 0)) {
-    snprintf(path, sizeof path, "%s", cmd[0] == 'i' ? "/1.0" : "/1.0/audit");
-    if (cmd[0] == 'a' && arg)
-      snprintf(path, sizeof path, "/1.0/audit?limit=%d", atoi(arg));
-    st = call("GET", path, NULL, &r);
+  if (strcmp(cmd, "info") == 0) {
+    st = call("GET", "/1.0", NULL, &r);
     rc = failed(st, r);
+    if (!rc)
+      print_json(r);
+  } else if (strcmp(cmd, "audit-log") == 0) {
+    _cleanup_free_ char *q = audit_query(arg, body);
+    st = q ? call("GET", q, NULL, &r) : 0;
+    rc = !q || failed(st, r);
     if (!rc)
       print_json(r);
   } else if (strcmp(cmd, "create") == 0 && arg) {

@@ -201,6 +201,14 @@ ok $(sh_ exec web1 ps -o args | grep -q '^sleep 300'; [ $? = 1 ]; echo $?) "and 
 like "$(sh_ audit-log 100)" '"path": "/1.0/containers/'"$c1"'/exec",.*' "sandhost audit-log: the execs are in the audit log"
 like "$(sh_ --json audit-log 100 | jq -r '.entries[] | select(.path == "/1.0/containers/'"$c1"'/exec") | .status' | sort -u | tr '\n' ' ')" \
   '^101 ' "with status 101"
+out=$(sh_ --json audit-log 1000 --search "EXEC /containers/$c1/" | jq -r '.entries[] | .method + " " + .path' | sort -u)
+is "$out" "GET /1.0/containers/$c1/exec" "audit-log --search: sandhostd keeps the entries with every word (case aside)"
+sh_ api POST /1.0/plans '{"name": "no sizes"}' >/dev/null 2>&1   # refused (400), and audited
+out=$(sh_ --json audit-log --failed 1000 | jq -r '([.entries[] | select(.status < 400)] | length), (.entries | length)' | tr '\n' ' ')
+like "$out" '^0 [1-9][0-9]* $' "audit-log --failed: refused requests only (accepted, all: $out)"
+out=$(sh_ audit-log 0 2>&1)
+status=$?
+ok $([ $status != 0 ] && [[ $out == *LIMIT* ]]; echo $?) "audit-log 0: refused, naming LIMIT ($out)"
 
 # ---- the end ----
 sh_ stop web1 && sh_ delete web1 && sh_ delete web2
