@@ -35,6 +35,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
@@ -507,6 +508,7 @@ static int overlay_via_child(sbx_pool *p, int lower, const char *upper, const ch
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return sh_errno(e, "socketpair", id);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(sv[0]);
@@ -514,6 +516,10 @@ static int overlay_via_child(sbx_pool *p, int lower, const char *upper, const ch
     return sh_errno(e, "fork", id);
   }
   if (pid == 0) {
+    /* Its work is for a caller that is there: it dies with it (and with it
+     * the copies of the caller's fds it holds, a daemon's sockets among them). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+      _exit(1);
     sh_error ce = {0};
     int fd = -1;
     char at[4200];
