@@ -7,10 +7,12 @@
 #include "log.h"
 #include "password.h"
 #include "resources.h"
+#include "seal.h"
 #include "session.h"
 #include "totp.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
@@ -218,7 +220,15 @@ void hd_login(struct hd_call *c)
     }
     /* A code logs in once: one seen on the wire (or over a shoulder) is
      * spent, also within its 30 s. */
-    if (!hd_totp_check((const char *) sqlite3_column_text(s, 6), code, now, sqlite3_column_int64(s, 7), &step)) {
+    char secret[64];
+    if (hd_unseal((const char *) sqlite3_column_text(s, 6), id, secret, sizeof secret) < 0) {
+      hd_api_fail(c, 500, NULL, "the TOTP secret of %s does not open with this host's key (%s): an admin can reset the user's 2FA",
+                  w->name, HD_SEAL_KEY_FILE);
+      return;
+    }
+    bool good = hd_totp_check(secret, code, now, sqlite3_column_int64(s, 7), &step);
+    OPENSSL_cleanse(secret, sizeof secret);
+    if (!good) {
       c->failed_user = id;
       hd_api_fail_code(c, 401, "bad_totp", "totp", "totp: wrong code, or one already used: wait for the next");
       return;
@@ -397,8 +407,9 @@ void hd_totp_post(struct hd_call *c)
   char secret[33], uri[160];
   snprintf(uri, sizeof uri, "otpauth://totp/Sandhost:%s?secret=", (const char *) sqlite3_column_text(s, 0));
   sqlite3_reset(s);
-  if (hd_totp_secret(secret) < 0 ||
-      hd_db_exec(c->db, NULL, "UPDATE users SET totp_secret = ?, etag = etag + 1 WHERE id = ?", "ti", secret, c->ids[0]) < 0) {
+  char sealed[HD_SEALED_MAX];
+  if (hd_totp_secret(secret) < 0 || hd_seal(secret, c->ids[0], sealed) < 0 ||
+      hd_db_exec(c->db, NULL, "UPDATE users SET totp_secret = ?, etag = etag + 1 WHERE id = ?", "ti", sealed, c->ids[0]) < 0) {
     hd_api_fail(c, 500, NULL, "storing the new TOTP secret failed");
     return;
   }
@@ -431,7 +442,14 @@ void hd_totp_confirm(struct hd_call *c)
     hd_api_fail(c, 400, "code", "code: no enrollment in progress (POST /1.0/users/%" PRId64 "/totp first)", c->ids[0]);
     return;
   }
-  if (!hd_totp_check((const char *) sqlite3_column_text(s, 0), code, hd_now(), 0, NULL)) {
+  char secret[64];
+  if (hd_unseal((const char *) sqlite3_column_text(s, 0), c->ids[0], secret, sizeof secret) < 0) {
+    hd_api_fail(c, 500, NULL, "the new TOTP secret does not open with this host's key (%s): enroll again", HD_SEAL_KEY_FILE);
+    return;
+  }
+  bool good = hd_totp_check(secret, code, hd_now(), 0, NULL);
+  OPENSSL_cleanse(secret, sizeof secret);
+  if (!good) {
     hd_api_fail(c, 400, "code", "code: not the current code of the new secret (check the device's clock)");
     return;
   }

@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "log.h"
 #include "login.h"
+#include "seal.h"
 #include "tenant-cg.h"
 #include "sandhost-config.h"
 
@@ -150,7 +151,7 @@ int main(int argc, char **argv)
   sqlite3 *db = NULL;
   struct hd_http *h = NULL;
   if ((r = hd_host_paths(&host, &e)) < 0 || (r = hd_db_open(host.db_path, &db, &e)) < 0 || (r = first_start(db, &e)) < 0 ||
-      (r = hd_admin_password_init(db, cfg.state_dir, &e)) < 0 ||
+      (r = hd_admin_password_init(db, cfg.state_dir, &e)) < 0 || (r = hd_seal_init(db, cfg.state_dir, &e)) < 0 ||
       (r = hd_http_new(cfg.socket, admin_gid, cfg.portal_socket, portal_gid, cfg.max_body, db, &h, &e)) < 0 || (r = hd_host_open_pool(&host, db, &e)) < 0)
     goto out;
   hd_containers_init(&cfg, &host);

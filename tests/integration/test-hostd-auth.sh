@@ -177,6 +177,10 @@ is "$(j .error.field)" code "a wrong code does not confirm (400 code)"
 is "$(st papi -s "$a_sess" -c "$a_csrf" POST "/1.0/users/$alice/totp/confirm" "{\"code\": \"$(totp "$secret")\"}")" 200 \
   "the current code confirms"
 is "$(j .totp_enabled)" true "2FA is on"
+stored=$(sqlite3 -readonly -cmd '.timeout 5000' "$W/state/sandhost.db" "SELECT totp_secret FROM users WHERE id = $alice")
+like "$stored" '^v1:[0-9a-f]+$' "the database holds the secret sealed (v1:...)"
+ok $(case $stored in *"$secret"*) echo 1;; *) echo 0;; esac) "and not in clear"
+is "$(stat -c '%a %u %s' "$W/state/totp.key")" "600 0 32" "under <state_dir>/totp.key: 0600, root's, 32 bytes"
 out=$(papi POST /1.0/auth/login '{"name": "alice", "password": "alice-password-3"}')
 like "$out" '^401 .*"code":"totp_required".*"field":"totp"' "a login without a code: 401 totp_required"
 like "$(papi POST /1.0/auth/login "{\"name\": \"alice\", \"password\": \"alice-password-3\", \"totp\": \"$(totp "$secret" 5)\"}")" \

@@ -7,8 +7,12 @@
 #include "db.h"
 #include "password.h"
 #include "session.h"
+#include "seal.h"
 #include "totp.h"
 
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +98,8 @@ int main(void)
   /* ---- the login flow ---- */
   sh_error e = {0};
   hd_db_open(":memory:", &db, &e);
+  char dir[] = "/tmp/sandhost-seal-XXXXXX";
+  ok(mkdtemp(dir) && hd_seal_init(db, dir, &e) == 0, "the TOTP key made in a state dir (%s)", e.msg);
   hd_auth_cfg.max_failures = 3;
   hd_auth_cfg.totp_roles = 1u << HD_ROLE_AUDITOR;
   struct hd_principal root = { .role = HD_ROLE_ADMIN, .name = "unix:uid=0" }, anon = { .role = HD_ROLE_NONE, .name = "anonymous" };
@@ -258,6 +264,42 @@ int main(void)
   is_int(call(&root, "PUT", path, "{\"password\":\"new-sec-password\"}", NULL, NULL), 200, "an admin resets without it");
   ok(by_session(sess3).role == HD_ROLE_NONE, "and the user's sessions ended");
   sqlite3_finalize(steal_ptr(q));
+  /* ---- TOTP secrets sealed at rest ---- */
+  char sealed[HD_SEALED_MAX], opened[64], keyfile[600];
+  ok(hd_seal("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", 7, sealed) == 0 && strncmp(sealed, "v1:", 3) == 0 && !strstr(sealed, "JBSWY3DP"),
+     "a secret sealed: v1:, and not in clear (%s)", sealed);
+  ok(hd_unseal(sealed, 7, opened, sizeof opened) == 0 && strcmp(opened, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") == 0, "opens for its user");
+  is_int(hd_unseal(sealed, 8, opened, sizeof opened), -EBADMSG, "not for another user (a row copied over)");
+  char tampered[HD_SEALED_MAX];
+  snprintf(tampered, sizeof tampered, "%s", sealed);
+  tampered[10] = tampered[10] == '0' ? '1' : '0';
+  is_int(hd_unseal(tampered, 7, opened, sizeof opened), -EBADMSG, "nor changed");
+  is_int(hd_unseal("JBSWY3DPEHPK3PXP", 7, opened, sizeof opened), -EBADMSG, "a secret in clear does not open");
+  _cleanup_stmt_ sqlite3_stmt *st = hd_db_query(db, &e, "SELECT count(*), sum(totp_secret LIKE 'v1:%') FROM users WHERE totp_secret IS NOT NULL", NULL);
+  ok(st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0 && sqlite3_column_int(st, 0) == sqlite3_column_int(st, 1),
+     "every TOTP secret the flows above stored is sealed");
+  sqlite3_reset(st);
+  /* An earlier version's database: secrets in clear, sealed at start. */
+  sqlite3 *older = NULL;
+  hd_db_open(":memory:", &older, &e);
+  hd_db_exec(older, &e, "INSERT INTO users (id, name, role, totp_secret, created_at) VALUES (5, 'old', 'admin', 'JBSWY3DPEHPK3PXP', 0)", NULL);
+  ok(hd_seal_init(older, dir, &e) == 0, "a second start reads the same key (%s)", e.msg);
+  _cleanup_stmt_ sqlite3_stmt *o = hd_db_query(older, &e, "SELECT totp_secret FROM users WHERE id = 5", NULL);
+  ok(o && sqlite3_step(o) == SQLITE_ROW && hd_unseal((const char *) sqlite3_column_text(o, 0), 5, opened, sizeof opened) == 0 &&
+     strcmp(opened, "JBSWY3DPEHPK3PXP") == 0, "and seals the secret stored in clear, which opens as it was");
+  sqlite3_reset(o);
+  ok(hd_unseal(sealed, 7, opened, sizeof opened) == 0, "what the first start sealed still opens");
+  snprintf(keyfile, sizeof keyfile, "%s/" HD_SEAL_KEY_FILE, dir);
+  struct stat ks;
+  ok(stat(keyfile, &ks) == 0 && (ks.st_mode & 0777) == 0600 && ks.st_size == 32, "the key file: 32 bytes, 0600");
+  chmod(keyfile, 0644);
+  sh_error_clear(&e);
+  ok(hd_seal_init(older, dir, &e) < 0 && strstr(e.msg, "0600") && strstr(e.path, HD_SEAL_KEY_FILE), "a key others can read is refused, naming it (%s: %s)",
+     e.path, e.msg);
+  sqlite3_close(older);
+  unlink(keyfile);
+  rmdir(dir);
   sqlite3_close(db);
+
   return tap_done();
 }

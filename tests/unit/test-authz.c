@@ -5,6 +5,7 @@
  * status but 401, 403 and 404), 403, 404 or 401.  A route missing from the
  * expectations below fails the test, so new routes cannot go unchecked. */
 #include "tap.h"
+#include "seal.h"
 #include "api.h"
 #include "cleanup.h"
 #include "containers.h"
@@ -193,6 +194,7 @@ int main(void)
   static struct hd_config cfg;
   hd_config_defaults(&cfg);
   hd_containers_init(&cfg, NULL);
+  hd_seal_set_key((const uint8_t *) "0123456789abcdef0123456789abcdef");
   setup();
   size_t n_routes = hd_api_route_count();
   for (size_t i = 0; i < n_routes; i++) {
