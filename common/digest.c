@@ -15,9 +15,37 @@ int sh_sha256_hex(const void *data, size_t len, char out[65])
   unsigned int mdlen = 0;
   if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
     return -EIO;
-  for (unsigned i = 0; i < mdlen; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  sh_hex(md, mdlen, out);
   return 0;
+}
+
+void sh_hex(const uint8_t *in, size_t len, char *out)
+{
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 15];
+  }
+  out[2 * len] = 0;
+}
+
+static int nibble(char c)
+{
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+ssize_t sh_unhex(const char *in, uint8_t *out, size_t max)
+{
+  size_t n = strlen(in);
+  if (n % 2 || n / 2 > max)
+    return -1;
+  for (size_t i = 0; i < n / 2; i++) {
+    int hi = nibble(in[2 * i]), lo = nibble(in[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return -1;
+    out[i] = (uint8_t) (hi << 4 | lo);
+  }
+  return (ssize_t) (n / 2);
 }
 
 
@@ -50,8 +78,7 @@ int sh_sha256_copy(int in, int out, char hex[65], uint64_t *bytes, sh_error *e)
   unsigned int mdlen = 0;
   if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
     return sh_err(e, EIO, "sha256", NULL, NULL);
-  for (unsigned i = 0; i < mdlen; i++)
-    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  sh_hex(md, mdlen, hex);
   if (bytes)
     *bytes = total;
   return 0;

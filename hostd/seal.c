@@ -5,6 +5,7 @@
 
 #include "cleanup.h"
 #include "db.h"
+#include "digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,26 +33,6 @@ void hd_seal_set_key(const uint8_t k[32])
 static void aad_of(int64_t user, char out[40])
 {
   snprintf(out, 40, "sandhost-totp:%" PRId64, user);
-}
-
-static void hex(const uint8_t *in, size_t n, char *out)
-{
-  for (size_t i = 0; i < n; i++)
-    sprintf(out + 2 * i, "%02x", in[i]);
-}
-
-static int unhex(const char *in, uint8_t *out, size_t max)
-{
-  size_t n = strlen(in);
-  if (n % 2 || n / 2 > max)
-    return -1;
-  for (size_t i = 0; i < n / 2; i++) {
-    unsigned v;
-    if (sscanf(in + 2 * i, "%2x", &v) != 1)
-      return -1;
-    out[i] = (uint8_t) v;
-  }
-  return (int) (n / 2);
 }
 
 /* One GCM pass: encrypt (tag out) or decrypt (tag in, checked). */
@@ -83,16 +64,16 @@ int hd_seal(const char *text, int64_t user, char out[HD_SEALED_MAX])
   if (RAND_bytes(nonce, NONCE) != 1 || gcm(true, nonce, aad, (const uint8_t *) text, (int) len, ct, tag) != (int) len)
     return -EIO;
   memcpy(out, "v1:", 3);
-  hex(nonce, NONCE, out + 3);
-  hex(ct, len, out + 3 + 2 * NONCE);
-  hex(tag, TAG, out + 3 + 2 * (NONCE + len));
+  sh_hex(nonce, NONCE, out + 3);
+  sh_hex(ct, len, out + 3 + 2 * NONCE);
+  sh_hex(tag, TAG, out + 3 + 2 * (NONCE + len));
   return 0;
 }
 
 int hd_unseal(const char *sealed, int64_t user, char *out, size_t len)
 {
   uint8_t raw[HD_SEALED_MAX], pt[HD_SEALED_MAX];
-  int n = sealed && strncmp(sealed, "v1:", 3) == 0 ? unhex(sealed + 3, raw, sizeof raw) : -1;
+  int n = sealed && strncmp(sealed, "v1:", 3) == 0 ? (int) sh_unhex(sealed + 3, raw, sizeof raw) : -1;
   if (!have_key || n < NONCE + TAG)
     return -EBADMSG;
   char aad[40];
